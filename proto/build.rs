@@ -1,0 +1,20 @@
+use std::{env, fs, path::PathBuf};
+
+use prost::Message;
+
+// The protos compile with protox, so building needs no system `protoc`.
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = ["zenith/v1/job.proto", "zenith/v1/queue.proto", "zenith/v1/worker.proto"];
+    for file in files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let descriptors = protox::compile(files, ["."])?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let descriptor_path = out_dir.join("zenith_descriptor.bin");
+    fs::write(&descriptor_path, descriptors.encode_to_vec())?;
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(&descriptor_path)
+        .skip_protoc_run()
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! Zenith's v1 API contract, generated from `proto/zenith/v1/*.proto`, shared by the server,
+//! the Rust SDK and the CLI.
+
+pub mod v1 {
+    tonic::include_proto!("zenith.v1");
+}
+
+use std::sync::LazyLock;
+
+use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+
+/// The encoded `FileDescriptorSet` of every Zenith proto and its imports, for server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("zenith_descriptor");
+
+/// Descriptors of every Zenith message, service and method.
+pub static DESCRIPTOR_POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
+    DescriptorPool::decode(FILE_DESCRIPTOR_SET).expect("embedded descriptor set is valid")
+});
+
+/// Full gRPC paths (`/zenith.v1.QueueService/Enqueue`) of every RPC in the contract.
+pub fn rpc_paths() -> Vec<String> {
+    let mut paths = Vec::new();
+    for service in DESCRIPTOR_POOL.services() {
+        for method in service.methods() {
+            paths.push(format!("/{}/{}", service.full_name(), method.name()));
+        }
+    }
+    paths
+}
+
+/// Renders a message in the proto3 JSON mapping, as `grpcurl` shows it.
+pub fn to_json<M: prost::Message + prost::Name>(message: &M) -> serde_json::Value {
+    let descriptor = DESCRIPTOR_POOL
+        .get_message_by_name(&M::full_name())
+        .expect("message is part of the contract");
+    let mut dynamic = DynamicMessage::new(descriptor);
+    dynamic
+        .transcode_from(message)
+        .expect("message matches its descriptor");
+    let options = SerializeOptions::new().skip_default_fields(true);
+    dynamic
+        .serialize_with_options(serde_json::value::Serializer, &options)
+        .expect("serializing to a json value cannot fail")
+}

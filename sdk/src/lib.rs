@@ -1,0 +1,1 @@
+//! Rust client and worker for Zenith.

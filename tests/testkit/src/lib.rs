@@ -1,0 +1,220 @@
+//! Real processes for tests and benchmarks: a Redis server and a Zenith server on free loopback
+//! ports, each stopped when dropped. Nothing here is a mock.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// A free TCP port on 127.0.0.1, as the OS hands it out.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("bind an ephemeral loopback port")
+}
+
+fn wait_for_port(port: u16, timeout: Duration) -> anyhow::Result<()> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    bail!("nothing listened on 127.0.0.1:{port} within {timeout:?}")
+}
+
+fn stop_child(child: &mut Child) {
+    // SIGTERM first so servers shut down cleanly; SIGKILL if they take too long.
+    send_sigterm(child.id());
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn send_sigterm(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+/// A `redis-server` on a free loopback port, with its data in a temporary directory.
+pub struct RedisServer {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts Redis with append-only persistence on, so a restart keeps the data.
+    pub fn start() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut server = Self {
+            port: free_port(),
+            dir,
+            child: None,
+        };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    fn spawn(&mut self) -> anyhow::Result<()> {
+        let child = Command::new(redis_server_binary())
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+                "--dir",
+            ])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("start redis-server (install it: apt-get install redis-server)")?;
+        self.child = Some(child);
+        wait_for_port(self.port, Duration::from_secs(10))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops Redis; data written so far stays on disk for `start_again`.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_child(&mut child);
+        }
+    }
+
+    /// Starts Redis again on the same port and data directory.
+    pub fn start_again(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        self.spawn()
+    }
+
+    /// A connection for asserting on raw state.
+    pub async fn connection(&self) -> anyhow::Result<redis::aio::MultiplexedConnection> {
+        let client = redis::Client::open(self.url())?;
+        Ok(client.get_multiplexed_async_connection().await?)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn redis_server_binary() -> PathBuf {
+    std::env::var_os("ZENITH_TEST_REDIS_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("redis-server"))
+}
+
+/// The `zenith` binary built next to the running test or benchmark executable.
+pub fn zenith_binary() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("ZENITH_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe()?;
+    // Test executables live in target/<profile>/deps, binaries in target/<profile>.
+    for dir in exe.ancestors().skip(1).take(2) {
+        let candidate = dir.join("zenith");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!("zenith binary not found next to {}; build it first (cargo build -p zenith-server)", exe.display())
+}
+
+/// A `zenith serve` process on a free loopback port.
+pub struct ZenithServer {
+    port: u16,
+    child: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl ZenithServer {
+    /// Starts `zenith serve` against the given Redis, with a fresh SQLite database and any
+    /// extra flags.
+    pub fn start(redis_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
+        Self::start_with(&zenith_binary()?, redis_url, extra_args)
+    }
+
+    pub fn start_with(binary: &Path, redis_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let port = free_port();
+        let database_url = format!("sqlite://{}", dir.path().join("zenith.db").display());
+        let child = Command::new(binary)
+            .arg("serve")
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--redis-url", redis_url])
+            .args(["--database-url", &database_url])
+            .args(extra_args)
+            .current_dir(dir.path())
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("start {}", binary.display()))?;
+        let mut server = Self {
+            port,
+            child: Some(child),
+            _dir: dir,
+        };
+        if let Err(error) = wait_for_port(port, Duration::from_secs(30)) {
+            server.stop();
+            return Err(error);
+        }
+        Ok(server)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`, for gRPC clients and the CLI's `--server`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns its exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        stop_child(&mut child);
+        child.wait().ok().and_then(|status| status.code())
+    }
+}
+
+impl Drop for ZenithServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
