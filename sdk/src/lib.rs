@@ -1,1 +1,36 @@
-//! Rust client and worker for Zenith.
+//! Rust client and worker for [Zenith](https://github.com/zenith), a job-processing control
+//! plane.
+//!
+//! - [`Client`] enqueues jobs and inspects queues and jobs.
+//! - [`Worker`] reserves jobs, runs a handler per job type, keeps leases alive, and acks or
+//!   fails each job, with batched reserves and acks.
+//!
+//! ```no_run
+//! # async fn example() -> zenith_sdk::Result<()> {
+//! let client = zenith_sdk::Client::connect("http://127.0.0.1:7700").await?;
+//! client
+//!     .enqueue("emails", "send_welcome")
+//!     .json(&serde_json::json!({ "user_id": 42 }))?
+//!     .send()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod error;
+mod time;
+mod worker;
+
+pub use client::{
+    Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, SERVER_URL_ENV,
+    default_server_url,
+};
+pub use error::{Error, Result};
+pub use time::{from_proto_duration, from_proto_timestamp};
+/// Cancellation tokens as handed to handlers in [`JobContext`].
+pub use tokio_util::sync::CancellationToken;
+pub use worker::{JobContext, JobError, Worker, WorkerBuilder};
+/// The generated v1 contract, for the message types the SDK takes and returns.
+pub use zenith_proto::v1 as proto;
+pub use zenith_proto::v1::{Job, JobSpec, JobState, Queue};
