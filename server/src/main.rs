@@ -10,6 +10,8 @@ mod cli;
 #[derive(Parser)]
 #[command(name = "zenith", version, about = "Control plane for job processing")]
 struct Args {
+    #[command(flatten)]
+    client: cli::ClientArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,7 +32,7 @@ fn main() -> anyhow::Result<()> {
             init_tracing();
             runtime.block_on(serve::serve(args.resolve()?))
         }
-        Command::Client(command) => runtime.block_on(cli::run(command)),
+        Command::Client(command) => runtime.block_on(cli::run(args.client, command)),
     }
 }
 

@@ -1,15 +1,140 @@
-//! The operator CLI: talks gRPC to a Zenith server.
+//! The operator CLI: talks gRPC to a Zenith server through the Rust SDK.
 
-use clap::Subcommand;
+mod ops;
+mod output;
+mod work;
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use tracing_subscriber::EnvFilter;
+use zenith_sdk::{DEFAULT_SERVER_URL, JobState};
+
+pub use ops::{EnqueueArgs, JobsCommand};
+pub use work::WorkArgs;
+
+/// Flags every client subcommand takes.
+#[derive(Args, Debug)]
+pub struct ClientArgs {
+    /// Zenith server to talk to.
+    #[arg(long, global = true, env = "ZENITH_SERVER", default_value = DEFAULT_SERVER_URL)]
+    pub server: String,
+    /// Print one proto3 JSON document instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Lists every queue with its counts.
     Queues,
+    /// Lists or shows jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Adds a job to a queue and prints its id.
+    Enqueue(EnqueueArgs),
+    /// Stops workers from reserving jobs of a queue; enqueueing goes on.
+    Pause {
+        /// Queue name.
+        queue: String,
+    },
+    /// Lets workers reserve jobs of a queue again.
+    Resume {
+        /// Queue name.
+        queue: String,
+    },
+    /// Runs COMMAND for each job of the queues: payload on stdin, exit 0 acks, anything else
+    /// fails the attempt with the tail of stderr.
+    Work(WorkArgs),
 }
 
-pub async fn run(command: Command) -> anyhow::Result<()> {
+/// Runs a client command; on failure prints `error: what: why` and exits with status 1.
+pub async fn run(args: ClientArgs, command: Command) -> anyhow::Result<()> {
+    let default_level = if matches!(command, Command::Work(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_tracing(default_level);
+    if let Err(error) = dispatch(args, command).await {
+        eprintln!("error: {}", error_chain(&error));
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Queues => anyhow::bail!("not implemented yet"),
+        Command::Queues => ops::queues(&args).await,
+        Command::Jobs(command) => ops::jobs(&args, command).await,
+        Command::Enqueue(enqueue) => ops::enqueue(&args, enqueue).await,
+        Command::Pause { queue } => ops::pause(&args, &queue, true).await,
+        Command::Resume { queue } => ops::pause(&args, &queue, false).await,
+        Command::Work(work) => work::run(&args, work).await,
+    }
+}
+
+/// `outer: inner: root`, without the repeats some error types add by printing their source.
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut chain: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if chain.last() != Some(&text) {
+            chain.push(text);
+        }
+    }
+    chain.join(": ")
+}
+
+/// Logs go to stderr so stdout stays clean for tables and JSON.
+fn init_tracing(default_level: &str) {
+    let filter = EnvFilter::try_from_env("ZENITH_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Job states by their short names (`dead`), their proto names (`JOB_STATE_DEAD`), or `DEAD`.
+fn parse_state(text: &str) -> Result<JobState, String> {
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("JOB_STATE_").unwrap_or(&upper);
+    match JobState::from_str_name(&format!("JOB_STATE_{name}")) {
+        Some(state) if !matches!(state, JobState::Unspecified | JobState::Cancelled) => Ok(state),
+        _ => Err(format!(
+            "unknown state {text:?}; expected one of pending, scheduled, active, retry, dead, completed"
+        )),
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|error| format!("invalid duration {text:?} ({error}); use e.g. 30s, 5m, 1h"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_parse_by_any_spelling() {
+        assert_eq!(parse_state("dead"), Ok(JobState::Dead));
+        assert_eq!(parse_state("Pending"), Ok(JobState::Pending));
+        assert_eq!(parse_state("JOB_STATE_RETRY"), Ok(JobState::Retry));
+        let error = parse_state("done").unwrap_err();
+        assert!(error.contains("unknown state \"done\""), "{error}");
+        assert!(parse_state("unspecified").is_err());
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("invalid duration")
+        );
     }
 }
