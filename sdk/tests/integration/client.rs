@@ -7,7 +7,7 @@ use std::time::Duration;
 use tonic::Code;
 use zenith_sdk::JobState;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enqueue_sets_options_and_detects_duplicates() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -57,7 +57,7 @@ async fn enqueue_sets_options_and_detects_duplicates() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_keep_their_code() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let missing = harness.client.get_job("no-such-job").await.unwrap_err();
@@ -72,7 +72,7 @@ async fn server_errors_keep_their_code() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_enqueue_and_list_pages() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -130,7 +130,7 @@ async fn batch_enqueue_and_list_pages() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_and_resume_show_in_queue_listing() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;

@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 use zenith_sdk::{Client, Job, JobState};
 use zenith_testkit::{RedisServer, ZenithServer};
 
+/// Tests run on a multi-thread runtime: dropping the harness stops the server with blocking
+/// waits, and meanwhile the client's connection task must still run to answer the server's
+/// GOAWAY, or the server waits on it until it is killed.
 pub struct Harness {
     pub client: Client,
     pub server: ZenithServer,

@@ -19,7 +19,7 @@ fn worker(client: &Client, queue: &str) -> WorkerBuilder {
         .poll_wait(Duration::from_millis(500))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_completes_a_job() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -57,7 +57,7 @@ async fn worker_completes_a_job() -> anyhow::Result<()> {
 #[error("deliver email")]
 struct DeliverError(#[source] std::io::Error);
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handler_error_retries_then_dies_with_message_and_stack_trace() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -95,7 +95,7 @@ async fn handler_error_retries_then_dies_with_message_and_stack_trace() -> anyho
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panics_and_permanent_errors_fail_without_retry() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -136,7 +136,7 @@ async fn panics_and_permanent_errors_fail_without_retry() -> anyhow::Result<()> 
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_cancels_the_handler_and_fails_the_attempt() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -175,7 +175,7 @@ async fn timeout_cancels_the_handler_and_fails_the_attempt() -> anyhow::Result<(
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lease_is_extended_while_a_handler_runs() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -201,7 +201,7 @@ async fn lease_is_extended_while_a_handler_runs() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_finishes_the_running_job() -> anyhow::Result<()> {
     let harness = common::start().await?;
     let client = &harness.client;
@@ -244,7 +244,7 @@ async fn graceful_shutdown_finishes_the_running_job() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_keeps_retrying_while_the_server_is_down() -> anyhow::Result<()> {
     let mut harness = common::start().await?;
     let url = harness.server.url();
