@@ -1,0 +1,379 @@
+//! The `zenith` CLI against a real Redis and a real `zenith serve`.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use zenith_testkit::{RedisServer, ZenithServer};
+
+const ZENITH: &str = env!("CARGO_BIN_EXE_zenith");
+
+struct Harness {
+    server: ZenithServer,
+    _redis: RedisServer,
+}
+
+fn start() -> Harness {
+    let redis = RedisServer::start().expect("start redis");
+    let server =
+        ZenithServer::start_with(Path::new(ZENITH), &redis.url(), &[]).expect("start zenith");
+    Harness {
+        server,
+        _redis: redis,
+    }
+}
+
+impl Harness {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(ZENITH);
+        command
+            .args(["--server", &self.server.url()])
+            .args(args)
+            .env("ZENITH_LOG", "warn")
+            .env_remove("RUST_BACKTRACE");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run zenith")
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "zenith {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 output")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let stdout = self.ok(&args);
+        serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"))
+    }
+
+    fn job(&self, id: &str) -> Value {
+        self.json(&["jobs", "get", id])
+    }
+
+    /// Runs `zenith work` to completion, failing the test if it hangs.
+    fn work(&self, args: &[&str], timeout: Duration) -> Output {
+        let mut child = self
+            .command(&[&["work"], args].concat())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start zenith work");
+        let started = Instant::now();
+        while child.try_wait().expect("poll worker").is_none() {
+            if started.elapsed() > timeout {
+                let _ = child.kill();
+                panic!("zenith work {args:?} did not finish within {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output().expect("collect worker output")
+    }
+}
+
+fn enqueue(harness: &Harness, args: &[&str]) -> String {
+    harness.ok(&[&["enqueue"], args].concat()).trim().to_owned()
+}
+
+#[test]
+fn enqueue_get_and_work_acks_the_job() {
+    let harness = start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let id = enqueue(
+        &harness,
+        &["emails", "send_welcome", "--payload", r#"{"user_id": 7}"#],
+    );
+    let job = harness.job(&id);
+    assert_eq!(job["id"], id.as_str());
+    assert_eq!(job["state"], "JOB_STATE_PENDING");
+    assert_eq!(job["contentType"], "application/json");
+
+    let out = dir.path().join("out");
+    let script = format!(
+        r#"printf '%s %s %s %s ' "$ZENITH_JOB_ID" "$ZENITH_JOB_TYPE" "$ZENITH_ATTEMPT" "$ZENITH_QUEUE" > {0}; cat >> {0}"#,
+        out.display()
+    );
+    let worker = harness.work(
+        &["emails", "--max-jobs", "1", "--", "sh", "-c", &script],
+        Duration::from_secs(30),
+    );
+    assert!(worker.status.success(), "{worker:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("command ran"),
+        format!(r#"{id} send_welcome 1 emails {{"user_id": 7}}"#)
+    );
+    assert_eq!(harness.job(&id)["state"], "JOB_STATE_COMPLETED");
+
+    let id = enqueue(&harness, &["emails", "send_welcome"]);
+    let worker = harness.work(
+        &[
+            "emails",
+            "--max-jobs",
+            "1",
+            "--",
+            "sh",
+            "-c",
+            "cat > /dev/null",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(worker.status.success(), "{worker:?}");
+    assert_eq!(harness.job(&id)["state"], "JOB_STATE_COMPLETED");
+}
+
+#[test]
+fn failing_command_kills_the_job_with_its_stderr() {
+    let harness = start();
+    let id = enqueue(&harness, &["jobs", "risky", "--max-attempts", "1"]);
+    let worker = harness.work(
+        &[
+            "jobs",
+            "--max-jobs",
+            "1",
+            "--",
+            "sh",
+            "-c",
+            "echo boom >&2; exit 3",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(worker.status.success(), "{worker:?}");
+    let job = harness.job(&id);
+    assert_eq!(job["state"], "JOB_STATE_DEAD");
+    let error = job["lastError"].as_str().expect("last error");
+    assert!(error.contains("boom"), "{error}");
+    assert!(error.contains("exit status: 3"), "{error}");
+
+    let dead = harness.json(&["jobs", "list", "jobs", "--state", "dead"]);
+    assert_eq!(dead["jobs"][0]["id"], id.as_str());
+}
+
+#[test]
+fn timeout_kills_the_command_and_everything_it_started() {
+    let harness = start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pid_file = dir.path().join("pid");
+    let id = enqueue(
+        &harness,
+        &["slow", "nap", "--timeout", "1s", "--max-attempts", "1"],
+    );
+    let started = Instant::now();
+    let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+    let worker = harness.work(
+        &["slow", "--max-jobs", "1", "--", "sh", "-c", &script],
+        Duration::from_secs(20),
+    );
+    assert!(worker.status.success(), "{worker:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let job = harness.job(&id);
+    assert_eq!(job["state"], "JOB_STATE_DEAD");
+    let error = job["lastError"].as_str().expect("last error");
+    assert!(error.contains("timed out"), "{error}");
+
+    // The grandchild `sleep` was in the command's process group, so it was killed too.
+    let pid = std::fs::read_to_string(&pid_file).expect("pid written");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+    assert!(
+        stat.is_err() || stat.as_deref().is_ok_and(|stat| stat.contains(") Z")),
+        "sleep {pid} still runs: {stat:?}"
+    );
+}
+
+#[test]
+fn sigterm_lets_the_running_command_finish() {
+    let harness = start();
+    let id = enqueue(&harness, &["slow", "nap"]);
+    let mut worker = harness
+        .command(&["work", "slow", "--", "sleep", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start worker");
+    let started = Instant::now();
+    while harness.job(&id)["state"] != "JOB_STATE_ACTIVE" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never reserved"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .expect("send sigterm");
+    assert!(killed.success());
+    let status = worker.wait().expect("worker exits");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(harness.job(&id)["state"], "JOB_STATE_COMPLETED");
+}
+
+#[test]
+fn pause_and_resume_show_in_queues() {
+    let harness = start();
+    enqueue(&harness, &["alpha", "t"]);
+    enqueue(&harness, &["beta", "t"]);
+
+    let paused = harness.json(&["pause", "alpha"]);
+    assert_eq!(paused["name"], "alpha");
+    assert_eq!(paused["paused"], true);
+    let queues = harness.json(&["queues"]);
+    let alpha = &queues["queues"][0];
+    assert_eq!(alpha["name"], "alpha");
+    assert_eq!(alpha["paused"], true);
+    assert_eq!(alpha["counts"]["pending"], "1");
+    assert_eq!(queues["queues"][1]["name"], "beta");
+    assert_eq!(queues["queues"][1].get("paused"), None);
+
+    let stdout = harness.ok(&["resume", "alpha"]);
+    assert!(stdout.contains("queue alpha resumed"), "{stdout}");
+    let queues = harness.json(&["queues"]);
+    assert_eq!(queues["queues"][0].get("paused"), None);
+}
+
+#[test]
+fn queues_and_jobs_print_aligned_tables() {
+    let harness = start();
+    assert_eq!(harness.ok(&["queues"]), "no queues\n");
+    assert_eq!(harness.json(&["queues"])["queues"], serde_json::json!([]));
+    for _ in 0..3 {
+        enqueue(&harness, &["emails", "send_welcome"]);
+    }
+    enqueue(&harness, &["emails", "later", "--delay", "1h"]);
+    enqueue(&harness, &["reports", "render", "--priority", "-5"]);
+
+    let table = harness.ok(&["queues"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    let header = lines[0];
+    for column in [
+        "QUEUE",
+        "STATE",
+        "PENDING",
+        "SCHEDULED",
+        "DEAD",
+        "COMPLETED",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert!(lines[1].starts_with("emails "), "{table}");
+    assert!(lines[2].starts_with("reports "), "{table}");
+    // Counts are right-aligned under their headers.
+    let pending_end = header.find("PENDING").unwrap() + "PENDING".len();
+    assert_eq!(&lines[1][pending_end - 1..pending_end], "3", "{table}");
+    let scheduled_end = header.find("SCHEDULED").unwrap() + "SCHEDULED".len();
+    assert_eq!(&lines[1][scheduled_end - 1..scheduled_end], "1", "{table}");
+
+    let jobs = harness.ok(&["jobs", "list", "emails", "--limit", "2"]);
+    let lines: Vec<&str> = jobs.lines().collect();
+    assert!(lines[0].starts_with("ID "), "{jobs}");
+    assert_eq!(lines.len(), 4, "{jobs}");
+    assert!(lines[3].contains("raise --limit"), "{jobs}");
+    let scheduled = harness.ok(&["jobs", "list", "emails", "--state", "scheduled"]);
+    assert!(
+        scheduled.contains("DUE") && scheduled.contains("in 59m"),
+        "{scheduled}"
+    );
+    let listed = harness.json(&["jobs", "list", "emails", "--newest", "--limit", "1"]);
+    assert_eq!(listed["jobs"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn enqueue_json_prints_the_whole_job() {
+    let harness = start();
+    let job = harness.json(&[
+        "enqueue",
+        "emails",
+        "send_welcome",
+        "--payload",
+        r#"{"a":1}"#,
+        "--id",
+        "welcome-1",
+        "--max-attempts",
+        "3",
+        "--priority",
+        "10",
+        "--unique-key",
+        "u1",
+        "--tag",
+        "signup",
+        "--header",
+        "trace=abc",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(job["id"], "welcome-1");
+    assert_eq!(job["queue"], "emails");
+    assert_eq!(job["type"], "send_welcome");
+    assert_eq!(job["maxAttempts"], 3);
+    assert_eq!(job["priority"], 10);
+    assert_eq!(job["uniqueKey"], "u1");
+    assert_eq!(job["tags"][0], "signup");
+    assert_eq!(job["headers"]["trace"], "abc");
+    assert_eq!(job["timeout"], "30s");
+    assert_eq!(job["contentType"], "application/json");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("payload.bin");
+    std::fs::write(&file, b"\xffraw").expect("write payload");
+    let payload_arg = format!("@{}", file.display());
+    let raw = harness.json(&[
+        "enqueue",
+        "blobs",
+        "t",
+        "--payload",
+        &payload_arg,
+        "--content-type",
+        "application/octet-stream",
+    ]);
+    assert_eq!(raw["payload"], "/3Jhdw==");
+    let shown = harness.ok(&["jobs", "get", raw["id"].as_str().expect("id")]);
+    assert!(shown.contains("<4 bytes>"), "{shown}");
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_error() {
+    let harness = start();
+    let refused = |args: &[&str], expected: &str| {
+        let output = harness.run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "zenith {args:?} succeeded");
+        assert!(stderr.contains(expected), "zenith {args:?}: {stderr}");
+    };
+    refused(
+        &["enqueue", "q", "t", "--payload", "{oops"],
+        "invalid JSON payload",
+    );
+    refused(
+        &["jobs", "list", "q", "--state", "finished"],
+        "unknown state \"finished\"",
+    );
+    refused(
+        &["enqueue", "q", "t", "--delay", "soon"],
+        "invalid duration",
+    );
+    refused(&["enqueue", "bad queue!", "t"], "invalid argument");
+    refused(&["jobs", "get", "missing"], "not found");
+    refused(&["enqueue", "q", "t", "--header", "novalue"], "KEY=VALUE");
+    refused(&["work", "q"], "COMMAND");
+
+    let unreachable = Command::new(ZENITH)
+        .args(["--server", "http://127.0.0.1:1", "queues"])
+        .output()
+        .expect("run zenith");
+    assert_eq!(unreachable.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(
+        stderr.starts_with("error: connect to http://127.0.0.1:1"),
+        "{stderr}"
+    );
+}
