@@ -73,7 +73,7 @@ pub(crate) async fn run(
             cancellation.cancel();
             // Let the handler wind down (a subprocess gets killed, say) before moving on.
             if tokio::time::timeout(shared.cancel_grace, &mut handle).await.is_err() {
-                tracing::warn!(job_id = %job.id, "handler ignored cancellation; abandoning it");
+                tracing::warn!("handler ignored cancellation; abandoning it");
                 handle.abort();
             }
             match end {
@@ -82,7 +82,7 @@ pub(crate) async fn run(
                         .with_stack_trace(""),
                 ),
                 LeaseEnd::Lost(reason) => {
-                    tracing::warn!(job_id = %job.id, queue = %job.queue, reason, "lease lost; job abandoned");
+                    tracing::warn!(reason, "lease lost; job abandoned");
                     Outcome::Abandoned
                 }
             }
@@ -155,7 +155,7 @@ async fn keep_lease(
                         if Instant::now() >= lease_until {
                             return LeaseEnd::Lost(format!("lease ran out while extending failed: {}", display_chain(&error)));
                         }
-                        tracing::warn!(job_id = %job.id, error = %display_chain(&error), "extend lease failed; retrying");
+                        tracing::warn!(error = %display_chain(&error), "extend lease failed; retrying");
                         next_extend = Instant::now() + interval.min(Duration::from_secs(1));
                     }
                 }
@@ -210,25 +210,29 @@ async fn report_failure(shared: &Shared, job: &Job, lease_token: &str, error: Jo
         match shared.client.fail(request.clone()).await {
             Ok(response) => {
                 let state = JobState::try_from(response.state).unwrap_or_default();
-                tracing::info!(job_id = %job.id, queue = %job.queue, state = state.as_str_name(), error = %error, "job failed");
+                let state = state
+                    .as_str_name()
+                    .trim_start_matches("JOB_STATE_")
+                    .to_lowercase();
+                tracing::info!(state, error = %error, "job failed");
                 return;
             }
             Err(failure) if failure.code() == Some(Code::FailedPrecondition) => {
-                tracing::warn!(job_id = %job.id, error = %display_chain(&failure), "stale lease on fail; job was redelivered");
+                tracing::warn!(error = %display_chain(&failure), "stale lease on fail; job was redelivered");
                 return;
             }
             Err(failure) if failure.is_transient() => {
                 let delay = backoff.next_delay();
-                tracing::warn!(job_id = %job.id, error = %display_chain(&failure), retry_in = ?delay, "fail call failed; retrying");
+                tracing::warn!(error = %display_chain(&failure), retry_in = ?delay, "fail call failed; retrying");
                 tokio::time::sleep(delay).await;
             }
             Err(failure) => {
-                tracing::error!(job_id = %job.id, error = %display_chain(&failure), "fail refused");
+                tracing::error!(error = %display_chain(&failure), "fail refused");
                 return;
             }
         }
     }
-    tracing::error!(job_id = %job.id, "giving up reporting failure; the lease will expire");
+    tracing::error!("giving up reporting failure; the lease will expire");
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary.

@@ -356,14 +356,25 @@ fn is_fatal(error: &Error) -> bool {
 }
 
 /// An error with its whole `source()` chain, `outer: inner: root`.
-/// A gRPC status's own cause (the transport error) is part of the chain too.
+/// An error with its whole `source()` chain, `outer: inner: root`; a gRPC status's own cause
+/// (the transport error) is part of it, and parts repeated further down are left out.
 pub(crate) fn display_chain(error: &Error) -> String {
-    let mut chain = context::error_chain(error);
-    if let Some(source) = error.status().and_then(std::error::Error::source) {
-        chain.push_str(": ");
-        chain.push_str(&context::error_chain(source));
+    let mut parts: Vec<String> = Vec::new();
+    let mut push = |cause: &(dyn std::error::Error + 'static)| {
+        let mut source = Some(cause);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !parts.contains(&text) {
+                parts.push(text);
+            }
+            source = cause.source();
+        }
+    };
+    push(error);
+    if let Some(cause) = error.status().and_then(std::error::Error::source) {
+        push(cause);
     }
-    chain
+    parts.join(": ")
 }
 
 /// Exponential backoff with full jitter on the upper half.
