@@ -1,5 +1,7 @@
 //! `zenith`: the server (`zenith serve`) and the operator CLI in one binary.
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use zenith_server::config::ServeArgs;
@@ -17,7 +19,7 @@ struct Args {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server: gRPC, grpc-web, health and readiness on one port.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     #[command(flatten)]
     Client(cli::Command),
 }
@@ -25,13 +27,16 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let runtime = tokio::runtime::Runtime::new()?;
-    match args.command {
+    let result = match args.command {
         Command::Serve(args) => {
             init_tracing();
             runtime.block_on(serve::serve(args.resolve()?))
         }
         Command::Client(command) => runtime.block_on(cli::run(command)),
-    }
+    };
+    // Nothing left to wait for once the command is done; idle pool threads may linger.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
 }
 
 fn init_tracing() {

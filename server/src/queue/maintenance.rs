@@ -24,8 +24,14 @@ pub async fn run_maintenance(engine: Arc<Engine>, interval: Duration, shutdown: 
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
-        if let Err(error) = engine.maintain(&holder, interval * 4).await {
-            tracing::warn!(%error, "maintenance pass failed");
+        // Stopping mid-pass is safe: every step is an atomic script and the lock expires.
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            result = engine.maintain(&holder, interval * 4) => {
+                if let Err(error) = result {
+                    tracing::warn!(%error, "maintenance pass failed");
+                }
+            }
         }
     }
 }
