@@ -68,24 +68,9 @@ impl Engine {
         if !self.hold_lock(holder, lock_ttl).await? {
             return Ok(());
         }
-        let mut conn = self.conn();
         let mut after = String::new();
         loop {
-            let start = if after.is_empty() {
-                "-".to_owned()
-            } else {
-                format!("({after}")
-            };
-            let names: Vec<String> = redis::cmd("ZRANGE")
-                .arg(self.keys.queues())
-                .arg(start)
-                .arg("+")
-                .arg("BYLEX")
-                .arg("LIMIT")
-                .arg(0)
-                .arg(QUEUES_PER_ROUND)
-                .query_async(&mut conn)
-                .await?;
+            let names = self.queue_names(&after, QUEUES_PER_ROUND).await?;
             let mut backlog: Vec<&str> = names.iter().map(String::as_str).collect();
             for _ in 0..MAX_ROUNDS {
                 if backlog.is_empty() {
