@@ -32,7 +32,7 @@ pub enum Command {
     #[command(subcommand)]
     Jobs(JobsCommand),
     /// Adds a job to a queue and prints its id.
-    Enqueue(EnqueueArgs),
+    Enqueue(Box<EnqueueArgs>),
     /// Stops workers from reserving jobs of a queue; enqueueing goes on.
     Pause {
         /// Queue name.
@@ -45,7 +45,7 @@ pub enum Command {
     },
     /// Runs COMMAND for each job of the queues: payload on stdin, exit 0 acks, anything else
     /// fails the attempt with the tail of stderr.
-    Work(WorkArgs),
+    Work(Box<WorkArgs>),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -67,10 +67,10 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Queues => ops::queues(&args).await,
         Command::Jobs(command) => ops::jobs(&args, command).await,
-        Command::Enqueue(enqueue) => ops::enqueue(&args, enqueue).await,
+        Command::Enqueue(enqueue) => ops::enqueue(&args, *enqueue).await,
         Command::Pause { queue } => ops::pause(&args, &queue, true).await,
         Command::Resume { queue } => ops::pause(&args, &queue, false).await,
-        Command::Work(work) => work::run(&args, work).await,
+        Command::Work(work) => work::run(&args, *work).await,
     }
 }
 
