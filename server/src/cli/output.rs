@@ -182,7 +182,7 @@ mod tests {
         table.row(vec!["a".into(), "1200".into(), "".into()]);
         assert_eq!(
             table.render(),
-            "NAME    COUNT  NOTE\nemails      5  x\na         1200\n"
+            "NAME    COUNT  NOTE\nemails      5  x\na        1200\n"
         );
     }
 
