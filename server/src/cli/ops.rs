@@ -5,12 +5,12 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use zenith_proto::to_json;
 use zenith_proto::v1::{ListJobsResponse, ListQueuesResponse};
 use zenith_sdk::{Client, Job, JobState, Queue};
 
 use super::output::{
-    Table, full_timestamp, one_line, printable, proto_duration, proto_json, relative_timestamp,
-    state_name,
+    Table, full_timestamp, one_line, printable, proto_duration, relative_timestamp, state_name,
 };
 use super::{ClientArgs, parse_duration, parse_state};
 
@@ -106,10 +106,7 @@ pub async fn queues(args: &ClientArgs) -> anyhow::Result<()> {
             queues,
             next_page_token: String::new(),
         };
-        return print_json(
-            proto_json(&response, "zenith.v1.ListQueuesResponse"),
-            Some("queues"),
-        );
+        return print_json(to_json(&response), Some("queues"));
     }
     if queues.is_empty() {
         println!("no queues");
@@ -174,10 +171,7 @@ async fn list_jobs(
             jobs: page.jobs,
             next_page_token: page.next_page_token,
         };
-        return print_json(
-            proto_json(&response, "zenith.v1.ListJobsResponse"),
-            Some("jobs"),
-        );
+        return print_json(to_json(&response), Some("jobs"));
     }
     if page.jobs.is_empty() {
         println!("no {} jobs", state_name(state));
@@ -218,7 +212,7 @@ async fn get_job(args: &ClientArgs, id: String, queue: Option<String>) -> anyhow
     let client = connect(args).await?;
     let job = client.get_job_in(id, queue.unwrap_or_default()).await?;
     if args.json {
-        return print_json(proto_json(&job, "zenith.v1.Job"), None);
+        return print_json(to_json(&job), None);
     }
     print!("{}", describe_job(&job, SystemTime::now()));
     Ok(())
@@ -352,7 +346,7 @@ pub async fn enqueue(args: &ClientArgs, enqueue: EnqueueArgs) -> anyhow::Result<
         );
     }
     if args.json {
-        return print_json(proto_json(&enqueued.job, "zenith.v1.Job"), None);
+        return print_json(to_json(&enqueued.job), None);
     }
     println!("{}", enqueued.job.id);
     Ok(())
@@ -382,7 +376,7 @@ pub async fn pause(args: &ClientArgs, name: &str, paused: bool) -> anyhow::Resul
         client.resume_queue(name).await?
     };
     if args.json {
-        return print_json(proto_json(&queue, "zenith.v1.Queue"), None);
+        return print_json(to_json(&queue), None);
     }
     let counts = queue.counts.unwrap_or_default();
     println!(

@@ -3,26 +3,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-use prost_reflect::{DynamicMessage, SerializeOptions};
-use zenith_proto::DESCRIPTOR_POOL;
 use zenith_sdk::{JobState, from_proto_duration, from_proto_timestamp};
-
-/// Renders a contract message in the proto3 JSON mapping, as `grpcurl` shows it.
-/// `zenith_proto::to_json` would do, but it needs `prost::Name`, which the generated code does
-/// not implement; so the message's full name is passed in.
-pub fn proto_json<M: prost::Message>(message: &M, full_name: &str) -> serde_json::Value {
-    let descriptor = DESCRIPTOR_POOL
-        .get_message_by_name(full_name)
-        .expect("message is part of the contract");
-    let mut dynamic = DynamicMessage::new(descriptor);
-    dynamic
-        .transcode_from(message)
-        .expect("message matches its descriptor");
-    let options = SerializeOptions::new().skip_default_fields(true);
-    dynamic
-        .serialize_with_options(serde_json::value::Serializer, &options)
-        .expect("serializing to a json value cannot fail")
-}
 
 /// Columns separated by two spaces; numbers line up on the right.
 pub struct Table {
