@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 use zenith_server::config::ServeArgs;
 use zenith_server::serve;
 
@@ -31,7 +30,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let result = match args.command {
         Command::Serve(args) => {
-            init_tracing();
+            cli::init_tracing("info");
             runtime.block_on(serve::serve(args.resolve()?))
         }
         Command::Client(command) => runtime.block_on(cli::run(args.client, command)),
@@ -39,14 +38,4 @@ fn main() -> anyhow::Result<()> {
     // Nothing left to wait for once the command is done; idle pool threads may linger.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
-}
-
-fn init_tracing() {
-    let filter = EnvFilter::try_from_env("ZENITH_LOG")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -87,7 +87,8 @@ fn error_chain(error: &anyhow::Error) -> String {
 }
 
 /// Logs go to stderr so stdout stays clean for tables and JSON.
-fn init_tracing(default_level: &str) {
+/// Logs to stderr, filtered by `ZENITH_LOG` or `RUST_LOG`, else at `default_level`.
+pub fn init_tracing(default_level: &str) {
     let filter = EnvFilter::try_from_env("ZENITH_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(default_level));
