@@ -4,7 +4,11 @@ use prost::Message;
 
 // The protos compile with protox, so building needs no system `protoc`.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["zenith/v1/job.proto", "zenith/v1/queue.proto", "zenith/v1/worker.proto"];
+    let files = [
+        "zenith/v1/job.proto",
+        "zenith/v1/queue.proto",
+        "zenith/v1/worker.proto",
+    ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }

@@ -1,6 +1,9 @@
 //! `zenith`: the server (`zenith serve`) and the operator CLI in one binary.
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use zenith_server::config::ServeArgs;
+use zenith_server::serve;
 
 mod cli;
 
@@ -14,7 +17,7 @@ struct Args {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server: gRPC, grpc-web, health and readiness on one port.
-    Serve,
+    Serve(ServeArgs),
     #[command(flatten)]
     Client(cli::Command),
 }
@@ -23,7 +26,17 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     match args.command {
-        Command::Serve => Ok(()),
+        Command::Serve(args) => {
+            init_tracing();
+            runtime.block_on(serve::serve(args.resolve()?))
+        }
         Command::Client(command) => runtime.block_on(cli::run(command)),
     }
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_env("ZENITH_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
 }

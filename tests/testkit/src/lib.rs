@@ -147,7 +147,10 @@ pub fn zenith_binary() -> anyhow::Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    bail!("zenith binary not found next to {}; build it first (cargo build -p zenith-server)", exe.display())
+    bail!(
+        "zenith binary not found next to {}; build it first (cargo build -p zenith-server)",
+        exe.display()
+    )
 }
 
 /// A `zenith serve` process on a free loopback port.
@@ -175,7 +178,10 @@ impl ZenithServer {
             .args(["--database-url", &database_url])
             .args(extra_args)
             .current_dir(dir.path())
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

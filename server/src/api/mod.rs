@@ -1,0 +1,24 @@
+//! One module per gRPC service: validate → authorize (the policy layer) → call the engine → map
+//! errors (once, in `queue::error`).
+
+mod page_token;
+mod queue;
+mod validate;
+mod worker;
+
+pub use queue::QueueApi;
+pub use worker::WorkerApi;
+
+/// Request limits that come from configuration.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_payload_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_payload_bytes: 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! `zenith.v1.QueueService`.
+
+use std::time::Duration;
+
+use tonic::{Request, Response, Status};
+use zenith_proto::v1::queue_service_server::QueueService;
+use zenith_proto::v1::*;
+
+use super::validate;
+use super::{Limits, page_token};
+use crate::queue::{
+    Enqueued, JobCursor, NewJob, QueueError, SharedEngine, state_name, timestamp_from_ms,
+};
+
+pub const MAX_BATCH: usize = 1000;
+const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+const MAX_ATTEMPTS_LIMIT: i32 = 1000;
+const DEFAULT_BACKOFF_BASE: Duration = Duration::from_secs(1);
+const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(3600);
+const DEFAULT_UNIQUE_TTL: Duration = Duration::from_secs(24 * 3600);
+const MAX_PRIORITY: i32 = 1000;
+
+pub struct QueueApi {
+    engine: SharedEngine,
+    limits: Limits,
+}
+
+impl QueueApi {
+    pub fn new(engine: SharedEngine, limits: Limits) -> Self {
+        Self { engine, limits }
+    }
+
+    /// Turns a caller's spec into a job to write; `field` prefixes every error ("job", "jobs[3]").
+    fn new_job(&self, field: &str, spec: JobSpec) -> Result<NewJob, QueueError> {
+        let f = |name: &str| format!("{field}.{name}");
+        validate::name(&f("queue"), &spec.queue)?;
+        validate::label(&f("type"), &spec.r#type, 128, true)?;
+        let id = if spec.id.is_empty() {
+            uuid::Uuid::now_v7().to_string()
+        } else {
+            validate::name(&f("id"), &spec.id)?;
+            spec.id
+        };
+        validate::size(
+            &f("payload"),
+            spec.payload.len(),
+            self.limits.max_payload_bytes,
+        )?;
+        validate::label(&f("content_type"), &spec.content_type, 128, false)?;
+        if spec.headers.len() > 64 {
+            return Err(QueueError::invalid(f("headers"), "more than 64 headers"));
+        }
+        for (key, value) in &spec.headers {
+            validate::label(&f("headers"), key, 128, true)?;
+            validate::size(&f(&format!("headers.{key}")), value.len(), 4096)?;
+        }
+        if !(-MAX_PRIORITY..=MAX_PRIORITY).contains(&spec.priority) {
+            return Err(QueueError::invalid(
+                f("priority"),
+                format!("must be between -{MAX_PRIORITY} and {MAX_PRIORITY}"),
+            ));
+        }
+        let delay = validate::duration(&f("delay"), spec.delay.as_ref())?.unwrap_or_default();
+        let run_at_ms = match &spec.run_at {
+            Some(_) if !delay.is_zero() => {
+                return Err(QueueError::invalid(
+                    f("run_at"),
+                    "set run_at or delay, not both",
+                ));
+            }
+            Some(run_at) => crate::queue::timestamp_to_ms(run_at),
+            None => 0,
+        };
+        if !(0..=MAX_ATTEMPTS_LIMIT).contains(&spec.max_attempts) {
+            return Err(QueueError::invalid(
+                f("max_attempts"),
+                format!("must be between 1 and {MAX_ATTEMPTS_LIMIT} (0 for the default)"),
+            ));
+        }
+        let backoff = spec.backoff.unwrap_or_default();
+        let backoff_base = validate::duration(&f("backoff.base"), backoff.base.as_ref())?
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_BACKOFF_BASE);
+        let backoff_max = validate::duration(&f("backoff.max"), backoff.max.as_ref())?
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_BACKOFF_MAX.max(backoff_base));
+        if backoff_max < backoff_base {
+            return Err(QueueError::invalid(
+                f("backoff.max"),
+                "must not be less than backoff.base",
+            ));
+        }
+        let timeout = validate::duration(&f("timeout"), spec.timeout.as_ref())?;
+        if timeout.is_some_and(|t| t < Duration::from_millis(1)) {
+            return Err(QueueError::invalid(f("timeout"), "must be at least 1 ms"));
+        }
+        validate::label(&f("unique_key"), &spec.unique_key, 256, false)?;
+        let unique_ttl = validate::duration(&f("unique_ttl"), spec.unique_ttl.as_ref())?
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_UNIQUE_TTL);
+        if spec.tags.len() > 32 {
+            return Err(QueueError::invalid(f("tags"), "more than 32 tags"));
+        }
+        for tag in &spec.tags {
+            validate::label(&f("tags"), tag, 128, true)?;
+        }
+        Ok(NewJob {
+            id,
+            queue: spec.queue,
+            job_type: spec.r#type,
+            payload: spec.payload,
+            content_type: spec.content_type,
+            headers: spec.headers,
+            priority: spec.priority,
+            run_at_ms,
+            delay,
+            max_attempts: if spec.max_attempts == 0 {
+                DEFAULT_MAX_ATTEMPTS
+            } else {
+                spec.max_attempts as u32
+            },
+            backoff_base,
+            backoff_max,
+            timeout,
+            unique_key: spec.unique_key,
+            unique_ttl,
+            tags: spec.tags,
+        })
+    }
+
+    fn queue_name(field: &str, name: &str) -> Result<(), QueueError> {
+        validate::name(field, name)
+    }
+}
+
+fn proto_duration(duration: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: duration.as_secs() as i64,
+        nanos: duration.subsec_nanos() as i32,
+    }
+}
+
+/// The job a fresh enqueue wrote, built without reading it back.
+fn written_job(job: NewJob, outcome: &Enqueued) -> Job {
+    let mut written = Job {
+        id: job.id,
+        queue: job.queue,
+        r#type: job.job_type,
+        payload: job.payload,
+        content_type: job.content_type,
+        headers: job.headers,
+        priority: job.priority,
+        max_attempts: job.max_attempts as i32,
+        backoff: Some(Backoff {
+            base: Some(proto_duration(job.backoff_base)),
+            max: Some(proto_duration(job.backoff_max)),
+        }),
+        timeout: job.timeout.map(proto_duration),
+        unique_key: job.unique_key,
+        tags: job.tags,
+        created_at: outcome.created_at_ms.map(timestamp_from_ms),
+        scheduled_at: outcome.scheduled_at_ms.map(timestamp_from_ms),
+        ..Job::default()
+    };
+    written.set_state(outcome.state);
+    written
+}
+
+fn page_size(requested: i32, default: usize, max: usize) -> Result<usize, QueueError> {
+    match requested {
+        n if n < 0 => Err(QueueError::invalid("page_size", "must not be negative")),
+        0 => Ok(default),
+        n => Ok((n as usize).min(max)),
+    }
+}
+
+#[tonic::async_trait]
+impl QueueService for QueueApi {
+    async fn enqueue(
+        &self,
+        request: Request<EnqueueRequest>,
+    ) -> Result<Response<EnqueueResponse>, Status> {
+        let spec = request
+            .into_inner()
+            .job
+            .ok_or_else(|| QueueError::invalid("job", "required"))?;
+        let job = self.new_job("job", spec)?;
+        let outcome = self
+            .engine
+            .enqueue(vec![job.clone()])
+            .await?
+            .pop()
+            .expect("one outcome per job");
+        let response = if outcome.duplicate {
+            let existing = self
+                .engine
+                .get_job(&outcome.id, Some(&outcome.queue))
+                .await?;
+            EnqueueResponse {
+                job: Some(existing),
+                duplicate: true,
+            }
+        } else {
+            EnqueueResponse {
+                job: Some(written_job(job, &outcome)),
+                duplicate: false,
+            }
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn batch_enqueue(
+        &self,
+        request: Request<BatchEnqueueRequest>,
+    ) -> Result<Response<BatchEnqueueResponse>, Status> {
+        let specs = request.into_inner().jobs;
+        if specs.is_empty() {
+            return Err(QueueError::invalid("jobs", "at least one job is required").into());
+        }
+        if specs.len() > MAX_BATCH {
+            return Err(QueueError::invalid(
+                "jobs",
+                format!("{} jobs exceeds the limit of {MAX_BATCH}", specs.len()),
+            )
+            .into());
+        }
+        let jobs = specs
+            .into_iter()
+            .enumerate()
+            .map(|(i, spec)| self.new_job(&format!("jobs[{i}]"), spec))
+            .collect::<Result<Vec<_>, QueueError>>()?;
+        let outcomes = self.engine.enqueue(jobs).await?;
+        let jobs = outcomes
+            .into_iter()
+            .map(|outcome| EnqueuedJob {
+                id: outcome.id,
+                queue: outcome.queue,
+                state: outcome.state as i32,
+                duplicate: outcome.duplicate,
+            })
+            .collect();
+        Ok(Response::new(BatchEnqueueResponse { jobs }))
+    }
+
+    async fn get_job(
+        &self,
+        request: Request<GetJobRequest>,
+    ) -> Result<Response<GetJobResponse>, Status> {
+        let request = request.into_inner();
+        validate::name("id", &request.id)?;
+        let queue = if request.queue.is_empty() {
+            None
+        } else {
+            Self::queue_name("queue", &request.queue)?;
+            Some(request.queue.as_str())
+        };
+        let job = self.engine.get_job(&request.id, queue).await?;
+        Ok(Response::new(GetJobResponse { job: Some(job) }))
+    }
+
+    async fn list_queues(
+        &self,
+        request: Request<ListQueuesRequest>,
+    ) -> Result<Response<ListQueuesResponse>, Status> {
+        let request = request.into_inner();
+        let limit = page_size(request.page_size, 100, 1000)?;
+        let after = if request.page_token.is_empty() {
+            String::new()
+        } else {
+            page_token::decode(&request.page_token, 1)?.remove(0)
+        };
+        let (queues, more) = self.engine.list_queues(&after, limit).await?;
+        let next_page_token = match queues.last() {
+            Some(last) if more => page_token::encode(&[&last.name]),
+            _ => String::new(),
+        };
+        Ok(Response::new(ListQueuesResponse {
+            queues,
+            next_page_token,
+        }))
+    }
+
+    async fn get_queue(
+        &self,
+        request: Request<GetQueueRequest>,
+    ) -> Result<Response<GetQueueResponse>, Status> {
+        let name = request.into_inner().name;
+        Self::queue_name("name", &name)?;
+        let queue = self.engine.get_queue(&name).await?;
+        Ok(Response::new(GetQueueResponse { queue: Some(queue) }))
+    }
+
+    async fn list_jobs(
+        &self,
+        request: Request<ListJobsRequest>,
+    ) -> Result<Response<ListJobsResponse>, Status> {
+        let request = request.into_inner();
+        Self::queue_name("queue", &request.queue)?;
+        let state = JobState::try_from(request.state).unwrap_or(JobState::Unspecified);
+        let state = state_name(state).ok_or_else(|| {
+            QueueError::invalid(
+                "state",
+                "one of pending, scheduled, active, retry, dead, completed is required",
+            )
+        })?;
+        let limit = page_size(request.page_size, 50, 500)?;
+        let newest_first = request.order() == ListOrder::NewestFirst;
+        let cursor = if request.page_token.is_empty() {
+            None
+        } else {
+            let mut parts = page_token::decode(&request.page_token, 2)?;
+            let score = parts.pop().expect("two parts");
+            let id = parts.pop().expect("two parts");
+            if score.parse::<f64>().is_err() {
+                return Err(QueueError::invalid(
+                    "page_token",
+                    "not a token from a previous response",
+                )
+                .into());
+            }
+            Some(JobCursor { id, score })
+        };
+        let (jobs, next) = self
+            .engine
+            .list_jobs(&request.queue, state, limit, newest_first, cursor.as_ref())
+            .await?;
+        let next_page_token = next
+            .map(|cursor| page_token::encode(&[&cursor.id, &cursor.score]))
+            .unwrap_or_default();
+        Ok(Response::new(ListJobsResponse {
+            jobs,
+            next_page_token,
+        }))
+    }
+
+    async fn pause_queue(
+        &self,
+        request: Request<PauseQueueRequest>,
+    ) -> Result<Response<PauseQueueResponse>, Status> {
+        let name = request.into_inner().name;
+        Self::queue_name("name", &name)?;
+        let queue = self.engine.set_paused(&name, true).await?;
+        Ok(Response::new(PauseQueueResponse { queue: Some(queue) }))
+    }
+
+    async fn resume_queue(
+        &self,
+        request: Request<ResumeQueueRequest>,
+    ) -> Result<Response<ResumeQueueResponse>, Status> {
+        let name = request.into_inner().name;
+        Self::queue_name("name", &name)?;
+        let queue = self.engine.set_paused(&name, false).await?;
+        Ok(Response::new(ResumeQueueResponse { queue: Some(queue) }))
+    }
+}

@@ -1,0 +1,171 @@
+//! Server configuration, layered: defaults → config file → `ZENITH_*` environment → flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+/// Flags of `zenith serve`; each has a `ZENITH_*` twin in the environment.
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "ZENITH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address for gRPC, grpc-web and HTTP [default: 127.0.0.1:7700].
+    #[arg(long, env = "ZENITH_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Redis URL. Unset: use 127.0.0.1:6379 if it answers, else start a managed redis-server.
+    #[arg(long, env = "ZENITH_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// SQL database: sqlite://FILE (created if missing) or postgres://… [default: sqlite://zenith.db].
+    #[arg(long, env = "ZENITH_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Prefix of every Redis key [default: zenith].
+    #[arg(long, env = "ZENITH_PREFIX")]
+    pub prefix: Option<String>,
+    /// Feed demo queues with a steady stream of jobs and run an in-process demo worker.
+    #[arg(long, env = "ZENITH_DEMO")]
+    pub demo: bool,
+    /// Browser origins allowed to call over grpc-web, comma-separated [default: none].
+    #[arg(long, env = "ZENITH_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
+    /// How long completed jobs stay in Redis [default: 1h].
+    #[arg(long, env = "ZENITH_COMPLETED_RETENTION", value_parser = humantime::parse_duration)]
+    pub completed_retention: Option<Duration>,
+    /// Largest job payload or result in bytes [default: 1048576].
+    #[arg(long, env = "ZENITH_MAX_PAYLOAD_BYTES")]
+    pub max_payload_bytes: Option<usize>,
+    /// Where the managed Redis keeps its data [default: .zenith].
+    #[arg(long, env = "ZENITH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The same settings as read from a config file.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    redis_url: Option<String>,
+    database_url: Option<String>,
+    prefix: Option<String>,
+    demo: Option<bool>,
+    cors_origins: Option<Vec<String>>,
+    #[serde(default, with = "humantime_serde_opt")]
+    completed_retention: Option<Duration>,
+    max_payload_bytes: Option<usize>,
+    data_dir: Option<PathBuf>,
+}
+
+mod humantime_serde_opt {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| humantime::parse_duration(&text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// The settings in force.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub redis_url: Option<String>,
+    pub database_url: String,
+    pub prefix: String,
+    pub demo: bool,
+    pub cors_origins: Vec<String>,
+    pub completed_retention: Duration,
+    pub max_payload_bytes: usize,
+    pub data_dir: PathBuf,
+}
+
+impl ServeArgs {
+    pub fn resolve(self) -> anyhow::Result<ServeConfig> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("read config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parse config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let prefix = self
+            .prefix
+            .or(file.prefix)
+            .unwrap_or_else(|| "zenith".into());
+        if prefix.is_empty() || prefix.contains(['{', '}']) {
+            anyhow::bail!("prefix: must be non-empty and without braces");
+        }
+        Ok(ServeConfig {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 7700))),
+            redis_url: self.redis_url.or(file.redis_url),
+            database_url: self
+                .database_url
+                .or(file.database_url)
+                .unwrap_or_else(|| "sqlite://zenith.db".into()),
+            prefix,
+            demo: self.demo || file.demo.unwrap_or(false),
+            cors_origins: self.cors_origins.or(file.cors_origins).unwrap_or_default(),
+            completed_retention: self
+                .completed_retention
+                .or(file.completed_retention)
+                .unwrap_or(Duration::from_secs(3600)),
+            max_payload_bytes: self
+                .max_payload_bytes
+                .or(file.max_payload_bytes)
+                .unwrap_or(1024 * 1024),
+            data_dir: self
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(".zenith")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_and_defaults_fill_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zenith.toml");
+        std::fs::write(
+            &path,
+            "prefix = \"fromfile\"\nlisten = \"127.0.0.1:9000\"\ncompleted_retention = \"10m\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        let config = args.resolve().unwrap();
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.prefix, "fromfile");
+        assert_eq!(config.completed_retention, Duration::from_secs(600));
+        assert_eq!(config.database_url, "sqlite://zenith.db");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zenith.toml");
+        std::fs::write(&path, "listne = \"127.0.0.1:9000\"\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        };
+        assert!(args.resolve().is_err());
+    }
+}

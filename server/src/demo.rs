@@ -1,0 +1,161 @@
+//! `--demo`: a few queues fed with a steady stream of jobs, and an in-process worker that
+//! succeeds, fails, retries and sometimes "dies" (lets its lease expire), so a new user sees a
+//! live system at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+use crate::queue::{AckItem, Engine, FailItem, NewJob, ReserveParams};
+
+const QUEUES: [(&str, &[&str]); 3] = [
+    (
+        "demo.emails",
+        &["send_welcome", "send_receipt", "send_digest"],
+    ),
+    ("demo.reports", &["render_pdf", "export_csv"]),
+    ("demo.webhooks", &["deliver"]),
+];
+
+pub async fn run(engine: Arc<Engine>, stop: CancellationToken) {
+    tracing::info!(queues = ?QUEUES.map(|(q, _)| q), "demo mode: producing and working demo jobs");
+    let producer = produce(engine.clone(), stop.clone());
+    let workers = (0..4).map(|n| work(engine.clone(), stop.clone(), n));
+    tokio::join!(producer, futures::future::join_all(workers));
+}
+
+fn demo_job(rng: &mut impl Rng) -> NewJob {
+    let (queue, types) = QUEUES[rng.random_range(0..QUEUES.len())];
+    let job_type = types[rng.random_range(0..types.len())];
+    let customer = rng.random_range(1000..9999);
+    let payload = serde_json::json!({
+        "customer_id": customer,
+        "email": format!("user{customer}@example.com"),
+    });
+    let delay = if rng.random_bool(0.1) {
+        Duration::from_secs(rng.random_range(5..60))
+    } else {
+        Duration::ZERO
+    };
+    NewJob {
+        id: uuid::Uuid::now_v7().to_string(),
+        queue: queue.into(),
+        job_type: job_type.into(),
+        payload: payload.to_string().into_bytes(),
+        content_type: "application/json".into(),
+        headers: Default::default(),
+        priority: if rng.random_bool(0.1) { 10 } else { 0 },
+        run_at_ms: 0,
+        delay,
+        max_attempts: 3,
+        backoff_base: Duration::from_secs(2),
+        backoff_max: Duration::from_secs(30),
+        timeout: Some(Duration::from_secs(20)),
+        unique_key: String::new(),
+        unique_ttl: Duration::from_secs(60),
+        tags: vec!["demo".into()],
+    }
+}
+
+async fn produce(engine: Arc<Engine>, stop: CancellationToken) {
+    loop {
+        let jobs: Vec<NewJob> = {
+            let mut rng = rand::rng();
+            let count = rng.random_range(1..6);
+            (0..count).map(|_| demo_job(&mut rng)).collect()
+        };
+        if let Err(error) = engine.enqueue(jobs).await {
+            tracing::warn!(%error, "demo producer could not enqueue");
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(700)) => {}
+        }
+    }
+}
+
+enum Outcome {
+    Succeed,
+    Fail { retryable: bool },
+    Die,
+}
+
+fn pick_outcome(rng: &mut impl Rng) -> Outcome {
+    match rng.random_range(0..100) {
+        0..80 => Outcome::Succeed,
+        80..93 => Outcome::Fail { retryable: true },
+        93..96 => Outcome::Fail { retryable: false },
+        _ => Outcome::Die,
+    }
+}
+
+async fn work(engine: Arc<Engine>, stop: CancellationToken, n: usize) {
+    let queues: Vec<String> = QUEUES.iter().map(|(q, _)| (*q).to_owned()).collect();
+    let worker_id = format!("demo-worker-{n}");
+    while !stop.is_cancelled() {
+        let reserved = engine
+            .reserve(ReserveParams {
+                queues: &queues,
+                max_jobs: 1,
+                lease: Duration::from_secs(5),
+                wait: Duration::from_secs(1),
+                worker_id: &worker_id,
+            })
+            .await;
+        let jobs = match reserved {
+            Ok(jobs) => jobs,
+            Err(error) => {
+                tracing::warn!(%error, "demo worker could not reserve");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        for reserved in jobs {
+            let (work_time, outcome) = {
+                let mut rng = rand::rng();
+                (
+                    Duration::from_millis(rng.random_range(50..800)),
+                    pick_outcome(&mut rng),
+                )
+            };
+            tokio::time::sleep(work_time).await;
+            let job = reserved.job;
+            let result = match outcome {
+                Outcome::Succeed => engine
+                    .ack(vec![AckItem {
+                        queue: job.queue,
+                        job_id: job.id,
+                        lease_token: reserved.lease_token,
+                        result: br#"{"ok":true}"#.to_vec(),
+                    }])
+                    .await
+                    .map(drop),
+                Outcome::Fail { retryable } => engine
+                    .fail(FailItem {
+                        queue: job.queue,
+                        job_id: job.id,
+                        lease_token: reserved.lease_token,
+                        error: if retryable {
+                            "smtp: connection reset by peer".into()
+                        } else {
+                            "invalid recipient: mailbox does not exist".into()
+                        },
+                        stack_trace: format!(
+                            "at {}::handle (demo/{}.rs:42)\nat zenith::demo::work (demo.rs:7)",
+                            job.r#type, job.r#type
+                        ),
+                        retryable,
+                    })
+                    .await
+                    .map(drop),
+                // Walks away without a word; the lease expires and the job is retried.
+                Outcome::Die => Ok(()),
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, "demo worker could not report a job");
+            }
+        }
+    }
+}

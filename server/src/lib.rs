@@ -1,0 +1,10 @@
+//! Zenith's server: the queue engine, the gRPC services, and what runs them.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+mod demo;
+mod managed_redis;
+pub mod queue;
+pub mod serve;

@@ -1,0 +1,89 @@
+//! Finds Redis for a user who gave no URL: one answering on 127.0.0.1:6379, or a
+//! `redis-server` this process starts (loopback, free port, AOF on) and stops on exit.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::process::{Child, Command};
+
+pub struct ManagedRedis {
+    child: Child,
+    pub url: String,
+}
+
+const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 6379);
+
+/// The Redis URL to use, and the child process when this process started Redis itself.
+pub async fn find_or_start(data_dir: &Path) -> anyhow::Result<(String, Option<ManagedRedis>)> {
+    let default = SocketAddr::from(DEFAULT_ADDR);
+    if TcpStream::connect_timeout(&default, Duration::from_millis(200)).is_ok() {
+        tracing::info!("using the redis answering on 127.0.0.1:6379");
+        return Ok(("redis://127.0.0.1:6379".into(), None));
+    }
+    let Ok(binary) = which("redis-server") else {
+        bail!(
+            "no redis: nothing answers on 127.0.0.1:6379 and redis-server is not on PATH; \
+             install it (apt-get install redis-server, brew install redis) or pass --redis-url"
+        );
+    };
+    let dir = data_dir.join("redis");
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = Command::new(binary)
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args([
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--maxmemory-policy",
+            "noeviction",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("start redis-server")?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let started = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            bail!("managed redis-server did not listen on {addr} within 10s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let url = format!("redis://127.0.0.1:{port}");
+    tracing::info!(%url, dir = %dir.display(), "started a managed redis-server");
+    Ok((url.clone(), Some(ManagedRedis { child, url })))
+}
+
+fn which(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").context("PATH is not set")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .with_context(|| format!("{name} not found on PATH"))
+}
+
+impl ManagedRedis {
+    /// Asks Redis to shut down cleanly (flushing its AOF), then waits for it.
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
+        }
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+        tracing::info!(url = %self.url, "stopped the managed redis-server");
+    }
+}

@@ -1,0 +1,15 @@
+-- ARGV: base, id, lease token, extension ms. Returns {'stale'} or {'ok', deadline_ms, capped}.
+local id, token, extension = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local key = job_key(id)
+local f = redis.call('HMGET', key, 'state', 'lease', 'attempt_deadline')
+if f[1] ~= 'active' or f[2] ~= token then return {'stale'} end
+local deadline = now_ms() + extension
+local cap = tonumber(f[3] or '0')
+local capped = 0
+if cap > 0 and deadline >= cap then
+  deadline = cap
+  capped = 1
+end
+redis.call('HSET', key, 'lease_deadline', int(deadline))
+redis.call('ZADD', active, 'XX', int(deadline), id)
+return {'ok', int(deadline), capped}

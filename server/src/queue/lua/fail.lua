@@ -1,0 +1,12 @@
+-- ARGV: base, id, lease token, error, stack trace, retryable (1/0), jitter in [0, 1).
+-- Returns {'stale'} or {state, when_ms}.
+local id, token = ARGV[2], ARGV[3]
+local key = job_key(id)
+local f = redis.call('HMGET', key, 'state', 'lease')
+if f[1] ~= 'active' or f[2] ~= token then return {'stale'} end
+local now = now_ms()
+redis.call('ZREM', active, id)
+local state, when = fail_attempt(key, id, now, ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]))
+redis.call('HINCRBY', meta, 'active', -1)
+redis.call('HINCRBY', meta, state, 1)
+return {state, int(when)}

@@ -1,0 +1,57 @@
+-- Promotes due scheduled and retry jobs, ends expired leases, and drops completed jobs past
+-- retention, at most `limit` of each per call.
+-- ARGV: base, limit, jitter seed (integer below 2^20), completed retention ms.
+-- Returns {promoted, expired, more (1 when a limit was hit), pruned id...}.
+local limit, seed, retention = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = now_ms()
+local more = 0
+local promoted = 0
+for _, from in ipairs({{scheduled, 'scheduled'}, {retry, 'retry'}}) do
+  local due = redis.call('ZRANGE', from[1], '-inf', int(now), 'BYSCORE', 'LIMIT', 0, limit)
+  if #due == limit then more = 1 end
+  for _, id in ipairs(due) do
+    local key = job_key(id)
+    redis.call('ZREM', from[1], id)
+    local priority = tonumber(redis.call('HGET', key, 'priority') or '0')
+    redis.call('ZADD', pending, int(pending_score(priority, now)), id)
+    redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now))
+  end
+  if #due > 0 then
+    redis.call('HINCRBY', meta, from[2], -#due)
+    redis.call('HINCRBY', meta, 'pending', #due)
+    promoted = promoted + #due
+  end
+end
+
+local expired = redis.call('ZRANGE', active, '-inf', int(now), 'BYSCORE', 'LIMIT', 0, limit)
+if #expired == limit then more = 1 end
+local to_retry, to_dead = 0, 0
+for n, id in ipairs(expired) do
+  local key = job_key(id)
+  redis.call('ZREM', active, id)
+  local cap = tonumber(redis.call('HGET', key, 'attempt_deadline') or '0')
+  local err = 'lease expired: the worker stopped extending it'
+  if cap > 0 and now >= cap then err = 'timed out: the attempt ran past the job timeout' end
+  local jitter = ((seed * 7919 + n * 104729) % 1000) / 1000
+  local state = fail_attempt(key, id, now, err, '', true, jitter)
+  if state == 'retry' then to_retry = to_retry + 1 else to_dead = to_dead + 1 end
+end
+if #expired > 0 then
+  redis.call('HINCRBY', meta, 'active', -#expired)
+  if to_retry > 0 then redis.call('HINCRBY', meta, 'retry', to_retry) end
+  if to_dead > 0 then redis.call('HINCRBY', meta, 'dead', to_dead) end
+end
+
+local out = {promoted, #expired, 0}
+local old = redis.call('ZRANGE', completed, '-inf', int(now - retention), 'BYSCORE', 'LIMIT', 0, limit)
+if #old == limit then more = 1 end
+for _, id in ipairs(old) do
+  redis.call('DEL', job_key(id))
+  out[#out + 1] = id
+end
+if #old > 0 then
+  redis.call('ZREM', completed, unpack(old))
+  redis.call('HINCRBY', meta, 'completed', -#old)
+end
+out[3] = more
+return out

@@ -1,0 +1,68 @@
+-- Shared by every queue script. KEYS are the queue's keys, all in one hash slot:
+-- 1 meta (hash: counts per state, paused), 2 pending, 3 scheduled, 4 retry, 5 active, 6 dead,
+-- 7 completed (sorted sets), 8 events (stream of finished jobs). ARGV[1] is the queue's key
+-- base ("zenith:{q}:"), to which job hashes ("job:<id>") and unique keys ("unique:<k>") belong.
+local meta, pending, scheduled, retry, active, dead, completed, events =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local base = ARGV[1]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Integers as exact decimal strings; tostring() would switch to exponent notation.
+local function int(x)
+  return string.format('%d', x)
+end
+
+-- Pending order: higher priority first, then earlier ready time (ms since 2025-01-01).
+-- Priorities span -1000..1000 and each gets a 2^43 ms band, which stays within 2^53.
+local function pending_score(priority, ready_ms)
+  return -priority * 8796093022208 + (ready_ms - 1735689600000)
+end
+
+local function job_key(id)
+  return base .. 'job:' .. id
+end
+
+-- Exponential backoff with the upper half jittered; jitter is in [0, 1).
+local function backoff_ms(attempts, base_ms, max_ms, jitter)
+  local delay = base_ms * 2 ^ (attempts - 1)
+  if delay > max_ms then delay = max_ms end
+  return math.floor(delay / 2 + jitter * delay / 2)
+end
+
+local function release_unique(key, id, unique_key)
+  if unique_key and unique_key ~= '' then
+    local uk = base .. 'unique:' .. unique_key
+    if redis.call('GET', uk) == id then redis.call('DEL', uk) end
+  end
+end
+
+-- The archive reads finished jobs from here, so each entry carries the whole job.
+local function emit_finished(key, event)
+  local fields = redis.call('HGETALL', key)
+  redis.call('XADD', events, '*', 'event', event, unpack(fields))
+end
+
+local lease_fields = {'lease', 'lease_deadline', 'attempt_deadline', 'worker'}
+
+-- Ends an attempt that failed: retry after backoff while attempts remain and the failure is
+-- retryable, else dead. The caller has already taken the job out of `active`.
+local function fail_attempt(key, id, now, err, stack, retryable, jitter)
+  local f = redis.call('HMGET', key, 'attempts', 'max_attempts', 'backoff_base', 'backoff_max', 'unique_key')
+  local attempts, max_attempts = tonumber(f[1]), tonumber(f[2])
+  redis.call('HDEL', key, unpack(lease_fields))
+  if retryable and attempts < max_attempts then
+    local due = now + backoff_ms(attempts, tonumber(f[3]), tonumber(f[4]), jitter)
+    redis.call('HSET', key, 'state', 'retry', 'error', err, 'stack', stack, 'scheduled_at', int(due))
+    redis.call('ZADD', retry, int(due), id)
+    return 'retry', due
+  end
+  redis.call('HSET', key, 'state', 'dead', 'error', err, 'stack', stack, 'finished_at', int(now))
+  redis.call('ZADD', dead, int(now), id)
+  release_unique(key, id, f[5])
+  emit_finished(key, 'dead')
+  return 'dead', now
+end

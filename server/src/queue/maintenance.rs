@@ -1,0 +1,138 @@
+//! The background loop: promote due jobs, end expired leases, drop completed jobs past
+//! retention. Safe on every replica at once (each step is an atomic script); a Redis lock only
+//! keeps replicas from doing the same work twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::{Engine, Result, array, int, random_token, text};
+
+/// Jobs of each kind one script call may move; keeps every call to a few milliseconds.
+const BATCH: usize = 200;
+/// Queues whose scripts go in one pipeline.
+const QUEUES_PER_ROUND: usize = 500;
+/// Rounds per queue per tick when a backlog remains, so one tick stays bounded.
+const MAX_ROUNDS: usize = 20;
+
+pub async fn run_maintenance(engine: Arc<Engine>, interval: Duration, shutdown: CancellationToken) {
+    let holder = random_token();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        if let Err(error) = engine.maintain(&holder, interval * 4).await {
+            tracing::warn!(%error, "maintenance pass failed");
+        }
+    }
+}
+
+impl Engine {
+    async fn hold_lock(&self, holder: &str, ttl: Duration) -> Result<bool> {
+        let mut conn = self.conn();
+        let key = self.keys.maintenance_lock();
+        let taken: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg(holder)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl.as_millis() as u64)
+            .query_async(&mut conn)
+            .await?;
+        if taken.is_some() {
+            return Ok(true);
+        }
+        let current: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+        if current.as_deref() != Some(holder) {
+            return Ok(false);
+        }
+        redis::cmd("PEXPIRE")
+            .arg(&key)
+            .arg(ttl.as_millis() as u64)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(true)
+    }
+
+    /// One maintenance pass over every queue, if this replica holds the lock.
+    pub async fn maintain(&self, holder: &str, lock_ttl: Duration) -> Result<()> {
+        if !self.hold_lock(holder, lock_ttl).await? {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let mut after = String::new();
+        loop {
+            let start = if after.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("({after}")
+            };
+            let names: Vec<String> = redis::cmd("ZRANGE")
+                .arg(self.keys.queues())
+                .arg(start)
+                .arg("+")
+                .arg("BYLEX")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(QUEUES_PER_ROUND)
+                .query_async(&mut conn)
+                .await?;
+            let mut backlog: Vec<&str> = names.iter().map(String::as_str).collect();
+            for _ in 0..MAX_ROUNDS {
+                if backlog.is_empty() {
+                    break;
+                }
+                backlog = self.maintain_queues(&backlog).await?;
+            }
+            match names.last() {
+                Some(last) if names.len() == QUEUES_PER_ROUND => after = last.clone(),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Runs the maintenance script on each queue in one round trip; returns the queues that
+    /// still have due work.
+    async fn maintain_queues<'a>(&self, queues: &[&'a str]) -> Result<Vec<&'a str>> {
+        let mut pipe = redis::pipe();
+        for queue in queues {
+            let mut call = self.scripts.maintain.call(&self.keys.queue(queue));
+            call.arg(BATCH)
+                .arg(rand::random_range(0..1_u32 << 20))
+                .arg(self.config.completed_retention.as_millis() as u64);
+            pipe.add_command(call);
+        }
+        let replies: Vec<Value> = self.scripts.query_pipeline(&mut self.conn(), &pipe).await?;
+        let mut backlog = Vec::new();
+        let mut pruned = Vec::new();
+        for (queue, reply) in queues.iter().zip(replies) {
+            let mut parts = array(reply)?.into_iter();
+            let promoted = parts.next().map(int).transpose()?.unwrap_or(0);
+            let expired = parts.next().map(int).transpose()?.unwrap_or(0);
+            let more = parts.next().map(int).transpose()?.unwrap_or(0);
+            for id in parts {
+                pruned.push(text(id)?);
+            }
+            if promoted > 0 {
+                self.waiters.wake(queue);
+            }
+            if promoted > 0 || expired > 0 {
+                tracing::debug!(queue, promoted, expired, "maintenance moved jobs");
+            }
+            if more == 1 {
+                backlog.push(*queue);
+            }
+        }
+        if !pruned.is_empty() {
+            redis::cmd("HDEL")
+                .arg(self.keys.job_index())
+                .arg(&pruned)
+                .query_async::<()>(&mut self.conn())
+                .await?;
+        }
+        Ok(backlog)
+    }
+}

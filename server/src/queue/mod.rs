@@ -1,0 +1,608 @@
+//! The queue engine: jobs, queues and leases in Redis. Every state change of a job is one Lua
+//! script; the engine batches per queue so one call moves many jobs.
+
+mod error;
+mod job;
+mod keys;
+mod maintenance;
+mod scripts;
+mod waiters;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::Value;
+use redis::aio::ConnectionManager;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use zenith_proto::v1::{Job, JobState, Queue, QueueCounts};
+
+pub use error::{QueueError, Result};
+pub use job::{NewJob, state_name, timestamp_from_ms, timestamp_to_ms};
+pub use keys::Keys;
+pub use maintenance::run_maintenance;
+
+use job::{StoredJob, job_from_fields};
+use scripts::Scripts;
+use waiters::Waiters;
+
+/// Engine settings that come from the server's configuration.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub prefix: String,
+    /// How long completed jobs stay in Redis.
+    pub completed_retention: Duration,
+    /// How often a waiting Reserve looks again when no local enqueue woke it.
+    pub reserve_poll: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "zenith".into(),
+            completed_retention: Duration::from_secs(3600),
+            reserve_poll: Duration::from_millis(200),
+        }
+    }
+}
+
+pub struct Engine {
+    conn: ConnectionManager,
+    keys: Keys,
+    scripts: Scripts,
+    waiters: Waiters,
+    config: EngineConfig,
+    /// Cancelled at shutdown so long-polling Reserve calls return at once.
+    stopping: CancellationToken,
+}
+
+/// What enqueueing one job did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Enqueued {
+    pub id: String,
+    pub queue: String,
+    pub state: JobState,
+    pub duplicate: bool,
+    /// For new jobs: when Redis created it and when it is ready to run, in ms since the epoch.
+    pub created_at_ms: Option<i64>,
+    pub scheduled_at_ms: Option<i64>,
+}
+
+/// A job handed to a worker under a lease.
+pub struct Reserved {
+    pub job: Job,
+    pub lease_token: String,
+}
+
+/// One acknowledgement of a finished job.
+pub struct AckItem {
+    pub queue: String,
+    pub job_id: String,
+    pub lease_token: String,
+    pub result: Vec<u8>,
+}
+
+pub struct FailItem {
+    pub queue: String,
+    pub job_id: String,
+    pub lease_token: String,
+    pub error: String,
+    pub stack_trace: String,
+    pub retryable: bool,
+}
+
+/// Where a failed attempt sent the job, and when that happened or will happen.
+pub struct FailOutcome {
+    pub state: JobState,
+    pub at_ms: i64,
+}
+
+pub struct ReserveParams<'a> {
+    pub queues: &'a [String],
+    pub max_jobs: usize,
+    pub lease: Duration,
+    pub wait: Duration,
+    pub worker_id: &'a str,
+}
+
+/// Where a page of ListJobs ended: the last job's id and its score in the state's set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobCursor {
+    pub id: String,
+    pub score: String,
+}
+
+fn bytes(value: Value) -> Result<Vec<u8>> {
+    match value {
+        Value::BulkString(bytes) => Ok(bytes),
+        Value::SimpleString(text) => Ok(text.into_bytes()),
+        Value::Int(n) => Ok(n.to_string().into_bytes()),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn text(value: Value) -> Result<String> {
+    Ok(String::from_utf8_lossy(&bytes(value)?).into_owned())
+}
+
+fn int(value: Value) -> Result<i64> {
+    match value {
+        Value::Int(n) => Ok(n),
+        other => text(other)?
+            .parse()
+            .map_err(|_| QueueError::Redis(unexpected_error("integer"))),
+    }
+}
+
+fn array(value: Value) -> Result<Vec<Value>> {
+    match value {
+        Value::Array(items) => Ok(items),
+        Value::Nil => Ok(Vec::new()),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn unexpected_error(what: &str) -> redis::RedisError {
+    redis::RedisError::from((
+        redis::ErrorKind::UnexpectedReturnType,
+        "unexpected reply from a queue script",
+        what.to_owned(),
+    ))
+}
+
+fn unexpected(value: Value) -> QueueError {
+    QueueError::Redis(unexpected_error(&format!("{value:?}")))
+}
+
+fn hash_pairs(value: Value) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut items = array(value)?.into_iter();
+    let mut pairs = Vec::with_capacity(items.len() / 2);
+    while let (Some(field), Some(value)) = (items.next(), items.next()) {
+        pairs.push((text(field)?, bytes(value)?));
+    }
+    Ok(pairs)
+}
+
+fn random_token() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+impl Engine {
+    /// Connects to Redis and loads the scripts. Later failures reconnect by themselves.
+    pub async fn connect(redis_url: &str, config: EngineConfig) -> Result<Self> {
+        let client = redis::Client::open(redis_url)
+            .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
+        let manager_config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(10)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let mut conn = ConnectionManager::new_with_config(client, manager_config).await?;
+        let scripts = Scripts::new();
+        scripts.load(&mut conn).await?;
+        Ok(Self {
+            conn,
+            keys: Keys::new(&config.prefix),
+            scripts,
+            waiters: Waiters::default(),
+            config,
+            stopping: CancellationToken::new(),
+        })
+    }
+
+    /// Ends waiting Reserve calls; the server is shutting down.
+    pub fn stop_waiting(&self) {
+        self.stopping.cancel();
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        redis::cmd("PING")
+            .query_async::<()>(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Redis's `maxmemory-policy`; anything but `noeviction` can drop jobs.
+    pub async fn maxmemory_policy(&self) -> Result<String> {
+        let reply: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("maxmemory-policy")
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(reply.into_iter().nth(1).unwrap_or_default())
+    }
+
+    /// Adds jobs, one script call per queue, all in one round trip. A batch that spans several
+    /// queues runs as one MULTI block so it lands whole.
+    pub async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
+        let mut by_queue: Vec<(String, Vec<usize>)> = Vec::new();
+        for (index, job) in jobs.iter().enumerate() {
+            match by_queue.iter_mut().find(|(queue, _)| *queue == job.queue) {
+                Some((_, indexes)) => indexes.push(index),
+                None => by_queue.push((job.queue.clone(), vec![index])),
+            }
+        }
+        let atomic = by_queue.len() > 1;
+        let mut pipe = redis::pipe();
+        if atomic {
+            pipe.atomic();
+        }
+        let mut registry = redis::cmd("ZADD");
+        registry.arg(self.keys.queues()).arg("NX");
+        for (queue, _) in &by_queue {
+            registry.arg(0).arg(queue);
+        }
+        pipe.add_command(registry).ignore();
+        let mut index = redis::cmd("HSET");
+        index.arg(self.keys.job_index());
+        for job in &jobs {
+            index.arg(&job.id).arg(&job.queue);
+        }
+        pipe.add_command(index).ignore();
+        for (queue, indexes) in &by_queue {
+            let queue_keys = self.keys.queue(queue);
+            let mut call = if atomic {
+                self.scripts.enqueue.call_with_source(&queue_keys)
+            } else {
+                self.scripts.enqueue.call(&queue_keys)
+            };
+            call.arg(indexes.len());
+            for &i in indexes {
+                jobs[i].push_args(&mut call);
+            }
+            pipe.add_command(call);
+        }
+        let replies: Vec<Value> = self.scripts.query_pipeline(&mut self.conn(), &pipe).await?;
+        let mut outcomes: Vec<Option<Enqueued>> = vec![None; jobs.len()];
+        for ((queue, indexes), reply) in by_queue.iter().zip(replies) {
+            for (&i, entry) in indexes.iter().zip(array(reply)?) {
+                let mut fields = array(entry)?.into_iter();
+                let (Some(id), Some(state), Some(duplicate), Some(created), Some(scheduled)) = (
+                    fields.next(),
+                    fields.next(),
+                    fields.next(),
+                    fields.next(),
+                    fields.next(),
+                ) else {
+                    return Err(QueueError::Redis(unexpected_error("enqueue reply")));
+                };
+                outcomes[i] = Some(Enqueued {
+                    id: text(id)?,
+                    queue: queue.clone(),
+                    state: job::state_from_name(&text(state)?),
+                    duplicate: int(duplicate)? == 1,
+                    created_at_ms: text(created)?.parse().ok(),
+                    scheduled_at_ms: text(scheduled)?.parse().ok(),
+                });
+            }
+            if indexes.iter().any(|&i| {
+                outcomes[i]
+                    .as_ref()
+                    .is_some_and(|o| !o.duplicate && o.state == JobState::Pending)
+            }) {
+                self.waiters.wake(queue);
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome.ok_or_else(|| QueueError::Redis(unexpected_error("enqueue reply")))
+            })
+            .collect()
+    }
+
+    /// One job by id; with its queue given, no index lookup is needed.
+    pub async fn get_job(&self, id: &str, queue: Option<&str>) -> Result<Job> {
+        let mut conn = self.conn();
+        let queue = match queue {
+            Some(queue) => queue.to_owned(),
+            None => {
+                let queue: Option<String> = redis::cmd("HGET")
+                    .arg(self.keys.job_index())
+                    .arg(id)
+                    .query_async(&mut conn)
+                    .await?;
+                queue.ok_or_else(|| QueueError::JobNotFound(id.to_owned()))?
+            }
+        };
+        let fields: Vec<(String, Vec<u8>)> = redis::cmd("HGETALL")
+            .arg(self.keys.queue(&queue).job(id))
+            .query_async(&mut conn)
+            .await?;
+        if fields.is_empty() {
+            return Err(QueueError::JobNotFound(id.to_owned()));
+        }
+        Ok(job_from_fields(&queue, fields)?.job)
+    }
+
+    /// Queues in name order after `after`, with counts, in two round trips whatever their
+    /// number: the registry page, then every queue's counts pipelined.
+    pub async fn list_queues(&self, after: &str, limit: usize) -> Result<(Vec<Queue>, bool)> {
+        let mut conn = self.conn();
+        let start = if after.is_empty() {
+            "-".to_owned()
+        } else {
+            format!("({after}")
+        };
+        let names: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.keys.queues())
+            .arg(start)
+            .arg("+")
+            .arg("BYLEX")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit + 1)
+            .query_async(&mut conn)
+            .await?;
+        let more = names.len() > limit;
+        let names = &names[..names.len().min(limit)];
+        let queues = self.describe_queues(&mut conn, names).await?;
+        Ok((queues, more))
+    }
+
+    async fn describe_queues(
+        &self,
+        conn: &mut ConnectionManager,
+        names: &[String],
+    ) -> Result<Vec<Queue>> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("TIME");
+        for name in names {
+            let keys = self.keys.queue(name);
+            pipe.cmd("HGETALL").arg(keys.meta());
+            pipe.cmd("ZRANGE")
+                .arg(keys.pending())
+                .arg(0)
+                .arg(0)
+                .arg("WITHSCORES");
+        }
+        let mut replies: std::vec::IntoIter<Value> =
+            pipe.query_async::<Vec<Value>>(conn).await?.into_iter();
+        let time = array(replies.next().unwrap_or(Value::Nil))?;
+        let now_ms = match time.as_slice() {
+            [seconds, micros] => int(seconds.clone())? * 1000 + int(micros.clone())? / 1000,
+            _ => return Err(QueueError::Redis(unexpected_error("TIME reply"))),
+        };
+        let mut queues = Vec::with_capacity(names.len());
+        for name in names {
+            let meta: HashMap<String, Vec<u8>> = hash_pairs(replies.next().unwrap_or(Value::Nil))?
+                .into_iter()
+                .collect();
+            let head = array(replies.next().unwrap_or(Value::Nil))?;
+            let count = |state: &str| {
+                meta.get(state)
+                    .and_then(|v| std::str::from_utf8(v).ok())
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .unwrap_or(0)
+            };
+            let oldest_pending_age = match head.into_iter().nth(1) {
+                Some(score) => {
+                    let score: f64 = text(score)?.parse().unwrap_or(0.0);
+                    let ready_ms = score.rem_euclid(PRIORITY_BAND) as i64 + PENDING_EPOCH_MS;
+                    let age_ms = (now_ms - ready_ms).max(0);
+                    Some(prost_types::Duration {
+                        seconds: age_ms / 1000,
+                        nanos: ((age_ms % 1000) * 1_000_000) as i32,
+                    })
+                }
+                None => None,
+            };
+            queues.push(Queue {
+                name: name.clone(),
+                paused: meta.contains_key("paused"),
+                counts: Some(QueueCounts {
+                    pending: count("pending"),
+                    scheduled: count("scheduled"),
+                    active: count("active"),
+                    retry: count("retry"),
+                    dead: count("dead"),
+                    completed: count("completed"),
+                }),
+                oldest_pending_age,
+            });
+        }
+        Ok(queues)
+    }
+
+    async fn ensure_queue(&self, conn: &mut ConnectionManager, name: &str) -> Result<()> {
+        let score: Option<f64> = redis::cmd("ZSCORE")
+            .arg(self.keys.queues())
+            .arg(name)
+            .query_async(conn)
+            .await?;
+        match score {
+            Some(_) => Ok(()),
+            None => Err(QueueError::QueueNotFound(name.to_owned())),
+        }
+    }
+
+    pub async fn get_queue(&self, name: &str) -> Result<Queue> {
+        let mut conn = self.conn();
+        self.ensure_queue(&mut conn, name).await?;
+        let mut queues = self.describe_queues(&mut conn, &[name.to_owned()]).await?;
+        Ok(queues.remove(0))
+    }
+
+    pub async fn set_paused(&self, name: &str, paused: bool) -> Result<Queue> {
+        let mut conn = self.conn();
+        self.ensure_queue(&mut conn, name).await?;
+        let meta = self.keys.queue(name).meta().to_owned();
+        let cmd = if paused {
+            let mut cmd = redis::cmd("HSET");
+            cmd.arg(&meta).arg("paused").arg(1);
+            cmd
+        } else {
+            let mut cmd = redis::cmd("HDEL");
+            cmd.arg(&meta).arg("paused");
+            cmd
+        };
+        cmd.query_async::<()>(&mut conn).await?;
+        if !paused {
+            self.waiters.wake(name);
+        }
+        let mut queues = self.describe_queues(&mut conn, &[name.to_owned()]).await?;
+        Ok(queues.remove(0))
+    }
+
+    /// One page of a queue's jobs in one state.
+    pub async fn list_jobs(
+        &self,
+        queue: &str,
+        state: &str,
+        limit: usize,
+        newest_first: bool,
+        cursor: Option<&JobCursor>,
+    ) -> Result<(Vec<Job>, Option<JobCursor>)> {
+        self.ensure_queue(&mut self.conn(), queue).await?;
+        let keys = self.keys.queue(queue);
+        let mut call = self.scripts.list_jobs.call(&keys);
+        call.arg(state)
+            .arg(limit)
+            .arg(if newest_first { 1 } else { 0 })
+            .arg(cursor.map_or("", |c| c.id.as_str()))
+            .arg(cursor.map_or("0", |c| c.score.as_str()));
+        let reply: Value = self.scripts.query(&mut self.conn(), &call).await?;
+        let mut jobs = Vec::new();
+        let mut last = None;
+        let entries = array(reply)?;
+        let more = entries.len() > limit;
+        for entry in entries.into_iter().take(limit) {
+            let mut parts = array(entry)?.into_iter();
+            let (Some(id), Some(score), Some(fields)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(QueueError::Redis(unexpected_error("list reply")));
+            };
+            last = Some(JobCursor {
+                id: text(id)?,
+                score: text(score)?,
+            });
+            jobs.push(job_from_fields(queue, hash_pairs(fields)?)?.job);
+        }
+        Ok((jobs, if more { last } else { None }))
+    }
+
+    /// Reserves up to `max_jobs` from the queues in order, waiting up to `wait` for work.
+    pub async fn reserve(&self, params: ReserveParams<'_>) -> Result<Vec<Reserved>> {
+        let deadline = Instant::now() + params.wait;
+        let lease_ms = params.lease.as_millis() as u64;
+        loop {
+            // Registered before looking, so an enqueue between the look and the wait wakes us.
+            let woken = self.waiters.listen(params.queues);
+            let mut reserved = Vec::new();
+            let mut conn = self.conn();
+            for queue in params.queues {
+                let want = params.max_jobs - reserved.len();
+                if want == 0 {
+                    break;
+                }
+                let keys = self.keys.queue(queue);
+                let mut call = self.scripts.reserve.call(&keys);
+                call.arg(want)
+                    .arg(lease_ms)
+                    .arg(random_token())
+                    .arg(params.worker_id);
+                let reply: Value = self.scripts.query(&mut conn, &call).await?;
+                for fields in array(reply)? {
+                    let StoredJob { job, lease_token } =
+                        job_from_fields(queue, hash_pairs(fields)?)?;
+                    reserved.push(Reserved { job, lease_token });
+                }
+            }
+            let now = Instant::now();
+            if !reserved.is_empty() || now >= deadline || self.stopping.is_cancelled() {
+                return Ok(reserved);
+            }
+            let poll = self.config.reserve_poll.min(deadline - now);
+            tokio::select! {
+                _ = tokio::time::timeout(poll, woken) => {}
+                _ = self.stopping.cancelled() => {}
+            }
+        }
+    }
+
+    /// Acks in one round trip: one script call per queue. Valid leases are acked even when
+    /// others are stale; the stale ones are then reported as an error.
+    pub async fn ack(&self, acks: Vec<AckItem>) -> Result<usize> {
+        let mut by_queue: Vec<(String, Vec<AckItem>)> = Vec::new();
+        for ack in acks {
+            match by_queue.iter_mut().find(|(queue, _)| *queue == ack.queue) {
+                Some((_, items)) => items.push(ack),
+                None => by_queue.push((ack.queue.clone(), vec![ack])),
+            }
+        }
+        let mut pipe = redis::pipe();
+        let mut total = 0;
+        for (queue, items) in &by_queue {
+            let mut call = self.scripts.ack.call(&self.keys.queue(queue));
+            call.arg(items.len());
+            for item in items {
+                call.arg(&item.job_id)
+                    .arg(&item.lease_token)
+                    .arg(&item.result);
+            }
+            total += items.len();
+            pipe.add_command(call);
+        }
+        let replies: Vec<Vec<String>> =
+            self.scripts.query_pipeline(&mut self.conn(), &pipe).await?;
+        let stale: Vec<String> = replies.into_iter().flatten().collect();
+        if stale.is_empty() {
+            Ok(total)
+        } else {
+            Err(QueueError::StaleLease(stale))
+        }
+    }
+
+    pub async fn fail(&self, item: FailItem) -> Result<FailOutcome> {
+        let mut call = self.scripts.fail.call(&self.keys.queue(&item.queue));
+        call.arg(&item.job_id)
+            .arg(&item.lease_token)
+            .arg(&item.error)
+            .arg(&item.stack_trace)
+            .arg(if item.retryable { 1 } else { 0 })
+            .arg(rand::random::<f64>());
+        let reply: Vec<String> = self.scripts.query(&mut self.conn(), &call).await?;
+        match reply.as_slice() {
+            [state, at] => Ok(FailOutcome {
+                state: job::state_from_name(state),
+                at_ms: at.parse().unwrap_or_default(),
+            }),
+            _ => Err(QueueError::StaleLease(vec![item.job_id])),
+        }
+    }
+
+    /// Moves a lease's deadline to now + `extension`, capped by the job's timeout. Returns the
+    /// new deadline (ms since the epoch) and whether the cap applied.
+    pub async fn extend_lease(
+        &self,
+        queue: &str,
+        job_id: &str,
+        lease_token: &str,
+        extension: Duration,
+    ) -> Result<(i64, bool)> {
+        let mut call = self.scripts.extend.call(&self.keys.queue(queue));
+        call.arg(job_id)
+            .arg(lease_token)
+            .arg(extension.as_millis() as u64);
+        let reply: Vec<String> = self.scripts.query(&mut self.conn(), &call).await?;
+        match reply.as_slice() {
+            [_, deadline, capped] => Ok((deadline.parse().unwrap_or_default(), capped == "1")),
+            _ => Err(QueueError::StaleLease(vec![job_id.to_owned()])),
+        }
+    }
+}
+
+/// Pending scores put each priority in a band of 2^43 ms, counted from 2025-01-01.
+const PRIORITY_BAND: f64 = 8_796_093_022_208.0;
+const PENDING_EPOCH_MS: i64 = 1_735_689_600_000;
+
+pub type SharedEngine = Arc<Engine>;

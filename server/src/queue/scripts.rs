@@ -1,0 +1,117 @@
+//! The Lua scripts, one per state change, each sharing `lua/prelude.lua`.
+
+use redis::aio::ConnectionLike;
+use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, ServerErrorKind};
+
+use super::keys::QueueKeys;
+
+const PRELUDE: &str = include_str!("lua/prelude.lua");
+
+pub struct Script {
+    source: String,
+    sha: String,
+}
+
+impl Script {
+    fn new(body: &str) -> Self {
+        let source = format!("{PRELUDE}\n{body}");
+        let sha = redis::Script::new(&source).get_hash().to_owned();
+        Self { source, sha }
+    }
+
+    /// An EVALSHA of this script on a queue's keys.
+    pub fn call(&self, queue: &QueueKeys) -> Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(&self.sha)
+            .arg(queue.keys.len())
+            .arg(&queue.keys)
+            .arg(&queue.base);
+        cmd
+    }
+
+    /// The same call with the script's source, for MULTI blocks, where a missing script
+    /// would fail one command and leave the others applied.
+    pub fn call_with_source(&self, queue: &QueueKeys) -> Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(&self.source)
+            .arg(queue.keys.len())
+            .arg(&queue.keys)
+            .arg(&queue.base);
+        cmd
+    }
+}
+
+pub struct Scripts {
+    pub enqueue: Script,
+    pub reserve: Script,
+    pub ack: Script,
+    pub fail: Script,
+    pub extend: Script,
+    pub maintain: Script,
+    pub list_jobs: Script,
+}
+
+impl Scripts {
+    pub fn new() -> Self {
+        Self {
+            enqueue: Script::new(include_str!("lua/enqueue.lua")),
+            reserve: Script::new(include_str!("lua/reserve.lua")),
+            ack: Script::new(include_str!("lua/ack.lua")),
+            fail: Script::new(include_str!("lua/fail.lua")),
+            extend: Script::new(include_str!("lua/extend.lua")),
+            maintain: Script::new(include_str!("lua/maintain.lua")),
+            list_jobs: Script::new(include_str!("lua/list_jobs.lua")),
+        }
+    }
+
+    fn all(&self) -> [&Script; 7] {
+        [
+            &self.enqueue,
+            &self.reserve,
+            &self.ack,
+            &self.fail,
+            &self.extend,
+            &self.maintain,
+            &self.list_jobs,
+        ]
+    }
+
+    /// Loads every script; Redis forgets them on restart.
+    pub async fn load<C: ConnectionLike>(&self, conn: &mut C) -> Result<(), RedisError> {
+        let mut pipe = redis::pipe();
+        for script in self.all() {
+            pipe.cmd("SCRIPT").arg("LOAD").arg(&script.source).ignore();
+        }
+        pipe.query_async::<()>(conn).await
+    }
+
+    /// Runs a command that calls scripts, loading them once if Redis lost them.
+    pub async fn query<C: ConnectionLike, T: FromRedisValue>(
+        &self,
+        conn: &mut C,
+        cmd: &Cmd,
+    ) -> Result<T, RedisError> {
+        match cmd.query_async(conn).await {
+            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                self.load(conn).await?;
+                cmd.query_async(conn).await
+            }
+            result => result,
+        }
+    }
+
+    /// As `query`, for a pipeline whose other commands are safe to repeat.
+    pub async fn query_pipeline<C: ConnectionLike, T: FromRedisValue>(
+        &self,
+        conn: &mut C,
+        pipe: &Pipeline,
+    ) -> Result<T, RedisError> {
+        match pipe.query_async(conn).await {
+            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                self.load(conn).await?;
+                pipe.query_async(conn).await
+            }
+            result => result,
+        }
+    }
+}

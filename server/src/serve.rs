@@ -1,0 +1,221 @@
+//! `zenith serve`: gRPC over HTTP/2, grpc-web over HTTP/1.1, health and readiness, all on one
+//! port, plus the background loops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::routing::get;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use zenith_proto::v1::queue_service_server::QueueServiceServer;
+use zenith_proto::v1::worker_service_server::WorkerServiceServer;
+
+use crate::api::{Limits, QueueApi, WorkerApi};
+use crate::config::ServeConfig;
+use crate::db::Database;
+use crate::queue::{Engine, EngineConfig, run_maintenance};
+use crate::{auth, demo, managed_redis};
+
+const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(250);
+
+#[derive(Clone)]
+struct Readiness {
+    engine: Arc<Engine>,
+    database: Database,
+}
+
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let (redis_url, managed) = match &config.redis_url {
+        Some(url) => (url.clone(), None),
+        None => managed_redis::find_or_start(&config.data_dir).await?,
+    };
+    let result = serve_with_redis(&config, &redis_url).await;
+    if let Some(managed) = managed {
+        managed.stop().await;
+    }
+    result
+}
+
+async fn connect_engine(config: &ServeConfig, redis_url: &str) -> anyhow::Result<Engine> {
+    let engine_config = EngineConfig {
+        prefix: config.prefix.clone(),
+        completed_retention: config.completed_retention,
+        ..EngineConfig::default()
+    };
+    let mut attempt = 0;
+    loop {
+        match Engine::connect(redis_url, engine_config.clone()).await {
+            Ok(engine) => return Ok(engine),
+            Err(error) if attempt < 10 => {
+                attempt += 1;
+                tracing::warn!(%error, attempt, "redis not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(error) => return Err(error).context("connect to redis"),
+        }
+    }
+}
+
+async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Result<()> {
+    let engine = Arc::new(connect_engine(config, redis_url).await?);
+    match engine.maxmemory_policy().await {
+        Ok(policy) if policy == "noeviction" => {}
+        Ok(policy) => tracing::warn!(
+            policy,
+            "redis maxmemory-policy is not noeviction: redis may evict jobs under memory \
+             pressure; set `maxmemory-policy noeviction`"
+        ),
+        Err(error) => tracing::warn!(%error, "could not read redis maxmemory-policy"),
+    }
+    let database = Database::connect(&config.database_url).await?;
+    let installation = database.installation_id().await?;
+
+    let stop = CancellationToken::new();
+    let mut background = tokio::task::JoinSet::new();
+    background.spawn(run_maintenance(
+        engine.clone(),
+        MAINTENANCE_INTERVAL,
+        stop.clone(),
+    ));
+    if config.demo {
+        background.spawn(demo::run(engine.clone(), stop.clone()));
+    }
+
+    let limits = Limits {
+        max_payload_bytes: config.max_payload_bytes,
+    };
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<QueueServiceServer<QueueApi>>().await;
+    health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(zenith_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(zenith_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let grpc = tonic::service::Routes::new(QueueServiceServer::new(QueueApi::new(
+        engine.clone(),
+        limits.clone(),
+    )))
+    .add_service(WorkerServiceServer::new(WorkerApi::new(
+        engine.clone(),
+        limits,
+    )))
+    .add_service(health_service)
+    .add_service(reflection_v1)
+    .add_service(reflection_v1alpha);
+
+    let readiness = Readiness {
+        engine: engine.clone(),
+        database: database.clone(),
+    };
+    // grpc-web translation wraps only the gRPC routes: it refuses other HTTP/1.1 requests.
+    let app = grpc
+        .into_axum_router()
+        .layer(axum::middleware::from_fn(auth::authorize))
+        .layer(tonic_web::GrpcWebLayer::new())
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz).with_state(readiness))
+        .layer(cors(&config.cors_origins)?);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listen on {}", config.listen))?;
+    tracing::info!(
+        listen = %config.listen,
+        redis = %redacted(redis_url),
+        database = %redacted(&config.database_url),
+        %installation,
+        "zenith is serving"
+    );
+    if config.listen.ip().is_loopback() {
+        tracing::info!("no api keys yet: every caller on this loopback address has full access");
+    }
+
+    let shutdown_engine = engine.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing in-flight calls");
+            shutdown_engine.stop_waiting();
+        })
+        .await?;
+    stop.cancel();
+    while background.join_next().await.is_some() {}
+    database.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn readyz(State(readiness): State<Readiness>) -> (StatusCode, Json<serde_json::Value>) {
+    let redis = readiness.engine.ping().await;
+    let database = readiness.database.ping().await;
+    let ready = redis.is_ok() && database.is_ok();
+    let describe = |result: Result<(), String>| match result {
+        Ok(()) => "ok".to_owned(),
+        Err(error) => error,
+    };
+    let body = json!({
+        "ready": ready,
+        "redis": describe(redis.map_err(|e| e.to_string())),
+        "database": describe(database.map_err(|e| e.to_string())),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
+
+fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
+    let origins = origins
+        .iter()
+        .map(|origin| {
+            if origin == "*" {
+                anyhow::bail!("cors_origins: list origins explicitly; '*' is not allowed");
+            }
+            HeaderValue::from_str(origin)
+                .with_context(|| format!("cors_origins: bad origin {origin}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .allow_headers(tower_http::cors::Any)
+        .expose_headers([
+            http::header::HeaderName::from_static("grpc-status"),
+            http::header::HeaderName::from_static("grpc-message"),
+            http::header::HeaderName::from_static("grpc-status-details-bin"),
+        ])
+        .max_age(Duration::from_secs(24 * 3600)))
+}
+
+/// The URL without its password, for logs.
+fn redacted(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install the SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate.recv() => {}
+    }
+}
