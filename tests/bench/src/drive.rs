@@ -65,13 +65,19 @@ pub async fn drive<S: Step>(workers: Vec<S>, duration: Duration) -> anyhow::Resu
     ))
 }
 
+/// Latency percentiles in milliseconds.
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
 /// Calls `call` `warmup` times unmeasured, then `samples` times one after another, and returns
-/// the 99th percentile latency in milliseconds (nearest rank).
-pub async fn p99_ms(
+/// the median and 99th percentile latency (nearest rank).
+pub async fn latency(
     warmup: usize,
     samples: usize,
     mut call: impl AsyncFnMut() -> anyhow::Result<()>,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Latency> {
     for _ in 0..warmup {
         call().await?;
     }
@@ -82,7 +88,15 @@ pub async fn p99_ms(
         latencies.push(started.elapsed());
     }
     latencies.sort_unstable();
-    let rank = (samples * 99).div_ceil(100).max(1);
-    let p99 = latencies.get(rank - 1).context("no latency samples")?;
-    Ok(p99.as_secs_f64() * 1000.0)
+    let percentile = |percent: usize| {
+        let rank = (samples * percent).div_ceil(100).max(1);
+        latencies
+            .get(rank - 1)
+            .map(|latency| latency.as_secs_f64() * 1000.0)
+            .context("no latency samples")
+    };
+    Ok(Latency {
+        p50_ms: percentile(50)?,
+        p99_ms: percentile(99)?,
+    })
 }

@@ -57,6 +57,10 @@ impl Metric {
         }
     }
 
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
     pub fn against(mut self, baseline: &Metric) -> Self {
         self.baseline = Some(baseline.name);
         self.baseline_value = Some(baseline.value);

@@ -15,7 +15,7 @@ use zenith_proto::v1::{
 };
 
 use crate::Scale;
-use crate::drive::{Step, drive, p99_ms};
+use crate::drive::{Latency, Step, drive, latency};
 
 const BATCH_CALLERS: usize = 8;
 const BATCH_SIZE: usize = 500;
@@ -142,13 +142,13 @@ impl Zenith {
 
     /// Jobs per second through Reserve (100 at a time) then one Ack for the whole batch, from 8
     /// concurrent reservers on one queue. `enqueue_rate` sizes the backlog: reserve plus ack is
-    /// two steps a job against enqueue's one, so twice what enqueue does over warm-up and
-    /// measurement should outlast both; if not, the measurement ends early when the queue is
-    /// empty, which still counts honestly.
+    /// two steps a job against enqueue's one, so what enqueue does over warm-up and measurement
+    /// should outlast both; if not, the measurement ends early when the queue is empty, which
+    /// still counts honestly.
     pub async fn reserve_ack_per_s(&self, scale: &Scale, enqueue_rate: f64) -> anyhow::Result<f64> {
         const QUEUE: &str = "bench-reserve-ack";
         let window = (scale.warmup + scale.measure).as_secs_f64();
-        let backlog = (enqueue_rate * window * 2.0).clamp(5_000.0, 2_000_000.0) as usize;
+        let backlog = (enqueue_rate * window).clamp(5_000.0, 2_000_000.0) as usize;
         let filled = self.fill(QUEUE, backlog, scale.fill_limit).await?;
         eprintln!("  pre-enqueued {filled} jobs");
 
@@ -175,8 +175,8 @@ impl Zenith {
         Ok(rate.per_second())
     }
 
-    /// Creates 1,000 queues holding a few jobs each; must run while they are the only queues,
-    /// so one page of 1,000 covers exactly them.
+    /// Creates 1,000 queues holding a few jobs each; on an empty Redis, one page of 1,000 then
+    /// covers exactly them.
     pub async fn create_listed_queues(&self) -> anyhow::Result<()> {
         let names: Vec<String> = (0..LISTED_QUEUES)
             .map(|index| format!("bench-list-{index:04}"))
@@ -206,10 +206,10 @@ impl Zenith {
         Ok(())
     }
 
-    /// p99 in milliseconds of ListQueues with page_size 1,000 over the 1,000 listed queues.
-    pub async fn list_queues_p99_ms(&self, scale: &Scale) -> anyhow::Result<f64> {
+    /// Latency of ListQueues with page_size 1,000 over the 1,000 listed queues.
+    pub async fn list_queues_latency(&self, scale: &Scale) -> anyhow::Result<Latency> {
         let mut client = self.queue_client().await?;
-        p99_ms(scale.latency_warmup, scale.latency_samples, async || {
+        latency(scale.latency_warmup, scale.latency_samples, async || {
             let response = client
                 .list_queues(ListQueuesRequest {
                     page_size: LISTED_QUEUES as i32,
