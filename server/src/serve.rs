@@ -22,6 +22,7 @@ use crate::queue::{Engine, EngineConfig, run_maintenance};
 use crate::{auth, demo, managed_redis};
 
 const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(250);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 struct Readiness {
@@ -140,14 +141,23 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         tracing::info!("no api keys yet: every caller on this loopback address has full access");
     }
 
+    // Clients that never answer the HTTP/2 goaway would hold graceful shutdown open forever.
+    let draining = Arc::new(tokio::sync::Notify::new());
     let shutdown_engine = engine.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: finishing in-flight calls");
-            shutdown_engine.stop_waiting();
-        })
-        .await?;
+    let drain_started = draining.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight calls");
+        shutdown_engine.stop_waiting();
+        drain_started.notify_one();
+    });
+    tokio::select! {
+        result = server => result?,
+        _ = async {
+            draining.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them"),
+    }
     stop.cancel();
     while background.join_next().await.is_some() {}
     database.close().await;

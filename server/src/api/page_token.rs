@@ -17,7 +17,7 @@ pub fn encode(parts: &[&str]) -> String {
 /// The token's parts; exactly `count` of them, or INVALID_ARGUMENT.
 pub fn decode(token: &str, count: usize) -> Result<Vec<String>, QueueError> {
     let invalid = || QueueError::invalid("page_token", "not a token from a previous response");
-    if token.len() % 2 != 0 || token.len() > 4096 {
+    if !token.len().is_multiple_of(2) || token.len() > 4096 {
         return Err(invalid());
     }
     let bytes = (0..token.len())

@@ -24,8 +24,14 @@ pub async fn run_maintenance(engine: Arc<Engine>, interval: Duration, shutdown: 
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
-        if let Err(error) = engine.maintain(&holder, interval * 4).await {
-            tracing::warn!(%error, "maintenance pass failed");
+        // Stopping mid-pass is safe: every step is an atomic script and the lock expires.
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            result = engine.maintain(&holder, interval * 4) => {
+                if let Err(error) = result {
+                    tracing::warn!(%error, "maintenance pass failed");
+                }
+            }
         }
     }
 }
@@ -62,24 +68,9 @@ impl Engine {
         if !self.hold_lock(holder, lock_ttl).await? {
             return Ok(());
         }
-        let mut conn = self.conn();
         let mut after = String::new();
         loop {
-            let start = if after.is_empty() {
-                "-".to_owned()
-            } else {
-                format!("({after}")
-            };
-            let names: Vec<String> = redis::cmd("ZRANGE")
-                .arg(self.keys.queues())
-                .arg(start)
-                .arg("+")
-                .arg("BYLEX")
-                .arg("LIMIT")
-                .arg(0)
-                .arg(QUEUES_PER_ROUND)
-                .query_async(&mut conn)
-                .await?;
+            let names = self.queue_names(&after, QUEUES_PER_ROUND).await?;
             let mut backlog: Vec<&str> = names.iter().map(String::as_str).collect();
             for _ in 0..MAX_ROUNDS {
                 if backlog.is_empty() {

@@ -324,28 +324,32 @@ impl Engine {
         Ok(job_from_fields(&queue, fields)?.job)
     }
 
-    /// Queues in name order after `after`, with counts, in two round trips whatever their
-    /// number: the registry page, then every queue's counts pipelined.
-    pub async fn list_queues(&self, after: &str, limit: usize) -> Result<(Vec<Queue>, bool)> {
-        let mut conn = self.conn();
+    /// Up to `limit` registered queue names after `after` (empty: from the start), by name.
+    async fn queue_names(&self, after: &str, limit: usize) -> Result<Vec<String>> {
         let start = if after.is_empty() {
             "-".to_owned()
         } else {
             format!("({after}")
         };
-        let names: Vec<String> = redis::cmd("ZRANGE")
+        Ok(redis::cmd("ZRANGE")
             .arg(self.keys.queues())
             .arg(start)
             .arg("+")
             .arg("BYLEX")
             .arg("LIMIT")
             .arg(0)
-            .arg(limit + 1)
-            .query_async(&mut conn)
-            .await?;
+            .arg(limit)
+            .query_async(&mut self.conn())
+            .await?)
+    }
+
+    /// Queues in name order after `after`, with counts, in two round trips whatever their
+    /// number: the registry page, then every queue's counts pipelined.
+    pub async fn list_queues(&self, after: &str, limit: usize) -> Result<(Vec<Queue>, bool)> {
+        let names = self.queue_names(after, limit + 1).await?;
         let more = names.len() > limit;
         let names = &names[..names.len().min(limit)];
-        let queues = self.describe_queues(&mut conn, names).await?;
+        let queues = self.describe_queues(&mut self.conn(), names).await?;
         Ok((queues, more))
     }
 

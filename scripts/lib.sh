@@ -1,0 +1,46 @@
+# Shared by scripts/run and scripts/test: install what Zenith needs when it is missing.
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=""
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: $* missing and apt-get is not available; install it by hand" >&2
+    return 1
+  fi
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_redis() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  if command -v brew >/dev/null 2>&1; then
+    brew install redis
+  else
+    echo "installing redis-server" >&2
+    apt_install redis-server
+  fi
+}
+
+# Project-local tools live in .tools so nothing global changes.
+TOOLS="$(pwd)/.tools"
+
+ensure_buf() {
+  BUF="$TOOLS/node_modules/.bin/buf"
+  [ -x "$BUF" ] && return 0
+  echo "installing buf" >&2
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" @bufbuild/buf@1.75.0 >/dev/null
+}
+
+ensure_grpcurl() {
+  GRPCURL="$TOOLS/bin/grpcurl"
+  [ -x "$GRPCURL" ] && return 0
+  echo "installing grpcurl" >&2
+  GOBIN="$TOOLS/bin" go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs the README's grpcurl examples against a real server and Redis on free loopback ports,
+# checking each answer. Needs target/debug/zenith, redis-server, grpcurl ($GRPCURL) and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GRPCURL="${GRPCURL:-grpcurl}"
+ZENITH="${ZENITH_BIN:-target/debug/zenith}"
+work=$(mktemp -d)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+redis_port=$(free_port)
+port=$(free_port)
+addr="127.0.0.1:$port"
+redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --dir "$work" >/dev/null &
+redis_pid=$!
+"$ZENITH" serve --listen "$addr" --redis-url "redis://127.0.0.1:$redis_port" \
+  --database-url "sqlite://$work/zenith.db" 2>"$work/server.log" &
+server_pid=$!
+cleanup() { kill "$server_pid" "$redis_pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+for _ in $(seq 100); do
+  "$GRPCURL" -plaintext "$addr" grpc.health.v1.Health/Check >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+passed=0
+failed=0
+check() {
+  local name=$1 expected=$2 actual=$3
+  if [[ "$actual" == *"$expected"* ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: expected '$expected' in:" >&2
+    echo "$actual" >&2
+  fi
+}
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+call() { "$GRPCURL" -plaintext -d "$2" "$addr" "$1" 2>&1 || true; }
+
+services=$("$GRPCURL" -plaintext "$addr" list)
+for service in zenith.v1.QueueService zenith.v1.WorkerService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
+  check "list $service" "$service" "$services"
+done
+check "describe" "rpc Reserve" "$("$GRPCURL" -plaintext "$addr" describe zenith.v1.WorkerService)"
+
+# Enqueue → Reserve → Ack. The payload is base64: {"to":"ada@example.com"}.
+enqueued=$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "emails", "type": "send_welcome", "payload": "eyJ0byI6ImFkYUBleGFtcGxlLmNvbSJ9", "content_type": "application/json"}}')
+check "enqueue" "JOB_STATE_PENDING" "$enqueued"
+id=$(echo "$enqueued" | field "['job']['id']")
+reserved=$(call zenith.v1.WorkerService/Reserve '{"queues": ["emails"], "max_jobs": 10, "wait": "5s"}')
+check "reserve" "$id" "$reserved"
+token=$(echo "$reserved" | field "['jobs'][0]['leaseToken']")
+acked=$(call zenith.v1.WorkerService/Ack "{\"acks\": [{\"queue\": \"emails\", \"job_id\": \"$id\", \"lease_token\": \"$token\"}]}")
+check "ack" '"acked": 1' "$acked"
+check "completed" "JOB_STATE_COMPLETED" "$(call zenith.v1.QueueService/GetJob "{\"id\": \"$id\"}")"
+check "stale ack" "FailedPrecondition" "$(call zenith.v1.WorkerService/Ack "{\"acks\": [{\"queue\": \"emails\", \"job_id\": \"$id\", \"lease_token\": \"$token\"}]}")"
+
+# Fail → retry → dead.
+enqueued=$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "billing", "type": "charge", "max_attempts": 2, "backoff": {"base": "0.2s"}}}')
+id=$(echo "$enqueued" | field "['job']['id']")
+token=$(call zenith.v1.WorkerService/Reserve '{"queues": ["billing"]}' | field "['jobs'][0]['leaseToken']")
+failed_once=$(call zenith.v1.WorkerService/Fail "{\"queue\": \"billing\", \"job_id\": \"$id\", \"lease_token\": \"$token\", \"error\": \"card declined\"}")
+check "fail → retry" "JOB_STATE_RETRY" "$failed_once"
+token=$(call zenith.v1.WorkerService/Reserve '{"queues": ["billing"], "wait": "10s"}' | field "['jobs'][0]['leaseToken']")
+check "fail → dead" "JOB_STATE_DEAD" "$(call zenith.v1.WorkerService/Fail "{\"queue\": \"billing\", \"job_id\": \"$id\", \"lease_token\": \"$token\", \"error\": \"card declined\"}")"
+job=$(call zenith.v1.QueueService/GetJob "{\"id\": \"$id\"}")
+check "dead job" '"lastError": "card declined"' "$job"
+check "attempts" '"attempts": 2' "$job"
+
+check "list queues" '"name": "billing"' "$(call zenith.v1.QueueService/ListQueues '{}')"
+check "list dead" "$id" "$(call zenith.v1.QueueService/ListJobs '{"queue": "billing", "state": "JOB_STATE_DEAD"}')"
+check "pause" '"paused": true' "$(call zenith.v1.QueueService/PauseQueue '{"name": "emails"}')"
+check "resume" '"name": "emails"' "$(call zenith.v1.QueueService/ResumeQueue '{"name": "emails"}')"
+check "bad queue name" "InvalidArgument" "$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "no spaces", "type": "x"}}')"
+
+echo "smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
