@@ -1,1 +1,193 @@
-fn main() {}
+//! `zenith-bench`: measures raw Redis and Zenith side by side on one Redis in one run, and
+//! reports each Zenith figure as a ratio of its raw baseline.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use zenith_testkit::{RedisServer, ZenithServer};
+
+use crate::drive::Latency;
+use crate::report::{Metric, Report, Target};
+use crate::zenith::Zenith;
+
+mod drive;
+mod raw;
+mod report;
+mod server;
+mod zenith;
+
+/// A typical small job: about 100 bytes of JSON.
+const PAYLOAD: &[u8] =
+    br#"{"order_id":"ord_8c1f2a9e","customer_id":421337,"amount_cents":129900,"currency":"EUR","express":true}"#;
+
+#[derive(Parser)]
+#[command(
+    name = "zenith-bench",
+    about = "Measures Zenith against raw Redis in one run"
+)]
+struct Args {
+    /// Scales every phase down to a few seconds, for CI.
+    #[arg(long)]
+    quick: bool,
+}
+
+/// How long each phase runs.
+pub struct Scale {
+    pub warmup: Duration,
+    pub measure: Duration,
+    pub latency_warmup: usize,
+    pub latency_samples: usize,
+    /// Longest time to spend pre-enqueueing a backlog before a measurement.
+    pub fill_limit: Duration,
+}
+
+impl Scale {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                warmup: Duration::from_millis(300),
+                measure: Duration::from_millis(1_500),
+                latency_warmup: 10,
+                latency_samples: 100,
+                fill_limit: Duration::from_secs(10),
+            }
+        } else {
+            Self {
+                warmup: Duration::from_secs(2),
+                measure: Duration::from_secs(8),
+                latency_warmup: 20,
+                latency_samples: 200,
+                fill_limit: Duration::from_secs(60),
+            }
+        }
+    }
+}
+
+/// Runs one phase and says on stderr how long it took, so a slow phase shows while the run is
+/// still going.
+async fn phase<T>(name: &str, work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    eprintln!("{name}");
+    let started = Instant::now();
+    let value = work.await.with_context(|| format!("{name} failed"))?;
+    eprintln!("  took {:.1} s", started.elapsed().as_secs_f64());
+    Ok(value)
+}
+
+/// The p99 for the report; the median goes to stderr as a hint whether a high p99 is a tail or
+/// the norm.
+fn p99(latency: Latency) -> f64 {
+    eprintln!(
+        "  p50 {:.3} ms, p99 {:.3} ms",
+        latency.p50_ms, latency.p99_ms
+    );
+    latency.p99_ms
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let scale = Scale::new(args.quick);
+    let target_dir = server::target_dir()?;
+    let binary = phase("building the release server", async {
+        server::build_release(&target_dir)
+    })
+    .await?;
+
+    let redis = RedisServer::start().context("start redis")?;
+    let redis_url = redis.url();
+
+    let lpush = Metric::new(
+        "redis_lpush_pipelined_per_s",
+        phase(
+            "measuring redis_lpush_pipelined_per_s",
+            raw::lpush_per_s(&redis_url, PAYLOAD, &scale),
+        )
+        .await?,
+        "items/s",
+    );
+    let zcard = Metric::new(
+        "redis_pipelined_1000_card_p99_ms",
+        p99(phase(
+            "measuring redis_pipelined_1000_card_p99_ms",
+            raw::pipelined_zcard_latency(&redis_url, &scale),
+        )
+        .await?),
+        "ms",
+    );
+    // Every Zenith phase starts on an empty Redis, like the baselines: queues left by an earlier
+    // phase would cost later ones (the server's maintenance pass visits every queue), and one page
+    // of ListQueues must hold exactly the 1,000 queues made for it.
+    raw::flush_all(&redis_url).await?;
+
+    let server = ZenithServer::start_with(&binary, &redis_url, &[]).context("start the server")?;
+    let pid = server.pid().context("server has no pid")?;
+    let zenith = Zenith::new(server.url(), PAYLOAD.to_vec());
+    zenith.wait_ready().await?;
+
+    phase("creating 1000 queues", zenith.create_listed_queues()).await?;
+    let list = Metric::new(
+        "list_queues_1000_p99_ms",
+        p99(phase(
+            "measuring list_queues_1000_p99_ms",
+            zenith.list_queues_latency(&scale),
+        )
+        .await?),
+        "ms",
+    )
+    .against(&zcard)
+    .target(Target::RatioAtMost(3.0));
+
+    raw::flush_all(&redis_url).await?;
+    let batch = Metric::new(
+        "enqueue_batch_jobs_per_s",
+        phase(
+            "measuring enqueue_batch_jobs_per_s",
+            zenith.enqueue_batch_per_s(&scale),
+        )
+        .await?,
+        "jobs/s",
+    )
+    .against(&lpush)
+    .target(Target::RatioAtLeast(0.10));
+
+    raw::flush_all(&redis_url).await?;
+    let unary = Metric::new(
+        "enqueue_unary_jobs_per_s",
+        phase(
+            "measuring enqueue_unary_jobs_per_s",
+            zenith.enqueue_unary_per_s(&scale),
+        )
+        .await?,
+        "jobs/s",
+    )
+    .against(&lpush);
+
+    raw::flush_all(&redis_url).await?;
+    let reserve = Metric::new(
+        "reserve_ack_jobs_per_s",
+        phase(
+            "measuring reserve_ack_jobs_per_s",
+            zenith.reserve_ack_per_s(&scale, batch.value()),
+        )
+        .await?,
+        "jobs/s",
+    )
+    .against(&lpush)
+    .target(Target::RatioAtLeast(0.05));
+
+    let rss = Metric::new("server_peak_rss_mib", server::peak_rss_mib(pid)?, "MiB")
+        .target(Target::ValueAtMost(150.0));
+    drop(server);
+
+    let report = Report {
+        machine: report::machine(),
+        quick: args.quick,
+        metrics: vec![lpush, zcard, batch, unary, reserve, list, rss],
+    };
+    let path = target_dir.join("bench").join("report.json");
+    report.write_json(&path)?;
+    print!("{}", report.table());
+    println!("\nreport: {}", path.display());
+    Ok(())
+}
