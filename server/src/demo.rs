@@ -41,6 +41,7 @@ fn demo_job(rng: &mut impl Rng) -> NewJob {
     };
     NewJob {
         id: uuid::Uuid::now_v7().to_string(),
+        fresh_id: true,
         queue: queue.into(),
         job_type: job_type.into(),
         payload: payload.to_string().into_bytes(),

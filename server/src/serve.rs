@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -127,9 +128,15 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         .route("/readyz", get(readyz).with_state(readiness))
         .layer(cors(&config.cors_origins)?);
 
+    // Without TCP_NODELAY, small responses wait on the client's delayed ack (tens of ms).
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("listen on {}", config.listen))?;
+        .with_context(|| format!("listen on {}", config.listen))?
+        .tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
     tracing::info!(
         listen = %config.listen,
         redis = %redacted(redis_url),

@@ -23,6 +23,18 @@ fn redis_processes_using(dir: &std::path::Path) -> usize {
         .count()
 }
 
+/// Kills the server if an assertion fails first, so no process outlives the test.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_without_a_redis_url_manages_its_own_redis_and_stops_it() {
     let default_redis_answers = TcpStream::connect_timeout(
@@ -33,7 +45,7 @@ async fn serve_without_a_redis_url_manages_its_own_redis_and_stops_it() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let port = zenith_testkit::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zenith"))
+    let child = Command::new(env!("CARGO_BIN_EXE_zenith"))
         .arg("serve")
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
@@ -48,6 +60,7 @@ async fn serve_without_a_redis_url_manages_its_own_redis_and_stops_it() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut server = KillOnDrop(Some(child));
 
     let url = format!("http://127.0.0.1:{port}");
     let mut client = None;
@@ -79,6 +92,7 @@ async fn serve_without_a_redis_url_manages_its_own_redis_and_stops_it() {
         assert_eq!(redis_processes_using(&data_dir), 1);
     }
     drop(client);
+    let mut child = server.0.take().unwrap();
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();

@@ -35,7 +35,8 @@ impl QueueApi {
         let f = |name: &str| format!("{field}.{name}");
         validate::name(&f("queue"), &spec.queue)?;
         validate::label(&f("type"), &spec.r#type, 128, true)?;
-        let id = if spec.id.is_empty() {
+        let fresh_id = spec.id.is_empty();
+        let id = if fresh_id {
             uuid::Uuid::now_v7().to_string()
         } else {
             validate::name(&f("id"), &spec.id)?;
@@ -106,6 +107,7 @@ impl QueueApi {
         }
         Ok(NewJob {
             id,
+            fresh_id,
             queue: spec.queue,
             job_type: spec.r#type,
             payload: spec.payload,

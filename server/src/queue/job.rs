@@ -12,6 +12,8 @@ use super::error::{QueueError, Result};
 #[derive(Clone, Debug)]
 pub struct NewJob {
     pub id: String,
+    /// The server made the id just now, so no job can have it yet.
+    pub fresh_id: bool,
     pub queue: String,
     pub job_type: String,
     pub payload: Vec<u8>,
@@ -66,6 +68,7 @@ impl NewJob {
             fields.push(("tags", tags));
         }
         cmd.arg(&self.id)
+            .arg(if self.fresh_id { 1 } else { 0 })
             .arg(&self.unique_key)
             .arg(self.unique_ttl.as_millis().max(1) as u64)
             .arg(self.run_at_ms)
@@ -121,19 +124,12 @@ pub fn state_name(state: JobState) -> Option<&'static str> {
     })
 }
 
-/// A job read back from its hash, plus its lease token when it is active.
-pub struct StoredJob {
-    pub job: Job,
-    pub lease_token: String,
-}
-
 /// Builds a job from the field/value pairs of its hash.
-pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<StoredJob> {
+pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<Job> {
     let mut job = Job {
         queue: queue.to_owned(),
         ..Job::default()
     };
-    let mut lease_token = String::new();
     let mut backoff = Backoff::default();
     for (field, value) in fields {
         let text = || String::from_utf8_lossy(&value).into_owned();
@@ -171,11 +167,14 @@ pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<St
             "started_at" => job.started_at = Some(timestamp_from_ms(int())),
             "finished_at" => job.finished_at = Some(timestamp_from_ms(int())),
             "result" => job.result = value.clone(),
-            "lease" => lease_token = text(),
             "lease_deadline" => job.lease_deadline = Some(timestamp_from_ms(int())),
             _ => {}
         }
     }
     job.backoff = Some(backoff);
-    Ok(StoredJob { job, lease_token })
+    // Lease fields outlive the lease in the hash; they mean something only while active.
+    if job.state() != JobState::Active {
+        job.lease_deadline = None;
+    }
+    Ok(job)
 }

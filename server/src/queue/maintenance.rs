@@ -17,17 +17,21 @@ const QUEUES_PER_ROUND: usize = 500;
 /// Rounds per queue per tick when a backlog remains, so one tick stays bounded.
 const MAX_ROUNDS: usize = 20;
 
+/// Pruning completed jobs is not urgent: every this many ticks.
+const PRUNE_EVERY_TICKS: u64 = 20;
+
 pub async fn run_maintenance(engine: Arc<Engine>, interval: Duration, shutdown: CancellationToken) {
     let holder = random_token();
-    loop {
+    for tick in 0_u64.. {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
+        let prune = tick % PRUNE_EVERY_TICKS == 0;
         // Stopping mid-pass is safe: every step is an atomic script and the lock expires.
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            result = engine.maintain(&holder, interval * 4) => {
+            result = engine.maintain(&holder, interval * 4, prune) => {
                 if let Err(error) = result {
                     tracing::warn!(%error, "maintenance pass failed");
                 }
@@ -38,7 +42,7 @@ pub async fn run_maintenance(engine: Arc<Engine>, interval: Duration, shutdown: 
 
 impl Engine {
     async fn hold_lock(&self, holder: &str, ttl: Duration) -> Result<bool> {
-        let mut conn = self.conn();
+        let mut conn = self.background.clone();
         let key = self.keys.maintenance_lock();
         let taken: Option<String> = redis::cmd("SET")
             .arg(&key)
@@ -63,20 +67,22 @@ impl Engine {
         Ok(true)
     }
 
-    /// One maintenance pass over every queue, if this replica holds the lock.
-    pub async fn maintain(&self, holder: &str, lock_ttl: Duration) -> Result<()> {
+    /// One maintenance pass over every queue with due work, if this replica holds the lock.
+    pub async fn maintain(&self, holder: &str, lock_ttl: Duration, prune: bool) -> Result<()> {
         if !self.hold_lock(holder, lock_ttl).await? {
             return Ok(());
         }
         let mut after = String::new();
         loop {
-            let names = self.queue_names(&after, QUEUES_PER_ROUND).await?;
-            let mut backlog: Vec<&str> = names.iter().map(String::as_str).collect();
+            let names = self
+                .queue_names(&mut self.background.clone(), &after, QUEUES_PER_ROUND)
+                .await?;
+            let mut backlog = self.queues_with_work(&names, prune).await?;
             for _ in 0..MAX_ROUNDS {
                 if backlog.is_empty() {
                     break;
                 }
-                backlog = self.maintain_queues(&backlog).await?;
+                backlog = self.maintain_queues(&backlog, prune).await?;
             }
             match names.last() {
                 Some(last) if names.len() == QUEUES_PER_ROUND => after = last.clone(),
@@ -85,18 +91,46 @@ impl Engine {
         }
     }
 
+    /// The queues that have jobs to promote, leases to watch, or (when pruning) completed jobs,
+    /// read from their counts in one round trip; idle queues cost no script call.
+    async fn queues_with_work<'a>(&self, names: &'a [String], prune: bool) -> Result<Vec<&'a str>> {
+        let mut pipe = redis::pipe();
+        for name in names {
+            pipe.cmd("HMGET").arg(self.keys.queue(name).meta()).arg(&[
+                "scheduled",
+                "retry",
+                "active",
+                "completed",
+            ]);
+        }
+        let counts: Vec<Vec<Option<i64>>> = pipe.query_async(&mut self.background.clone()).await?;
+        Ok(names
+            .iter()
+            .zip(counts)
+            .filter(|(_, counts)| {
+                let count = |i: usize| counts.get(i).copied().flatten().unwrap_or(0);
+                count(0) + count(1) + count(2) > 0 || (prune && count(3) > 0)
+            })
+            .map(|(name, _)| name.as_str())
+            .collect())
+    }
+
     /// Runs the maintenance script on each queue in one round trip; returns the queues that
     /// still have due work.
-    async fn maintain_queues<'a>(&self, queues: &[&'a str]) -> Result<Vec<&'a str>> {
+    async fn maintain_queues<'a>(&self, queues: &[&'a str], prune: bool) -> Result<Vec<&'a str>> {
         let mut pipe = redis::pipe();
         for queue in queues {
             let mut call = self.scripts.maintain.call(&self.keys.queue(queue));
             call.arg(BATCH)
                 .arg(rand::random_range(0..1_u32 << 20))
-                .arg(self.config.completed_retention.as_millis() as u64);
+                .arg(self.config.completed_retention.as_millis() as u64)
+                .arg(if prune { 1 } else { 0 });
             pipe.add_command(call);
         }
-        let replies: Vec<Value> = self.scripts.query_pipeline(&mut self.conn(), &pipe).await?;
+        let replies: Vec<Value> = self
+            .scripts
+            .query_pipeline(&mut self.background.clone(), &pipe)
+            .await?;
         let mut backlog = Vec::new();
         let mut pruned = Vec::new();
         for (queue, reply) in queues.iter().zip(replies) {
@@ -121,7 +155,7 @@ impl Engine {
             redis::cmd("HDEL")
                 .arg(self.keys.job_index())
                 .arg(&pruned)
-                .query_async::<()>(&mut self.conn())
+                .query_async::<()>(&mut self.background.clone())
                 .await?;
         }
         Ok(backlog)

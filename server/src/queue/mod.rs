@@ -23,7 +23,7 @@ pub use job::{NewJob, state_name, timestamp_from_ms, timestamp_to_ms};
 pub use keys::Keys;
 pub use maintenance::run_maintenance;
 
-use job::{StoredJob, job_from_fields};
+use job::job_from_fields;
 use scripts::Scripts;
 use waiters::Waiters;
 
@@ -49,6 +49,9 @@ impl Default for EngineConfig {
 
 pub struct Engine {
     conn: ConnectionManager,
+    /// Background loops get their own connection so their pipelines never queue ahead of
+    /// requests on the shared one.
+    background: ConnectionManager,
     keys: Keys,
     scripts: Scripts,
     waiters: Waiters,
@@ -178,11 +181,14 @@ impl Engine {
             .set_response_timeout(Some(Duration::from_secs(10)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let mut conn = ConnectionManager::new_with_config(client, manager_config).await?;
+        let mut conn =
+            ConnectionManager::new_with_config(client.clone(), manager_config.clone()).await?;
+        let background = ConnectionManager::new_with_config(client, manager_config).await?;
         let scripts = Scripts::new();
         scripts.load(&mut conn).await?;
         Ok(Self {
             conn,
+            background,
             keys: Keys::new(&config.prefix),
             scripts,
             waiters: Waiters::default(),
@@ -321,11 +327,16 @@ impl Engine {
         if fields.is_empty() {
             return Err(QueueError::JobNotFound(id.to_owned()));
         }
-        Ok(job_from_fields(&queue, fields)?.job)
+        job_from_fields(&queue, fields)
     }
 
     /// Up to `limit` registered queue names after `after` (empty: from the start), by name.
-    async fn queue_names(&self, after: &str, limit: usize) -> Result<Vec<String>> {
+    async fn queue_names(
+        &self,
+        conn: &mut ConnectionManager,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>> {
         let start = if after.is_empty() {
             "-".to_owned()
         } else {
@@ -339,14 +350,14 @@ impl Engine {
             .arg("LIMIT")
             .arg(0)
             .arg(limit)
-            .query_async(&mut self.conn())
+            .query_async(conn)
             .await?)
     }
 
     /// Queues in name order after `after`, with counts, in two round trips whatever their
     /// number: the registry page, then every queue's counts pipelined.
     pub async fn list_queues(&self, after: &str, limit: usize) -> Result<(Vec<Queue>, bool)> {
-        let names = self.queue_names(after, limit + 1).await?;
+        let names = self.queue_names(&mut self.conn(), after, limit + 1).await?;
         let more = names.len() > limit;
         let names = &names[..names.len().min(limit)];
         let queues = self.describe_queues(&mut self.conn(), names).await?;
@@ -489,7 +500,7 @@ impl Engine {
                 id: text(id)?,
                 score: text(score)?,
             });
-            jobs.push(job_from_fields(queue, hash_pairs(fields)?)?.job);
+            jobs.push(job_from_fields(queue, hash_pairs(fields)?)?);
         }
         Ok((jobs, if more { last } else { None }))
     }
@@ -515,10 +526,28 @@ impl Engine {
                     .arg(random_token())
                     .arg(params.worker_id);
                 let reply: Value = self.scripts.query(&mut conn, &call).await?;
-                for fields in array(reply)? {
-                    let StoredJob { job, lease_token } =
-                        job_from_fields(queue, hash_pairs(fields)?)?;
-                    reserved.push(Reserved { job, lease_token });
+                let mut entries = array(reply)?.into_iter();
+                let Some(started) = entries.next() else {
+                    continue;
+                };
+                let started_at = Some(timestamp_from_ms(int(started)?));
+                for entry in entries {
+                    let mut parts = array(entry)?.into_iter();
+                    let (Some(fields), Some(attempts), Some(token), Some(deadline)) =
+                        (parts.next(), parts.next(), parts.next(), parts.next())
+                    else {
+                        return Err(QueueError::Redis(unexpected_error("reserve reply")));
+                    };
+                    // The script returns the hash as it was before reserving; apply the lease.
+                    let mut job = job_from_fields(queue, hash_pairs(fields)?)?;
+                    job.set_state(JobState::Active);
+                    job.attempts = int(attempts)? as i32;
+                    job.started_at = started_at;
+                    job.lease_deadline = Some(timestamp_from_ms(int(deadline)?));
+                    reserved.push(Reserved {
+                        job,
+                        lease_token: text(token)?,
+                    });
                 }
             }
             let now = Instant::now();

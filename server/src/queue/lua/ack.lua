@@ -1,9 +1,10 @@
 -- ARGV: base, count, then per ack: id, lease token, result ('' for none).
 -- Returns the ids whose lease was stale (not active, or reserved again since).
 local now = now_ms()
+local finished = int(now)
 local count = tonumber(ARGV[2])
 local stale = {}
-local acked = 0
+local done, done_scored = {}, {}
 for k = 0, count - 1 do
   local id, token, result = ARGV[3 + k * 3], ARGV[4 + k * 3], ARGV[5 + k * 3]
   local key = job_key(id)
@@ -11,18 +12,22 @@ for k = 0, count - 1 do
   if f[1] ~= 'active' or f[2] ~= token then
     stale[#stale + 1] = id
   else
-    redis.call('ZREM', active, id)
-    redis.call('HDEL', key, unpack(lease_fields))
-    redis.call('HSET', key, 'state', 'completed', 'finished_at', int(now))
-    if result ~= '' then redis.call('HSET', key, 'result', result) end
-    redis.call('ZADD', completed, int(now), id)
-    release_unique(key, id, f[3])
-    emit_finished(key, 'completed')
-    acked = acked + 1
+    if result ~= '' then
+      redis.call('HSET', key, 'state', 'completed', 'finished_at', finished, 'result', result)
+    else
+      redis.call('HSET', key, 'state', 'completed', 'finished_at', finished)
+    end
+    release_unique(id, f[3])
+    emit_finished(id, 'completed', now)
+    done[#done + 1] = id
+    done_scored[#done_scored + 1] = finished
+    done_scored[#done_scored + 1] = id
   end
 end
-if acked > 0 then
-  redis.call('HINCRBY', meta, 'active', -acked)
-  redis.call('HINCRBY', meta, 'completed', acked)
+if #done > 0 then
+  redis.call('ZREM', active, unpack(done))
+  zadd_all(completed, done_scored)
+  redis.call('HINCRBY', meta, 'active', -#done)
+  redis.call('HINCRBY', meta, 'completed', #done)
 end
 return stale

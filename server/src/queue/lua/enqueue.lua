@@ -1,22 +1,24 @@
--- ARGV: base, count, then per job: id, unique_key, unique_ttl_ms, run_at_ms (0 = now), delay_ms,
--- priority, field count n, then n field/value pairs for the job hash.
+-- ARGV: base, count, then per job: id, new id (1 when the server made it, so it cannot exist),
+-- unique_key, unique_ttl_ms, run_at_ms (0 = now), delay_ms, priority, field count n, then n
+-- field/value pairs for the job hash.
 -- Returns per job {id, state, duplicate (0/1), created_at_ms, scheduled_at_ms}; the times are
 -- empty for duplicates.
 local now = now_ms()
+local created = int(now)
 local count = tonumber(ARGV[2])
 local i = 3
 local out = {}
-local added_pending, added_scheduled = 0, 0
+local ready, later = {}, {}
 for _ = 1, count do
-  local id, unique_key = ARGV[i], ARGV[i + 1]
-  local unique_ttl, run_at, delay = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-  local priority, nfields = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
-  local first = i + 7
-  if delay > 0 then run_at = now + delay end
+  local id, fresh, unique_key = ARGV[i], ARGV[i + 1] == '1', ARGV[i + 2]
+  local unique_ttl, run_at, delay = ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+  local priority, nfields = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
+  local first = i + 8
   i = first + nfields * 2
+  if delay > 0 then run_at = now + delay end
   local key = job_key(id)
   local existing
-  if redis.call('EXISTS', key) == 1 then
+  if not fresh and redis.call('EXISTS', key) == 1 then
     existing = id
   elseif unique_key ~= '' then
     local uk = base .. 'unique:' .. unique_key
@@ -32,21 +34,23 @@ for _ = 1, count do
   if existing then
     out[#out + 1] = {existing, redis.call('HGET', job_key(existing), 'state'), 1, '', ''}
   else
-    local state = 'pending'
+    local state, due
     if run_at > now then
-      state = 'scheduled'
-      redis.call('ZADD', scheduled, int(run_at), id)
-      added_scheduled = added_scheduled + 1
+      state, due = 'scheduled', int(run_at)
+      later[#later + 1] = due
+      later[#later + 1] = id
     else
-      run_at = now
-      redis.call('ZADD', pending, int(pending_score(priority, now)), id)
-      added_pending = added_pending + 1
+      state, due = 'pending', created
+      ready[#ready + 1] = int(pending_score(priority, now))
+      ready[#ready + 1] = id
     end
-    redis.call('HSET', key, 'state', state, 'attempts', 0, 'created_at', int(now),
-      'scheduled_at', int(run_at), unpack(ARGV, first, first + nfields * 2 - 1))
-    out[#out + 1] = {id, state, 0, int(now), int(run_at)}
+    redis.call('HSET', key, 'state', state, 'created_at', created, 'scheduled_at', due,
+      unpack(ARGV, first, first + nfields * 2 - 1))
+    out[#out + 1] = {id, state, 0, created, due}
   end
 end
-if added_pending > 0 then redis.call('HINCRBY', meta, 'pending', added_pending) end
-if added_scheduled > 0 then redis.call('HINCRBY', meta, 'scheduled', added_scheduled) end
+zadd_all(pending, ready)
+zadd_all(scheduled, later)
+if #ready > 0 then redis.call('HINCRBY', meta, 'pending', #ready / 2) end
+if #later > 0 then redis.call('HINCRBY', meta, 'scheduled', #later / 2) end
 return out

@@ -1,22 +1,25 @@
 -- Promotes due scheduled and retry jobs, ends expired leases, and drops completed jobs past
 -- retention, at most `limit` of each per call.
--- ARGV: base, limit, jitter seed (integer below 2^20), completed retention ms.
+-- ARGV: base, limit, jitter seed (integer below 2^20), completed retention ms, prune (1/0).
 -- Returns {promoted, expired, more (1 when a limit was hit), pruned id...}.
-local limit, seed, retention = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local limit, seed, retention, prune = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
 local now = now_ms()
 local more = 0
 local promoted = 0
 for _, from in ipairs({{scheduled, 'scheduled'}, {retry, 'retry'}}) do
   local due = redis.call('ZRANGE', from[1], '-inf', int(now), 'BYSCORE', 'LIMIT', 0, limit)
   if #due == limit then more = 1 end
+  local moved = {}
   for _, id in ipairs(due) do
     local key = job_key(id)
-    redis.call('ZREM', from[1], id)
     local priority = tonumber(redis.call('HGET', key, 'priority') or '0')
-    redis.call('ZADD', pending, int(pending_score(priority, now)), id)
+    moved[#moved + 1] = int(pending_score(priority, now))
+    moved[#moved + 1] = id
     redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now))
   end
   if #due > 0 then
+    redis.call('ZREM', from[1], unpack(due))
+    zadd_all(pending, moved)
     redis.call('HINCRBY', meta, from[2], -#due)
     redis.call('HINCRBY', meta, 'pending', #due)
     promoted = promoted + #due
@@ -26,9 +29,9 @@ end
 local expired = redis.call('ZRANGE', active, '-inf', int(now), 'BYSCORE', 'LIMIT', 0, limit)
 if #expired == limit then more = 1 end
 local to_retry, to_dead = 0, 0
+if #expired > 0 then redis.call('ZREM', active, unpack(expired)) end
 for n, id in ipairs(expired) do
   local key = job_key(id)
-  redis.call('ZREM', active, id)
   local cap = tonumber(redis.call('HGET', key, 'attempt_deadline') or '0')
   local err = 'lease expired: the worker stopped extending it'
   if cap > 0 and now >= cap then err = 'timed out: the attempt ran past the job timeout' end
@@ -43,7 +46,10 @@ if #expired > 0 then
 end
 
 local out = {promoted, #expired, 0}
-local old = redis.call('ZRANGE', completed, '-inf', int(now - retention), 'BYSCORE', 'LIMIT', 0, limit)
+local old = {}
+if prune then
+  old = redis.call('ZRANGE', completed, '-inf', int(now - retention), 'BYSCORE', 'LIMIT', 0, limit)
+end
 if #old == limit then more = 1 end
 for _, id in ipairs(old) do
   redis.call('DEL', job_key(id))

@@ -33,27 +33,30 @@ local function backoff_ms(attempts, base_ms, max_ms, jitter)
   return math.floor(delay / 2 + jitter * delay / 2)
 end
 
-local function release_unique(key, id, unique_key)
+local function release_unique(id, unique_key)
   if unique_key and unique_key ~= '' then
     local uk = base .. 'unique:' .. unique_key
     if redis.call('GET', uk) == id then redis.call('DEL', uk) end
   end
 end
 
--- The archive reads finished jobs from here, so each entry carries the whole job.
-local function emit_finished(key, event)
-  local fields = redis.call('HGETALL', key)
-  redis.call('XADD', events, '*', 'event', event, unpack(fields))
+-- The archive reads finished jobs from here: which job, how it ended, and when. The job's hash
+-- holds the rest until the completed-retention window ends.
+local function emit_finished(id, event, now)
+  redis.call('XADD', events, '*', 'event', event, 'id', id, 'at', int(now))
 end
 
-local lease_fields = {'lease', 'lease_deadline', 'attempt_deadline', 'worker'}
+-- Adds members to a sorted set from a flat {score, member, ...} list in one call.
+local function zadd_all(set, pairs)
+  if #pairs > 0 then redis.call('ZADD', set, unpack(pairs)) end
+end
 
 -- Ends an attempt that failed: retry after backoff while attempts remain and the failure is
--- retryable, else dead. The caller has already taken the job out of `active`.
+-- retryable, else dead. The caller takes the job out of `active` and fixes the counts. Lease
+-- fields stay behind; they mean nothing once the state is not active.
 local function fail_attempt(key, id, now, err, stack, retryable, jitter)
   local f = redis.call('HMGET', key, 'attempts', 'max_attempts', 'backoff_base', 'backoff_max', 'unique_key')
   local attempts, max_attempts = tonumber(f[1]), tonumber(f[2])
-  redis.call('HDEL', key, unpack(lease_fields))
   if retryable and attempts < max_attempts then
     local due = now + backoff_ms(attempts, tonumber(f[3]), tonumber(f[4]), jitter)
     redis.call('HSET', key, 'state', 'retry', 'error', err, 'stack', stack, 'scheduled_at', int(due))
@@ -62,7 +65,7 @@ local function fail_attempt(key, id, now, err, stack, retryable, jitter)
   end
   redis.call('HSET', key, 'state', 'dead', 'error', err, 'stack', stack, 'finished_at', int(now))
   redis.call('ZADD', dead, int(now), id)
-  release_unique(key, id, f[5])
-  emit_finished(key, 'dead')
+  release_unique(id, f[5])
+  emit_finished(id, 'dead', now)
   return 'dead', now
 end
