@@ -9,7 +9,8 @@ use zenith_proto::v1::*;
 use super::validate;
 use super::{Limits, page_token};
 use crate::queue::{
-    Enqueued, JobCursor, NewJob, QueueError, SharedEngine, state_name, timestamp_from_ms,
+    Enqueued, JobCursor, NewJob, QueueError, SharedEngine, proto_duration, state_name,
+    timestamp_from_ms,
 };
 
 pub const MAX_BATCH: usize = 1000;
@@ -132,13 +133,6 @@ impl QueueApi {
 
     fn queue_name(field: &str, name: &str) -> Result<(), QueueError> {
         validate::name(field, name)
-    }
-}
-
-fn proto_duration(duration: Duration) -> prost_types::Duration {
-    prost_types::Duration {
-        seconds: duration.as_secs() as i64,
-        nanos: duration.subsec_nanos() as i32,
     }
 }
 

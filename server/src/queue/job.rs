@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use prost::Message;
 use prost_types::Timestamp;
-use zenith_proto::v1::{Backoff, Job, JobState};
+use zenith_proto::v1::{Backoff, Job, JobSpec, JobState};
 
 use super::error::{QueueError, Result};
 
@@ -32,40 +33,58 @@ pub struct NewJob {
     pub tags: Vec<String>,
 }
 
-fn millis(duration: Duration) -> String {
-    duration.as_millis().to_string()
+pub fn proto_duration(duration: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: duration.as_secs() as i64,
+        nanos: duration.subsec_nanos() as i32,
+    }
 }
 
 impl NewJob {
-    /// The script arguments for this job, as `enqueue.lua` reads them.
+    /// What never changes about the job, encoded once: the hash keeps it as one field, which
+    /// costs Redis far less per job than a field per property.
+    fn spec(&self) -> JobSpec {
+        JobSpec {
+            id: self.id.clone(),
+            r#type: self.job_type.clone(),
+            payload: self.payload.clone(),
+            content_type: self.content_type.clone(),
+            headers: self.headers.clone(),
+            priority: self.priority,
+            max_attempts: self.max_attempts as i32,
+            backoff: Some(Backoff {
+                base: Some(proto_duration(self.backoff_base)),
+                max: Some(proto_duration(self.backoff_max)),
+            }),
+            timeout: self.timeout.map(proto_duration),
+            unique_key: self.unique_key.clone(),
+            tags: self.tags.clone(),
+            ..JobSpec::default()
+        }
+    }
+
+    /// The script arguments for this job, as `enqueue.lua` reads them. Besides the spec, the
+    /// hash gets copies of what the scripts themselves need: `retry` ("max_attempts:base
+    /// ms:max ms"), and, when set, `priority`, `timeout` (ms) and `unique_key`.
     pub fn push_args(&self, cmd: &mut redis::Cmd) {
+        let retry = format!(
+            "{}:{}:{}",
+            self.max_attempts,
+            self.backoff_base.as_millis(),
+            self.backoff_max.as_millis()
+        );
         let mut fields: Vec<(&str, Vec<u8>)> = vec![
-            ("id", self.id.clone().into_bytes()),
-            ("type", self.job_type.clone().into_bytes()),
-            ("priority", self.priority.to_string().into_bytes()),
-            ("max_attempts", self.max_attempts.to_string().into_bytes()),
-            ("backoff_base", millis(self.backoff_base).into_bytes()),
-            ("backoff_max", millis(self.backoff_max).into_bytes()),
+            ("spec", self.spec().encode_to_vec()),
+            ("retry", retry.into_bytes()),
         ];
-        if !self.payload.is_empty() {
-            fields.push(("payload", self.payload.clone()));
-        }
-        if !self.content_type.is_empty() {
-            fields.push(("ct", self.content_type.clone().into_bytes()));
-        }
-        if !self.headers.is_empty() {
-            let headers = serde_json::to_vec(&self.headers).expect("string map serializes");
-            fields.push(("headers", headers));
+        if self.priority != 0 {
+            fields.push(("priority", self.priority.to_string().into_bytes()));
         }
         if let Some(timeout) = self.timeout {
-            fields.push(("timeout", millis(timeout).into_bytes()));
+            fields.push(("timeout", timeout.as_millis().to_string().into_bytes()));
         }
         if !self.unique_key.is_empty() {
             fields.push(("unique_key", self.unique_key.clone().into_bytes()));
-        }
-        if !self.tags.is_empty() {
-            let tags = serde_json::to_vec(&self.tags).expect("string list serializes");
-            fields.push(("tags", tags));
         }
         cmd.arg(&self.id)
             .arg(if self.fresh_id { 1 } else { 0 })
@@ -90,13 +109,6 @@ pub fn timestamp_from_ms(ms: i64) -> Timestamp {
 
 pub fn timestamp_to_ms(ts: &Timestamp) -> i64 {
     ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000
-}
-
-fn duration_from_ms(ms: i64) -> prost_types::Duration {
-    prost_types::Duration {
-        seconds: ms / 1000,
-        nanos: ((ms % 1000) * 1_000_000) as i32,
-    }
 }
 
 pub fn state_from_name(name: &str) -> JobState {
@@ -130,48 +142,41 @@ pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<Jo
         queue: queue.to_owned(),
         ..Job::default()
     };
-    let mut backoff = Backoff::default();
     for (field, value) in fields {
         let text = || String::from_utf8_lossy(&value).into_owned();
-        let int = || text().parse::<i64>().unwrap_or_default();
+        let ms = || text().parse::<i64>().unwrap_or_default();
         match field.as_str() {
-            "id" => job.id = text(),
-            "type" => job.r#type = text(),
-            "payload" => job.payload = value.clone(),
-            "ct" => job.content_type = text(),
-            "headers" => {
-                job.headers =
-                    serde_json::from_slice(&value).map_err(|error| QueueError::Corrupt {
+            "spec" => {
+                let spec =
+                    JobSpec::decode(value.as_slice()).map_err(|error| QueueError::Corrupt {
                         id: job.id.clone(),
-                        message: format!("headers: {error}"),
-                    })?
+                        message: format!("spec: {error}"),
+                    })?;
+                job.id = spec.id;
+                job.r#type = spec.r#type;
+                job.payload = spec.payload;
+                job.content_type = spec.content_type;
+                job.headers = spec.headers;
+                job.priority = spec.priority;
+                job.max_attempts = spec.max_attempts;
+                job.backoff = spec.backoff;
+                job.timeout = spec.timeout;
+                job.unique_key = spec.unique_key;
+                job.tags = spec.tags;
             }
-            "tags" => {
-                job.tags = serde_json::from_slice(&value).map_err(|error| QueueError::Corrupt {
-                    id: job.id.clone(),
-                    message: format!("tags: {error}"),
-                })?
-            }
-            "priority" => job.priority = int() as i32,
-            "max_attempts" => job.max_attempts = int() as i32,
-            "backoff_base" => backoff.base = Some(duration_from_ms(int())),
-            "backoff_max" => backoff.max = Some(duration_from_ms(int())),
-            "timeout" => job.timeout = Some(duration_from_ms(int())),
-            "unique_key" => job.unique_key = text(),
             "state" => job.set_state(state_from_name(&text())),
-            "attempts" => job.attempts = int() as i32,
+            "attempts" => job.attempts = ms() as i32,
             "error" => job.last_error = text(),
             "stack" => job.last_stack_trace = text(),
-            "created_at" => job.created_at = Some(timestamp_from_ms(int())),
-            "scheduled_at" => job.scheduled_at = Some(timestamp_from_ms(int())),
-            "started_at" => job.started_at = Some(timestamp_from_ms(int())),
-            "finished_at" => job.finished_at = Some(timestamp_from_ms(int())),
-            "result" => job.result = value.clone(),
-            "lease_deadline" => job.lease_deadline = Some(timestamp_from_ms(int())),
+            "created_at" => job.created_at = Some(timestamp_from_ms(ms())),
+            "scheduled_at" => job.scheduled_at = Some(timestamp_from_ms(ms())),
+            "started_at" => job.started_at = Some(timestamp_from_ms(ms())),
+            "finished_at" => job.finished_at = Some(timestamp_from_ms(ms())),
+            "result" => job.result = value,
+            "lease_deadline" => job.lease_deadline = Some(timestamp_from_ms(ms())),
             _ => {}
         }
     }
-    job.backoff = Some(backoff);
     // Lease fields outlive the lease in the hash; they mean something only while active.
     if job.state() != JobState::Active {
         job.lease_deadline = None;

@@ -94,6 +94,9 @@ impl Engine {
     /// The queues that have jobs to promote, leases to watch, or (when pruning) completed jobs,
     /// read from their counts in one round trip; idle queues cost no script call.
     async fn queues_with_work<'a>(&self, names: &'a [String], prune: bool) -> Result<Vec<&'a str>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
         for name in names {
             pipe.cmd("HMGET").arg(self.keys.queue(name).meta()).arg(&[

@@ -55,17 +55,18 @@ end
 -- retryable, else dead. The caller takes the job out of `active` and fixes the counts. Lease
 -- fields stay behind; they mean nothing once the state is not active.
 local function fail_attempt(key, id, now, err, stack, retryable, jitter)
-  local f = redis.call('HMGET', key, 'attempts', 'max_attempts', 'backoff_base', 'backoff_max', 'unique_key')
-  local attempts, max_attempts = tonumber(f[1]), tonumber(f[2])
-  if retryable and attempts < max_attempts then
-    local due = now + backoff_ms(attempts, tonumber(f[3]), tonumber(f[4]), jitter)
+  local f = redis.call('HMGET', key, 'attempts', 'retry', 'unique_key')
+  local attempts = tonumber(f[1])
+  local max_attempts, base_ms, max_ms = string.match(f[2], '(%d+):(%d+):(%d+)')
+  if retryable and attempts < tonumber(max_attempts) then
+    local due = now + backoff_ms(attempts, tonumber(base_ms), tonumber(max_ms), jitter)
     redis.call('HSET', key, 'state', 'retry', 'error', err, 'stack', stack, 'scheduled_at', int(due))
     redis.call('ZADD', retry, int(due), id)
     return 'retry', due
   end
   redis.call('HSET', key, 'state', 'dead', 'error', err, 'stack', stack, 'finished_at', int(now))
   redis.call('ZADD', dead, int(now), id)
-  release_unique(id, f[5])
+  release_unique(id, f[3])
   emit_finished(id, 'dead', now)
   return 'dead', now
 end
