@@ -14,10 +14,6 @@ pub struct QueueKeys {
 }
 
 impl QueueKeys {
-    pub fn meta(&self) -> &str {
-        &self.keys[0]
-    }
-
     pub fn pending(&self) -> &str {
         &self.keys[1]
     }
@@ -52,6 +48,11 @@ impl Keys {
     /// Lock that lets one replica at a time run the maintenance loop.
     pub fn maintenance_lock(&self) -> String {
         format!("{}:lock:maintenance", self.prefix)
+    }
+
+    /// The queue's meta hash alone, for reads that need nothing else.
+    pub fn queue_meta(&self, queue: &str) -> String {
+        format!("{}:{{{queue}}}:meta", self.prefix)
     }
 
     pub fn queue(&self, queue: &str) -> QueueKeys {

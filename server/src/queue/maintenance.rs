@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::{Engine, Result, array, int, random_token, text};
+use super::{Engine, Meta, Result, array, int, random_token, text};
 
 /// Jobs of each kind one script call may move; keeps every call to a few milliseconds.
 const BATCH: usize = 200;
@@ -99,20 +99,16 @@ impl Engine {
         }
         let mut pipe = redis::pipe();
         for name in names {
-            pipe.cmd("HMGET").arg(self.keys.queue(name).meta()).arg(&[
-                "scheduled",
-                "retry",
-                "active",
-                "completed",
-            ]);
+            pipe.cmd("GET").arg(self.keys.queue_meta(name));
         }
-        let counts: Vec<Vec<Option<i64>>> = pipe.query_async(&mut self.background.clone()).await?;
+        let metas: Vec<Option<String>> = pipe.query_async(&mut self.background.clone()).await?;
         Ok(names
             .iter()
-            .zip(counts)
-            .filter(|(_, counts)| {
-                let count = |i: usize| counts.get(i).copied().flatten().unwrap_or(0);
-                count(0) + count(1) + count(2) > 0 || (prune && count(3) > 0)
+            .zip(metas)
+            .filter(|(_, meta)| {
+                let counts = Meta::parse(meta.as_deref().unwrap_or_default()).counts;
+                counts.scheduled + counts.retry + counts.active > 0
+                    || (prune && counts.completed > 0)
             })
             .map(|(name, _)| name.as_str())
             .collect())

@@ -8,12 +8,12 @@ mod maintenance;
 mod scripts;
 mod waiters;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::Value;
 use redis::aio::ConnectionManager;
+use redis::io::tcp::TcpSettings;
+use redis::{IntoConnectionInfo, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{Job, JobState, Queue, QueueCounts};
@@ -174,7 +174,12 @@ fn random_token() -> String {
 impl Engine {
     /// Connects to Redis and loads the scripts. Later failures reconnect by themselves.
     pub async fn connect(redis_url: &str, config: EngineConfig) -> Result<Self> {
-        let client = redis::Client::open(redis_url)
+        // redis-rs leaves Nagle on, which holds back the tail of every pipeline for milliseconds.
+        let info = redis_url
+            .into_connection_info()
+            .map(|info| info.set_tcp_settings(TcpSettings::default().set_nodelay(true)))
+            .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
+        let client = redis::Client::open(info)
             .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
         let manager_config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -372,60 +377,25 @@ impl Engine {
         let mut pipe = redis::pipe();
         pipe.cmd("TIME");
         for name in names {
-            let keys = self.keys.queue(name);
-            pipe.cmd("HGETALL").arg(keys.meta());
-            pipe.cmd("ZRANGE")
-                .arg(keys.pending())
-                .arg(0)
-                .arg(0)
-                .arg("WITHSCORES");
+            pipe.cmd("GET").arg(self.keys.queue_meta(name));
         }
-        let mut replies: std::vec::IntoIter<Value> =
-            pipe.query_async::<Vec<Value>>(conn).await?.into_iter();
+        let mut replies = pipe.query_async::<Vec<Value>>(conn).await?.into_iter();
         let time = array(replies.next().unwrap_or(Value::Nil))?;
         let now_ms = match time.as_slice() {
             [seconds, micros] => int(seconds.clone())? * 1000 + int(micros.clone())? / 1000,
             _ => return Err(QueueError::Redis(unexpected_error("TIME reply"))),
         };
-        let mut queues = Vec::with_capacity(names.len());
-        for name in names {
-            let meta: HashMap<String, Vec<u8>> = hash_pairs(replies.next().unwrap_or(Value::Nil))?
-                .into_iter()
-                .collect();
-            let head = array(replies.next().unwrap_or(Value::Nil))?;
-            let count = |state: &str| {
-                meta.get(state)
-                    .and_then(|v| std::str::from_utf8(v).ok())
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0)
-            };
-            let oldest_pending_age = match head.into_iter().nth(1) {
-                Some(score) => {
-                    let score: f64 = text(score)?.parse().unwrap_or(0.0);
-                    let ready_ms = score.rem_euclid(PRIORITY_BAND) as i64 + PENDING_EPOCH_MS;
-                    let age_ms = (now_ms - ready_ms).max(0);
-                    Some(prost_types::Duration {
-                        seconds: age_ms / 1000,
-                        nanos: ((age_ms % 1000) * 1_000_000) as i32,
-                    })
-                }
-                None => None,
-            };
-            queues.push(Queue {
-                name: name.clone(),
-                paused: meta.contains_key("paused"),
-                counts: Some(QueueCounts {
-                    pending: count("pending"),
-                    scheduled: count("scheduled"),
-                    active: count("active"),
-                    retry: count("retry"),
-                    dead: count("dead"),
-                    completed: count("completed"),
-                }),
-                oldest_pending_age,
-            });
-        }
-        Ok(queues)
+        names
+            .iter()
+            .zip(replies)
+            .map(|(name, meta)| {
+                let meta = match meta {
+                    Value::Nil => Meta::default(),
+                    value => Meta::parse(&text(value)?),
+                };
+                Ok(meta.into_queue(name, now_ms))
+            })
+            .collect()
     }
 
     async fn ensure_queue(&self, conn: &mut ConnectionManager, name: &str) -> Result<()> {
@@ -450,17 +420,9 @@ impl Engine {
     pub async fn set_paused(&self, name: &str, paused: bool) -> Result<Queue> {
         let mut conn = self.conn();
         self.ensure_queue(&mut conn, name).await?;
-        let meta = self.keys.queue(name).meta().to_owned();
-        let cmd = if paused {
-            let mut cmd = redis::cmd("HSET");
-            cmd.arg(&meta).arg("paused").arg(1);
-            cmd
-        } else {
-            let mut cmd = redis::cmd("HDEL");
-            cmd.arg(&meta).arg("paused");
-            cmd
-        };
-        cmd.query_async::<()>(&mut conn).await?;
+        let mut call = self.scripts.pause.call(&self.keys.queue(name));
+        call.arg(if paused { 1 } else { 0 });
+        self.scripts.query::<_, ()>(&mut conn, &call).await?;
         if !paused {
             self.waiters.wake(name);
         }
@@ -630,6 +592,50 @@ impl Engine {
         match reply.as_slice() {
             [_, deadline, capped] => Ok((deadline.parse().unwrap_or_default(), capped == "1")),
             _ => Err(QueueError::StaleLease(vec![job_id.to_owned()])),
+        }
+    }
+}
+
+/// A queue's meta string, kept by the scripts: "pending scheduled active retry dead completed
+/// paused head", where head is the score of the first pending job or `-`.
+#[derive(Default)]
+pub(crate) struct Meta {
+    pub counts: QueueCounts,
+    pub paused: bool,
+    head: Option<f64>,
+}
+
+impl Meta {
+    pub fn parse(text: &str) -> Self {
+        let mut words = text.split_ascii_whitespace();
+        let mut count = || words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        let counts = QueueCounts {
+            pending: count(),
+            scheduled: count(),
+            active: count(),
+            retry: count(),
+            dead: count(),
+            completed: count(),
+        };
+        let paused = count() == 1;
+        let head = words.next().and_then(|w| w.parse().ok());
+        Self {
+            counts,
+            paused,
+            head,
+        }
+    }
+
+    fn into_queue(self, name: &str, now_ms: i64) -> Queue {
+        let oldest_pending_age = self.head.map(|score| {
+            let ready_ms = score.rem_euclid(PRIORITY_BAND) as i64 + PENDING_EPOCH_MS;
+            proto_duration(Duration::from_millis((now_ms - ready_ms).max(0) as u64))
+        });
+        Queue {
+            name: name.to_owned(),
+            paused: self.paused,
+            counts: Some(self.counts),
+            oldest_pending_age,
         }
     }
 }

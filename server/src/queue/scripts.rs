@@ -49,6 +49,7 @@ pub struct Scripts {
     pub extend: Script,
     pub maintain: Script,
     pub list_jobs: Script,
+    pub pause: Script,
 }
 
 impl Scripts {
@@ -61,10 +62,11 @@ impl Scripts {
             extend: Script::new(include_str!("lua/extend.lua")),
             maintain: Script::new(include_str!("lua/maintain.lua")),
             list_jobs: Script::new(include_str!("lua/list_jobs.lua")),
+            pause: Script::new(include_str!("lua/pause.lua")),
         }
     }
 
-    fn all(&self) -> [&Script; 7] {
+    fn all(&self) -> [&Script; 8] {
         [
             &self.enqueue,
             &self.reserve,
@@ -73,6 +75,7 @@ impl Scripts {
             &self.extend,
             &self.maintain,
             &self.list_jobs,
+            &self.pause,
         ]
     }
 

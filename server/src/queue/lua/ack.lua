@@ -27,7 +27,8 @@ end
 if #done > 0 then
   redis.call('ZREM', active, unpack(done))
   zadd_all(completed, done_scored)
-  redis.call('HINCRBY', meta, 'active', -#done)
-  redis.call('HINCRBY', meta, 'completed', #done)
+  tally('active', -#done)
+  tally('completed', #done)
+  save_meta()
 end
 return stale

@@ -51,6 +51,10 @@ for _ = 1, count do
 end
 zadd_all(pending, ready)
 zadd_all(scheduled, later)
-if #ready > 0 then redis.call('HINCRBY', meta, 'pending', #ready / 2) end
-if #later > 0 then redis.call('HINCRBY', meta, 'scheduled', #later / 2) end
+if #ready > 0 then
+  tally('pending', #ready / 2)
+  note_pending_head()
+end
+if #later > 0 then tally('scheduled', #later / 2) end
+save_meta()
 return out

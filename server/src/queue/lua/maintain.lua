@@ -20,11 +20,13 @@ for _, from in ipairs({{scheduled, 'scheduled'}, {retry, 'retry'}}) do
   if #due > 0 then
     redis.call('ZREM', from[1], unpack(due))
     zadd_all(pending, moved)
-    redis.call('HINCRBY', meta, from[2], -#due)
-    redis.call('HINCRBY', meta, 'pending', #due)
+    tally(from[2], -#due)
+    tally('pending', #due)
     promoted = promoted + #due
   end
 end
+
+if promoted > 0 then note_pending_head() end
 
 local expired = redis.call('ZRANGE', active, '-inf', int(now), 'BYSCORE', 'LIMIT', 0, limit)
 if #expired == limit then more = 1 end
@@ -40,9 +42,9 @@ for n, id in ipairs(expired) do
   if state == 'retry' then to_retry = to_retry + 1 else to_dead = to_dead + 1 end
 end
 if #expired > 0 then
-  redis.call('HINCRBY', meta, 'active', -#expired)
-  if to_retry > 0 then redis.call('HINCRBY', meta, 'retry', to_retry) end
-  if to_dead > 0 then redis.call('HINCRBY', meta, 'dead', to_dead) end
+  tally('active', -#expired)
+  tally('retry', to_retry)
+  tally('dead', to_dead)
 end
 
 local out = {promoted, #expired, 0}
@@ -57,7 +59,8 @@ for _, id in ipairs(old) do
 end
 if #old > 0 then
   redis.call('ZREM', completed, unpack(old))
-  redis.call('HINCRBY', meta, 'completed', -#old)
+  tally('completed', -#old)
 end
 out[3] = more
+save_meta()
 return out

@@ -1,5 +1,5 @@
 -- Shared by every queue script. KEYS are the queue's keys, all in one hash slot:
--- 1 meta (hash: counts per state, paused), 2 pending, 3 scheduled, 4 retry, 5 active, 6 dead,
+-- 1 meta (one string, see read_meta), 2 pending, 3 scheduled, 4 retry, 5 active, 6 dead,
 -- 7 completed (sorted sets), 8 events (stream of finished jobs). ARGV[1] is the queue's key
 -- base ("zenith:{q}:"), to which job hashes ("job:<id>") and unique keys ("unique:<k>") belong.
 local meta, pending, scheduled, retry, active, dead, completed, events =
@@ -44,6 +44,46 @@ end
 -- holds the rest until the completed-retention window ends.
 local function emit_finished(id, event, now)
   redis.call('XADD', events, '*', 'event', event, 'id', id, 'at', int(now))
+end
+
+-- A queue's meta is one string, "pending scheduled active retry dead completed paused head",
+-- so listing a thousand queues reads a thousand values. head is the score of the first pending
+-- job, or '-'. Scripts change the loaded copy and write it back once with save_meta().
+local COUNTED = {'pending', 'scheduled', 'active', 'retry', 'dead', 'completed'}
+local loaded_meta
+
+local function read_meta()
+  if loaded_meta then return loaded_meta end
+  local m = {paused = 0, head = '-'}
+  for _, state in ipairs(COUNTED) do m[state] = 0 end
+  local raw = redis.call('GET', meta)
+  if raw then
+    local words = {}
+    for word in string.gmatch(raw, '%S+') do words[#words + 1] = word end
+    for i, state in ipairs(COUNTED) do m[state] = tonumber(words[i]) end
+    m.paused, m.head = tonumber(words[7]), words[8]
+  end
+  loaded_meta = m
+  return m
+end
+
+local function tally(state, delta)
+  local m = read_meta()
+  m[state] = m[state] + delta
+end
+
+local function save_meta()
+  local m = loaded_meta
+  if not m then return end
+  redis.call('SET', meta, string.format('%d %d %d %d %d %d %d %s', m.pending, m.scheduled, m.active,
+    m.retry, m.dead, m.completed, m.paused, m.head))
+end
+
+-- Keeps the score of the first pending job in meta; called once per run that changed `pending`.
+local function note_pending_head()
+  local head = redis.call('ZRANGE', pending, 0, 0, 'WITHSCORES')
+  local m = read_meta()
+  if #head > 0 then m.head = int(tonumber(head[2])) else m.head = '-' end
 end
 
 -- Adds members to a sorted set from a flat {score, member, ...} list in one call.

@@ -1,7 +1,7 @@
 -- ARGV: base, max jobs, lease ms, token prefix, worker id.
 -- Returns {now_ms, {job hash before reserving, attempts, lease token, lease deadline ms}...};
 -- nothing when paused or empty.
-if redis.call('HEXISTS', meta, 'paused') == 1 then return {} end
+if read_meta().paused == 1 then return {} end
 local max_jobs, lease_ms, token_prefix, worker = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local popped = redis.call('ZPOPMIN', pending, max_jobs)
 if #popped == 0 then return {} end
@@ -36,6 +36,8 @@ for k = 1, #popped, 2 do
   end
 end
 zadd_all(active, leased)
-redis.call('HINCRBY', meta, 'pending', -(#popped / 2))
-if #leased > 0 then redis.call('HINCRBY', meta, 'active', #leased / 2) end
+tally('pending', -(#popped / 2))
+tally('active', #leased / 2)
+note_pending_head()
+save_meta()
 return out
