@@ -67,35 +67,62 @@ impl NewJob {
     /// hash gets copies of what the scripts themselves need: `retry` ("max_attempts:base
     /// ms:max ms"), and, when set, `priority`, `timeout` (ms) and `unique_key`.
     pub fn push_args(&self, cmd: &mut redis::Cmd) {
+        let defaults = self.fresh_id
+            && self.unique_key.is_empty()
+            && self.run_at_ms == 0
+            && self.delay.is_zero()
+            && self.priority == 0;
+        let options = if defaults {
+            String::new()
+        } else {
+            format!(
+                "{} {} {} {} {}",
+                u8::from(self.fresh_id),
+                self.unique_ttl.as_millis().max(1),
+                self.run_at_ms,
+                self.delay.as_millis(),
+                self.priority
+            )
+        };
         let retry = format!(
             "{}:{}:{}",
             self.max_attempts,
             self.backoff_base.as_millis(),
             self.backoff_max.as_millis()
         );
-        let mut fields: Vec<(&str, Vec<u8>)> = vec![
-            ("spec", self.spec().encode_to_vec()),
-            ("retry", retry.into_bytes()),
-        ];
+        let mut extra: Vec<(&str, String)> = Vec::new();
         if self.priority != 0 {
-            fields.push(("priority", self.priority.to_string().into_bytes()));
+            extra.push(("priority", self.priority.to_string()));
         }
         if let Some(timeout) = self.timeout {
-            fields.push(("timeout", timeout.as_millis().to_string().into_bytes()));
+            extra.push(("timeout", timeout.as_millis().to_string()));
         }
         if !self.unique_key.is_empty() {
-            fields.push(("unique_key", self.unique_key.clone().into_bytes()));
+            extra.push(("unique_key", self.unique_key.clone()));
         }
         cmd.arg(&self.id)
-            .arg(if self.fresh_id { 1 } else { 0 })
+            .arg(options)
             .arg(&self.unique_key)
-            .arg(self.unique_ttl.as_millis().max(1) as u64)
-            .arg(self.run_at_ms)
-            .arg(self.delay.as_millis() as u64)
-            .arg(self.priority)
-            .arg(fields.len());
-        for (field, value) in fields {
+            .arg(retry)
+            .arg(self.spec().encode_to_vec())
+            .arg(extra.len());
+        for (field, value) in extra {
             cmd.arg(field).arg(value);
+        }
+    }
+
+    /// Where a job that was written (not a duplicate) landed, given Redis's time at the write:
+    /// the same decision `enqueue.lua` makes.
+    pub fn written_state(&self, now_ms: i64) -> (JobState, i64) {
+        let run_at = if self.delay.is_zero() {
+            self.run_at_ms
+        } else {
+            now_ms + self.delay.as_millis() as i64
+        };
+        if run_at > now_ms {
+            (JobState::Scheduled, run_at)
+        } else {
+            (JobState::Pending, now_ms)
         }
     }
 }

@@ -273,42 +273,51 @@ impl Engine {
             pipe.add_command(call);
         }
         let replies: Vec<Value> = self.scripts.query_pipeline(&mut self.conn(), &pipe).await?;
-        let mut outcomes: Vec<Option<Enqueued>> = vec![None; jobs.len()];
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        outcomes.resize_with(jobs.len(), || None);
         for ((queue, indexes), reply) in by_queue.iter().zip(replies) {
-            for (&i, entry) in indexes.iter().zip(array(reply)?) {
-                let mut fields = array(entry)?.into_iter();
-                let (Some(id), Some(state), Some(duplicate), Some(created), Some(scheduled)) = (
-                    fields.next(),
-                    fields.next(),
-                    fields.next(),
-                    fields.next(),
-                    fields.next(),
-                ) else {
+            let mut parts = array(reply)?.into_iter();
+            let now_ms = int(parts
+                .next()
+                .ok_or_else(|| QueueError::Redis(unexpected_error("enqueue reply")))?)?;
+            for duplicate in parts {
+                let mut fields = array(duplicate)?.into_iter();
+                let (Some(position), Some(id), Some(state)) =
+                    (fields.next(), fields.next(), fields.next())
+                else {
                     return Err(QueueError::Redis(unexpected_error("enqueue reply")));
                 };
+                let i = indexes[int(position)? as usize - 1];
                 outcomes[i] = Some(Enqueued {
                     id: text(id)?,
                     queue: queue.clone(),
                     state: job::state_from_name(&text(state)?),
-                    duplicate: int(duplicate)? == 1,
-                    created_at_ms: text(created)?.parse().ok(),
-                    scheduled_at_ms: text(scheduled)?.parse().ok(),
+                    duplicate: true,
+                    created_at_ms: None,
+                    scheduled_at_ms: None,
                 });
             }
-            if indexes.iter().any(|&i| {
-                outcomes[i]
-                    .as_ref()
-                    .is_some_and(|o| !o.duplicate && o.state == JobState::Pending)
-            }) {
-                self.waiters.wake(queue);
+            let mut woke = false;
+            for &i in indexes {
+                if outcomes[i].is_some() {
+                    continue;
+                }
+                let (state, scheduled_at_ms) = jobs[i].written_state(now_ms);
+                if state == JobState::Pending && !woke {
+                    self.waiters.wake(queue);
+                    woke = true;
+                }
+                outcomes[i] = Some(Enqueued {
+                    id: jobs[i].id.clone(),
+                    queue: queue.clone(),
+                    state,
+                    duplicate: false,
+                    created_at_ms: Some(now_ms),
+                    scheduled_at_ms: Some(scheduled_at_ms),
+                });
             }
         }
-        outcomes
-            .into_iter()
-            .map(|outcome| {
-                outcome.ok_or_else(|| QueueError::Redis(unexpected_error("enqueue reply")))
-            })
-            .collect()
+        Ok(outcomes.into_iter().flatten().collect())
     }
 
     /// One job by id; with its queue given, no index lookup is needed.

@@ -1,21 +1,27 @@
--- ARGV: base, count, then per job: id, new id (1 when the server made it, so it cannot exist),
--- unique_key, unique_ttl_ms, run_at_ms (0 = now), delay_ms, priority, field count n, then n
--- field/value pairs for the job hash.
--- Returns per job {id, state, duplicate (0/1), created_at_ms, scheduled_at_ms}; the times are
--- empty for duplicates.
+-- ARGV: base, count, then per job: id, options, unique_key, retry, spec, extra field count n,
+-- then n field/value pairs for the hash (priority, timeout, unique_key when set). options is ''
+-- for the common case (a server-made id, no unique key, ready now, priority 0), else
+-- "fresh unique_ttl_ms run_at_ms delay_ms priority" (fresh 1 when the server made the id).
+-- Returns {now_ms, {index, existing id, its state}...}: the duplicates only; every other job was
+-- written, as scheduled when its run-at is after now_ms, else pending.
 local now = now_ms()
 local created = int(now)
 local count = tonumber(ARGV[2])
 local i = 3
-local out = {}
+local out = {now}
 local ready, later = {}, {}
-for _ = 1, count do
-  local id, fresh, unique_key = ARGV[i], ARGV[i + 1] == '1', ARGV[i + 2]
-  local unique_ttl, run_at, delay = ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
-  local priority, nfields = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
-  local first = i + 8
-  i = first + nfields * 2
-  if delay > 0 then run_at = now + delay end
+local scores = {}
+for n = 1, count do
+  local id, options, unique_key, retry_policy, spec = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local nextra = tonumber(ARGV[i + 5])
+  local first = i + 6
+  i = first + nextra * 2
+  local fresh, unique_ttl, run_at, priority = true, 0, 0, 0
+  if options ~= '' then
+    local f, t, r, d, p = string.match(options, '(%d) (%d+) (%-?%d+) (%d+) (%-?%d+)')
+    fresh, unique_ttl, run_at, priority = f == '1', t, tonumber(r), tonumber(p)
+    if tonumber(d) > 0 then run_at = now + tonumber(d) end
+  end
   local key = job_key(id)
   local existing
   if not fresh and redis.call('EXISTS', key) == 1 then
@@ -32,7 +38,7 @@ for _ = 1, count do
     if not existing then redis.call('SET', uk, id, 'PX', unique_ttl) end
   end
   if existing then
-    out[#out + 1] = {existing, redis.call('HGET', job_key(existing), 'state'), 1, '', ''}
+    out[#out + 1] = {n, existing, redis.call('HGET', job_key(existing), 'state')}
   else
     local state, due
     if run_at > now then
@@ -41,12 +47,16 @@ for _ = 1, count do
       later[#later + 1] = id
     else
       state, due = 'pending', created
-      ready[#ready + 1] = int(pending_score(priority, now))
+      local score = scores[priority]
+      if not score then
+        score = int(pending_score(priority, now))
+        scores[priority] = score
+      end
+      ready[#ready + 1] = score
       ready[#ready + 1] = id
     end
     redis.call('HSET', key, 'state', state, 'created_at', created, 'scheduled_at', due,
-      unpack(ARGV, first, first + nfields * 2 - 1))
-    out[#out + 1] = {id, state, 0, created, due}
+      'retry', retry_policy, 'spec', spec, unpack(ARGV, first, first + nextra * 2 - 1))
   end
 end
 zadd_all(pending, ready)
