@@ -97,11 +97,14 @@ impl Engine {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipe = redis::pipe();
-        for name in names {
-            pipe.cmd("GET").arg(self.keys.queue_meta(name));
-        }
-        let metas: Vec<Option<String>> = pipe.query_async(&mut self.background.clone()).await?;
+        let keys: Vec<String> = names
+            .iter()
+            .map(|name| self.keys.queue_meta(name))
+            .collect();
+        let metas: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(&keys)
+            .query_async(&mut self.background.clone())
+            .await?;
         Ok(names
             .iter()
             .zip(metas)

@@ -383,20 +383,27 @@ impl Engine {
         conn: &mut ConnectionManager,
         names: &[String],
     ) -> Result<Vec<Queue>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One MGET: far cheaper to answer and parse than a command per queue.
         let mut pipe = redis::pipe();
         pipe.cmd("TIME");
-        for name in names {
-            pipe.cmd("GET").arg(self.keys.queue_meta(name));
-        }
+        let keys: Vec<String> = names
+            .iter()
+            .map(|name| self.keys.queue_meta(name))
+            .collect();
+        pipe.cmd("MGET").arg(&keys);
         let mut replies = pipe.query_async::<Vec<Value>>(conn).await?.into_iter();
         let time = array(replies.next().unwrap_or(Value::Nil))?;
         let now_ms = match time.as_slice() {
             [seconds, micros] => int(seconds.clone())? * 1000 + int(micros.clone())? / 1000,
             _ => return Err(QueueError::Redis(unexpected_error("TIME reply"))),
         };
+        let metas = array(replies.next().unwrap_or(Value::Nil))?;
         names
             .iter()
-            .zip(replies)
+            .zip(metas)
             .map(|(name, meta)| {
                 let meta = match meta {
                     Value::Nil => Meta::default(),
