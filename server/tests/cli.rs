@@ -159,6 +159,32 @@ fn failing_command_kills_the_job_with_its_stderr() {
 }
 
 #[test]
+fn a_failing_command_is_retried_with_backoff_and_then_dies() {
+    let harness = start();
+    let id = enqueue(&harness, &["jobs", "flaky", "--max-attempts", "2"]);
+    // The first failure sends the job to retry; after its backoff (about a second) the same
+    // worker takes it again, fails it for good, and stops after those two attempts.
+    let worker = harness.work(
+        &[
+            "jobs",
+            "--max-jobs",
+            "2",
+            "--",
+            "sh",
+            "-c",
+            "echo \"attempt $ZENITH_ATTEMPT failed\" >&2; exit 1",
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(worker.status.success(), "{worker:?}");
+    let job = harness.job(&id);
+    assert_eq!(job["state"], "JOB_STATE_DEAD");
+    assert_eq!(job["attempts"], 2);
+    let error = job["lastError"].as_str().expect("last error");
+    assert!(error.contains("attempt 2 failed"), "{error}");
+}
+
+#[test]
 fn timeout_kills_the_command_and_everything_it_started() {
     let harness = start();
     let dir = tempfile::tempdir().expect("temp dir");
