@@ -9,7 +9,7 @@ use zenith_proto::v1::*;
 use super::validate;
 use super::{Limits, page_token};
 use crate::queue::{
-    Enqueued, JobCursor, NewJob, QueueError, SharedEngine, proto_duration, state_name,
+    Enqueued, JobCursor, NewJob, QueueError, SharedEngine, apply_spec, state_name,
     timestamp_from_ms,
 };
 
@@ -139,25 +139,12 @@ impl QueueApi {
 /// The job a fresh enqueue wrote, built without reading it back.
 fn written_job(job: NewJob, outcome: &Enqueued) -> Job {
     let mut written = Job {
-        id: job.id,
-        queue: job.queue,
-        r#type: job.job_type,
-        payload: job.payload,
-        content_type: job.content_type,
-        headers: job.headers,
-        priority: job.priority,
-        max_attempts: job.max_attempts as i32,
-        backoff: Some(Backoff {
-            base: Some(proto_duration(job.backoff_base)),
-            max: Some(proto_duration(job.backoff_max)),
-        }),
-        timeout: job.timeout.map(proto_duration),
-        unique_key: job.unique_key,
-        tags: job.tags,
+        queue: job.queue.clone(),
         created_at: outcome.created_at_ms.map(timestamp_from_ms),
         scheduled_at: outcome.scheduled_at_ms.map(timestamp_from_ms),
         ..Job::default()
     };
+    apply_spec(&mut written, job.spec());
     written.set_state(outcome.state);
     written
 }
@@ -292,13 +279,16 @@ impl QueueService for QueueApi {
     ) -> Result<Response<ListJobsResponse>, Status> {
         let request = request.into_inner();
         Self::queue_name("queue", &request.queue)?;
-        let state = JobState::try_from(request.state).unwrap_or(JobState::Unspecified);
-        let state = state_name(state).ok_or_else(|| {
-            QueueError::invalid(
-                "state",
-                "one of pending, scheduled, active, retry, dead, completed is required",
-            )
-        })?;
+        let state = match JobState::try_from(request.state) {
+            Ok(JobState::Unspecified | JobState::Cancelled) | Err(_) => {
+                return Err(QueueError::invalid(
+                    "state",
+                    "one of pending, scheduled, active, retry, dead, completed is required",
+                )
+                .into());
+            }
+            Ok(state) => state_name(state),
+        };
         let limit = page_size(request.page_size, 50, 500)?;
         let newest_first = request.order() == ListOrder::NewestFirst;
         let cursor = if request.page_token.is_empty() {

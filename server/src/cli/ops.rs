@@ -8,9 +8,10 @@ use clap::{Args, Subcommand};
 use zenith_proto::to_json;
 use zenith_proto::v1::{ListJobsResponse, ListQueuesResponse};
 use zenith_sdk::{Client, Job, JobState, Queue};
+use zenith_server::queue::state_name;
 
 use super::output::{
-    Table, full_timestamp, one_line, printable, proto_duration, relative_timestamp, state_name,
+    Table, full_timestamp, one_line, printable, proto_duration, relative_timestamp,
 };
 use super::{ClientArgs, parse_duration, parse_state};
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-use zenith_sdk::{JobState, from_proto_duration, from_proto_timestamp};
+use zenith_sdk::{from_proto_duration, from_proto_timestamp};
 
 /// Columns separated by two spaces; numbers line up on the right.
 pub struct Table {
@@ -108,20 +108,6 @@ pub fn proto_duration(duration: Option<&prost_types::Duration>) -> String {
         || "-".to_owned(),
         |duration| short_duration(from_proto_duration(duration)),
     )
-}
-
-/// `pending`, `dead`, … as the CLI spells states.
-pub fn state_name(state: JobState) -> &'static str {
-    match state {
-        JobState::Unspecified => "unspecified",
-        JobState::Pending => "pending",
-        JobState::Scheduled => "scheduled",
-        JobState::Active => "active",
-        JobState::Retry => "retry",
-        JobState::Dead => "dead",
-        JobState::Completed => "completed",
-        JobState::Cancelled => "cancelled",
-    }
 }
 
 /// The first line of `text`, at most `max` characters, with control characters replaced so a

@@ -43,7 +43,7 @@ pub fn proto_duration(duration: Duration) -> prost_types::Duration {
 impl NewJob {
     /// What never changes about the job, encoded once: the hash keeps it as one field, which
     /// costs Redis far less per job than a field per property.
-    fn spec(&self) -> JobSpec {
+    pub fn spec(&self) -> JobSpec {
         JobSpec {
             id: self.id.clone(),
             r#type: self.job_type.clone(),
@@ -151,16 +151,33 @@ pub fn state_from_name(name: &str) -> JobState {
     }
 }
 
-pub fn state_name(state: JobState) -> Option<&'static str> {
-    Some(match state {
+/// A state as the scripts store it, and as the CLI prints it.
+pub fn state_name(state: JobState) -> &'static str {
+    match state {
+        JobState::Unspecified => "unspecified",
         JobState::Pending => "pending",
         JobState::Scheduled => "scheduled",
         JobState::Active => "active",
         JobState::Retry => "retry",
         JobState::Dead => "dead",
         JobState::Completed => "completed",
-        JobState::Cancelled | JobState::Unspecified => return None,
-    })
+        JobState::Cancelled => "cancelled",
+    }
+}
+
+/// Copies a job's unchanging part onto it.
+pub fn apply_spec(job: &mut Job, spec: JobSpec) {
+    job.id = spec.id;
+    job.r#type = spec.r#type;
+    job.payload = spec.payload;
+    job.content_type = spec.content_type;
+    job.headers = spec.headers;
+    job.priority = spec.priority;
+    job.max_attempts = spec.max_attempts;
+    job.backoff = spec.backoff;
+    job.timeout = spec.timeout;
+    job.unique_key = spec.unique_key;
+    job.tags = spec.tags;
 }
 
 /// Builds a job from the field/value pairs of its hash.
@@ -179,17 +196,7 @@ pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<Jo
                         id: job.id.clone(),
                         message: format!("spec: {error}"),
                     })?;
-                job.id = spec.id;
-                job.r#type = spec.r#type;
-                job.payload = spec.payload;
-                job.content_type = spec.content_type;
-                job.headers = spec.headers;
-                job.priority = spec.priority;
-                job.max_attempts = spec.max_attempts;
-                job.backoff = spec.backoff;
-                job.timeout = spec.timeout;
-                job.unique_key = spec.unique_key;
-                job.tags = spec.tags;
+                apply_spec(&mut job, spec);
             }
             "state" => job.set_state(state_from_name(&text())),
             "attempts" => job.attempts = ms() as i32,

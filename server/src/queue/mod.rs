@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{Job, JobState, Queue, QueueCounts};
 
 pub use error::{QueueError, Result};
-pub use job::{NewJob, proto_duration, state_name, timestamp_from_ms, timestamp_to_ms};
+pub use job::{NewJob, apply_spec, proto_duration, state_name, timestamp_from_ms, timestamp_to_ms};
 pub use keys::Keys;
 pub use maintenance::run_maintenance;
 
