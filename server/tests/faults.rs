@@ -165,3 +165,52 @@ async fn queue_counts_match_the_sets_after_random_churn() {
     );
     assert!(counts.completed > 0 && counts.dead + counts.retry + counts.pending > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_warns_when_redis_may_evict_jobs() {
+    let redis = zenith_testkit::RedisServer::start().unwrap();
+    let mut conn = redis.connection().await.unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lru")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_zenith"))
+        .arg("serve")
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{}", zenith_testkit::free_port()),
+        ])
+        .args(["--redis-url", &redis.url()])
+        .arg("--database-url")
+        .arg(format!(
+            "sqlite://{}",
+            dir.path().join("zenith.db").display()
+        ))
+        .env("ZENITH_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let warning = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .find(|line| line.contains("maxmemory-policy"))
+    });
+    let line = tokio::time::timeout(Duration::from_secs(20), warning)
+        .await
+        .expect("a warning within 20 s")
+        .unwrap()
+        .expect("a maxmemory-policy warning");
+    assert!(
+        line.contains("allkeys-lru") && line.contains("noeviction"),
+        "{line}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -421,3 +421,34 @@ async fn batches_ack_together_and_report_only_stale_leases() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_shows_a_live_system() {
+    let mut h = Harness::start_with(&["--demo"]).await;
+    let mut finished = 0;
+    for _ in 0..100 {
+        let queues = h
+            .queues
+            .list_queues(ListQueuesRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .queues;
+        finished = queues
+            .iter()
+            .filter(|q| q.name.starts_with("demo."))
+            .map(|q| {
+                let counts = q.counts.unwrap();
+                counts.completed + counts.retry + counts.dead
+            })
+            .sum::<i64>();
+        if finished >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        finished >= 5,
+        "demo jobs were produced and worked: {finished}"
+    );
+}
