@@ -45,6 +45,9 @@ pub async fn find_or_start(data_dir: &Path) -> anyhow::Result<(String, Option<Ma
         .arg("--dir")
         .arg(&dir)
         .stdout(Stdio::null())
+        // Its own process group: a terminal's Ctrl-C must reach only zenith, which drains
+        // in-flight calls and then stops Redis itself.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .context("start redis-server")?;
