@@ -40,7 +40,7 @@ async fn enqueue_reserve_ack_completes_the_job_and_records_it_for_the_archive() 
     assert_eq!(events.ids.len(), 1);
     let entry = &events.ids[0];
     assert_eq!(entry.get::<String>("event").unwrap(), "completed");
-    assert_eq!(entry.get::<String>("id").unwrap(), job.id);
+    assert_eq!(entry.get::<String>("ids").unwrap(), job.id);
     let finished = done.finished_at.unwrap();
     let finished_ms = finished.seconds * 1000 + i64::from(finished.nanos) / 1_000_000;
     assert_eq!(entry.get::<i64>("at").unwrap(), finished_ms);

@@ -11,12 +11,14 @@ mod waiters;
 use std::sync::Arc;
 use std::time::Duration;
 
+use prost::Message;
+use prost_types::Timestamp;
 use redis::aio::ConnectionManager;
 use redis::io::tcp::TcpSettings;
 use redis::{IntoConnectionInfo, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use zenith_proto::v1::{Job, JobState, Queue, QueueCounts};
+use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts};
 
 pub use error::{QueueError, Result};
 pub use job::{NewJob, apply_spec, proto_duration, state_name, timestamp_from_ms, timestamp_to_ms};
@@ -510,22 +512,7 @@ impl Engine {
                 };
                 let started_at = Some(timestamp_from_ms(int(started)?));
                 for entry in entries {
-                    let mut parts = array(entry)?.into_iter();
-                    let (Some(fields), Some(attempts), Some(token), Some(deadline)) =
-                        (parts.next(), parts.next(), parts.next(), parts.next())
-                    else {
-                        return Err(QueueError::Redis(unexpected_error("reserve reply")));
-                    };
-                    // The script returns the hash as it was before reserving; apply the lease.
-                    let mut job = job_from_fields(queue, hash_pairs(fields)?)?;
-                    job.set_state(JobState::Active);
-                    job.attempts = int(attempts)? as i32;
-                    job.started_at = started_at;
-                    job.lease_deadline = Some(timestamp_from_ms(int(deadline)?));
-                    reserved.push(Reserved {
-                        job,
-                        lease_token: text(token)?,
-                    });
+                    reserved.push(reserved_job(queue, array(entry)?, started_at)?);
                 }
             }
             let now = Instant::now();
@@ -610,6 +597,44 @@ impl Engine {
             _ => Err(QueueError::StaleLease(vec![job_id.to_owned()])),
         }
     }
+}
+
+/// A job as `reserve.lua` hands it out: {spec, created_at, scheduled_at, error, stack,
+/// attempts, lease token, lease deadline}.
+fn reserved_job(queue: &str, parts: Vec<Value>, started_at: Option<Timestamp>) -> Result<Reserved> {
+    let [
+        spec,
+        created,
+        scheduled,
+        error,
+        stack,
+        attempts,
+        token,
+        deadline,
+    ]: [Value; 8] = parts
+        .try_into()
+        .map_err(|_| QueueError::Redis(unexpected_error("reserve reply")))?;
+    let spec = JobSpec::decode(bytes(spec)?.as_slice()).map_err(|error| QueueError::Corrupt {
+        id: String::new(),
+        message: format!("spec: {error}"),
+    })?;
+    let mut job = Job {
+        queue: queue.to_owned(),
+        created_at: Some(timestamp_from_ms(int(created)?)),
+        scheduled_at: Some(timestamp_from_ms(int(scheduled)?)),
+        last_error: text(error)?,
+        last_stack_trace: text(stack)?,
+        attempts: int(attempts)? as i32,
+        started_at,
+        lease_deadline: Some(timestamp_from_ms(int(deadline)?)),
+        ..Job::default()
+    };
+    apply_spec(&mut job, spec);
+    job.set_state(JobState::Active);
+    Ok(Reserved {
+        job,
+        lease_token: text(token)?,
+    })
 }
 
 /// A queue's meta string, kept by the scripts: "pending scheduled active retry dead completed

@@ -18,13 +18,13 @@ for k = 0, count - 1 do
       redis.call('HSET', key, 'state', 'completed', 'finished_at', finished)
     end
     release_unique(id, f[3])
-    emit_finished(id, 'completed', now)
     done[#done + 1] = id
     done_scored[#done_scored + 1] = finished
     done_scored[#done_scored + 1] = id
   end
 end
 if #done > 0 then
+  emit_finished(done, 'completed', now)
   redis.call('ZREM', active, unpack(done))
   zadd_all(completed, done_scored)
   tally('active', -#done)

@@ -40,10 +40,11 @@ local function release_unique(id, unique_key)
   end
 end
 
--- The archive reads finished jobs from here: which job, how it ended, and when. The job's hash
--- holds the rest until the completed-retention window ends.
-local function emit_finished(id, event, now)
-  redis.call('XADD', events, '*', 'event', event, 'id', id, 'at', int(now))
+-- The archive reads finished jobs from here: which jobs (`ids`, space-separated), how they
+-- ended, and when; one entry per script run. The job hashes hold the rest until the
+-- completed-retention window ends.
+local function emit_finished(ids, event, now)
+  redis.call('XADD', events, '*', 'event', event, 'at', int(now), 'ids', table.concat(ids, ' '))
 end
 
 -- A queue's meta is one string, "pending scheduled active retry dead completed paused head",
@@ -107,6 +108,6 @@ local function fail_attempt(key, id, now, err, stack, retryable, jitter)
   redis.call('HSET', key, 'state', 'dead', 'error', err, 'stack', stack, 'finished_at', int(now))
   redis.call('ZADD', dead, int(now), id)
   release_unique(id, f[3])
-  emit_finished(id, 'dead', now)
+  emit_finished({id}, 'dead', now)
   return 'dead', now
 end

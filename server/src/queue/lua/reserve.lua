@@ -1,6 +1,6 @@
 -- ARGV: base, max jobs, lease ms, token prefix, worker id.
--- Returns {now_ms, {job hash before reserving, attempts, lease token, lease deadline ms}...};
--- nothing when paused or empty.
+-- Returns {now_ms, {spec, created_at, scheduled_at, last error, stack trace, attempts, lease
+-- token, lease deadline ms}...}; nothing when paused or empty.
 if read_meta().paused == 1 then return {} end
 local max_jobs, lease_ms, token_prefix, worker = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local popped = redis.call('ZPOPMIN', pending, max_jobs)
@@ -12,15 +12,10 @@ local leased = {}
 for k = 1, #popped, 2 do
   local id = popped[k]
   local key = job_key(id)
-  local fields = redis.call('HGETALL', key)
-  if #fields > 0 then
-    local attempts, timeout = 0, 0
-    for f = 1, #fields, 2 do
-      local name = fields[f]
-      if name == 'attempts' then attempts = tonumber(fields[f + 1])
-      elseif name == 'timeout' then timeout = tonumber(fields[f + 1]) end
-    end
-    attempts = attempts + 1
+  local f = redis.call('HMGET', key, 'spec', 'created_at', 'scheduled_at', 'error', 'stack', 'attempts', 'timeout')
+  if f[1] then
+    local attempts = (tonumber(f[6]) or 0) + 1
+    local timeout = tonumber(f[7]) or 0
     local deadline = now + lease_ms
     local cap = 0
     if timeout > 0 then
@@ -29,10 +24,18 @@ for k = 1, #popped, 2 do
     end
     local token = token_prefix .. '.' .. attempts
     redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'started_at', started,
-      'lease', token, 'lease_deadline', int(deadline), 'attempt_deadline', int(cap), 'worker', worker)
+      'lease', token, 'lease_deadline', int(deadline))
+    -- Only jobs with a timeout have an attempt deadline; each reservation rewrites it.
+    if cap > 0 and worker ~= '' then
+      redis.call('HSET', key, 'attempt_deadline', int(cap), 'worker', worker)
+    elseif cap > 0 then
+      redis.call('HSET', key, 'attempt_deadline', int(cap))
+    elseif worker ~= '' then
+      redis.call('HSET', key, 'worker', worker)
+    end
     leased[#leased + 1] = int(deadline)
     leased[#leased + 1] = id
-    out[#out + 1] = {fields, attempts, token, int(deadline)}
+    out[#out + 1] = {f[1], f[2], f[3], f[4] or '', f[5] or '', attempts, token, int(deadline)}
   end
 end
 zadd_all(active, leased)
