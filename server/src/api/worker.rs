@@ -35,6 +35,14 @@ fn lease_ref(field: &str, queue: &str, job_id: &str, token: &str) -> Result<(), 
     validate::label(&format!("{field}lease_token"), token, 128, true)
 }
 
+/// A lease length from a request: 30 s when unset, else between 1 s and 1 h.
+fn lease_length(
+    field: &str,
+    value: Option<&prost_types::Duration>,
+) -> Result<Duration, QueueError> {
+    validate::bounded_duration(field, value, DEFAULT_LEASE, MIN_LEASE, MAX_LEASE)
+}
+
 #[tonic::async_trait]
 impl WorkerService for WorkerApi {
     async fn reserve(
@@ -68,13 +76,7 @@ impl WorkerService for WorkerApi {
         if wait > MAX_WAIT {
             return Err(QueueError::invalid("wait", "must be at most 60s").into());
         }
-        let lease = validate::bounded_duration(
-            "lease",
-            request.lease.as_ref(),
-            DEFAULT_LEASE,
-            MIN_LEASE,
-            MAX_LEASE,
-        )?;
+        let lease = lease_length("lease", request.lease.as_ref())?;
         validate::label("worker_id", &request.worker_id, 256, false)?;
         let reserved = self
             .engine
@@ -155,13 +157,7 @@ impl WorkerService for WorkerApi {
     ) -> Result<Response<ExtendLeaseResponse>, Status> {
         let request = request.into_inner();
         lease_ref("", &request.queue, &request.job_id, &request.lease_token)?;
-        let extension = validate::bounded_duration(
-            "extension",
-            request.extension.as_ref(),
-            DEFAULT_LEASE,
-            MIN_LEASE,
-            MAX_LEASE,
-        )?;
+        let extension = lease_length("extension", request.extension.as_ref())?;
         let (deadline_ms, capped) = self
             .engine
             .extend_lease(

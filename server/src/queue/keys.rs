@@ -14,14 +14,6 @@ pub struct QueueKeys {
 }
 
 impl QueueKeys {
-    pub fn pending(&self) -> &str {
-        &self.keys[1]
-    }
-
-    pub fn events(&self) -> &str {
-        &self.keys[7]
-    }
-
     pub fn job(&self, id: &str) -> String {
         format!("{}job:{id}", self.base)
     }

@@ -8,6 +8,7 @@ mod maintenance;
 mod scripts;
 mod waiters;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -136,7 +137,7 @@ fn int(value: Value) -> Result<i64> {
         Value::Int(n) => Ok(n),
         other => text(other)?
             .parse()
-            .map_err(|_| QueueError::Redis(unexpected_error("integer"))),
+            .map_err(|_| unexpected_reply("integer")),
     }
 }
 
@@ -156,8 +157,35 @@ fn unexpected_error(what: &str) -> redis::RedisError {
     ))
 }
 
+fn unexpected_reply(what: &str) -> QueueError {
+    QueueError::Redis(unexpected_error(what))
+}
+
+/// Items grouped by queue: queues in first-seen order, items in their order. One script call
+/// per group then carries a whole batch for its queue.
+fn group_by_queue<T>(
+    items: impl IntoIterator<Item = T>,
+    queue_of: impl Fn(&T) -> &str,
+) -> Vec<(String, Vec<T>)> {
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(String, Vec<T>)> = Vec::new();
+    for item in items {
+        let position = match positions.get(queue_of(&item)) {
+            Some(&position) => position,
+            None => {
+                let queue = queue_of(&item).to_owned();
+                positions.insert(queue.clone(), groups.len());
+                groups.push((queue, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        groups[position].1.push(item);
+    }
+    groups
+}
+
 fn unexpected(value: Value) -> QueueError {
-    QueueError::Redis(unexpected_error(&format!("{value:?}")))
+    unexpected_reply(&format!("{value:?}"))
 }
 
 fn hash_pairs(value: Value) -> Result<Vec<(String, Vec<u8>)>> {
@@ -209,10 +237,6 @@ impl Engine {
         self.stopping.cancel();
     }
 
-    pub fn keys(&self) -> &Keys {
-        &self.keys
-    }
-
     fn conn(&self) -> ConnectionManager {
         self.conn.clone()
     }
@@ -237,13 +261,11 @@ impl Engine {
     /// Adds jobs, one script call per queue, all in one round trip. A batch that spans several
     /// queues runs as one MULTI block so it lands whole.
     pub async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
-        let mut by_queue: Vec<(String, Vec<usize>)> = Vec::new();
-        for (index, job) in jobs.iter().enumerate() {
-            match by_queue.iter_mut().find(|(queue, _)| *queue == job.queue) {
-                Some((_, indexes)) => indexes.push(index),
-                None => by_queue.push((job.queue.clone(), vec![index])),
-            }
-        }
+        let by_queue: Vec<(String, Vec<usize>)> =
+            group_by_queue(jobs.iter().enumerate(), |(_, job)| job.queue.as_str())
+                .into_iter()
+                .map(|(queue, group)| (queue, group.into_iter().map(|(i, _)| i).collect()))
+                .collect();
         let atomic = by_queue.len() > 1;
         let mut pipe = redis::pipe();
         if atomic {
@@ -281,13 +303,13 @@ impl Engine {
             let mut parts = array(reply)?.into_iter();
             let now_ms = int(parts
                 .next()
-                .ok_or_else(|| QueueError::Redis(unexpected_error("enqueue reply")))?)?;
+                .ok_or_else(|| unexpected_reply("enqueue reply"))?)?;
             for duplicate in parts {
                 let mut fields = array(duplicate)?.into_iter();
                 let (Some(position), Some(id), Some(state)) =
                     (fields.next(), fields.next(), fields.next())
                 else {
-                    return Err(QueueError::Redis(unexpected_error("enqueue reply")));
+                    return Err(unexpected_reply("enqueue reply"));
                 };
                 let i = indexes[int(position)? as usize - 1];
                 outcomes[i] = Some(Enqueued {
@@ -400,7 +422,7 @@ impl Engine {
         let time = array(replies.next().unwrap_or(Value::Nil))?;
         let now_ms = match time.as_slice() {
             [seconds, micros] => int(seconds.clone())? * 1000 + int(micros.clone())? / 1000,
-            _ => return Err(QueueError::Redis(unexpected_error("TIME reply"))),
+            _ => return Err(unexpected_reply("TIME reply")),
         };
         let metas = array(replies.next().unwrap_or(Value::Nil))?;
         names
@@ -474,7 +496,7 @@ impl Engine {
             let mut parts = array(entry)?.into_iter();
             let (Some(id), Some(score), Some(fields)) = (parts.next(), parts.next(), parts.next())
             else {
-                return Err(QueueError::Redis(unexpected_error("list reply")));
+                return Err(unexpected_reply("list reply"));
             };
             last = Some(JobCursor {
                 id: text(id)?,
@@ -530,13 +552,7 @@ impl Engine {
     /// Acks in one round trip: one script call per queue. Valid leases are acked even when
     /// others are stale; the stale ones are then reported as an error.
     pub async fn ack(&self, acks: Vec<AckItem>) -> Result<usize> {
-        let mut by_queue: Vec<(String, Vec<AckItem>)> = Vec::new();
-        for ack in acks {
-            match by_queue.iter_mut().find(|(queue, _)| *queue == ack.queue) {
-                Some((_, items)) => items.push(ack),
-                None => by_queue.push((ack.queue.clone(), vec![ack])),
-            }
-        }
+        let by_queue = group_by_queue(acks, |ack| ack.queue.as_str());
         let mut pipe = redis::pipe();
         let mut total = 0;
         for (queue, items) in &by_queue {
@@ -613,7 +629,7 @@ fn reserved_job(queue: &str, parts: Vec<Value>, started_at: Option<Timestamp>) -
         deadline,
     ]: [Value; 8] = parts
         .try_into()
-        .map_err(|_| QueueError::Redis(unexpected_error("reserve reply")))?;
+        .map_err(|_| unexpected_reply("reserve reply"))?;
     let spec = JobSpec::decode(bytes(spec)?.as_slice()).map_err(|error| QueueError::Corrupt {
         id: String::new(),
         message: format!("spec: {error}"),
