@@ -14,11 +14,3 @@ pub use worker::WorkerApi;
 pub struct Limits {
     pub max_payload_bytes: usize,
 }
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_payload_bytes: 1024 * 1024,
-        }
-    }
-}
