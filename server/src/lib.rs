@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 mod demo;
+pub mod filter;
 mod managed_redis;
 pub mod queue;
 pub mod serve;

@@ -170,6 +170,7 @@ impl WorkerService for WorkerApi {
         Ok(Response::new(ExtendLeaseResponse {
             lease_deadline: Some(timestamp_from_ms(deadline_ms)),
             capped,
+            ..ExtendLeaseResponse::default()
         }))
     }
 }

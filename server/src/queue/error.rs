@@ -24,6 +24,16 @@ pub enum QueueError {
     Redis(redis::RedisError),
     #[error("corrupt job {id}: {message}")]
     Corrupt { id: String, message: String },
+    #[error("cannot {action} job {id}: it is {state}")]
+    WrongState {
+        id: String,
+        action: &'static str,
+        state: &'static str,
+    },
+    #[error("bulk operation {0} not found")]
+    BulkOperationNotFound(String),
+    #[error("{0} is not implemented yet")]
+    Unimplemented(&'static str),
 }
 
 pub type Result<T, E = QueueError> = std::result::Result<T, E>;
@@ -93,6 +103,20 @@ impl From<QueueError> for tonic::Status {
                 "LEASE_STALE",
                 HashMap::from([("job_ids".into(), ids.join(","))]),
             ),
+            QueueError::WrongState { id, state, .. } => (
+                Code::FailedPrecondition,
+                "JOB_WRONG_STATE",
+                HashMap::from([
+                    ("job_id".into(), id.clone()),
+                    ("state".into(), (*state).to_owned()),
+                ]),
+            ),
+            QueueError::BulkOperationNotFound(id) => (
+                Code::NotFound,
+                "BULK_OPERATION_NOT_FOUND",
+                HashMap::from([("operation_id".into(), id.clone())]),
+            ),
+            QueueError::Unimplemented(_) => (Code::Unimplemented, "UNIMPLEMENTED", HashMap::new()),
             QueueError::Unavailable(_) => (Code::Unavailable, "REDIS_UNAVAILABLE", HashMap::new()),
             QueueError::Redis(_) | QueueError::Corrupt { .. } => {
                 tracing::error!(%error, "queue engine failure");

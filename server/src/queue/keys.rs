@@ -10,7 +10,7 @@ pub struct Keys {
 /// The keys of one queue, in the order the Lua scripts expect them.
 pub struct QueueKeys {
     pub base: String,
-    pub keys: [String; 8],
+    pub keys: [String; 9],
 }
 
 impl QueueKeys {
@@ -58,6 +58,7 @@ impl Keys {
             "dead",
             "completed",
             "events",
+            "cancelled",
         ]
         .map(|name| format!("{base}{name}"));
         QueueKeys { base, keys }

@@ -112,6 +112,45 @@ pub struct ReserveParams<'a> {
     pub worker_id: &'a str,
 }
 
+/// An operator action on jobs; see `lua/actions.lua` for the states each accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Retry,
+    Promote,
+    Delete,
+    Cancel,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::Promote => "promote",
+            Action::Delete => "delete",
+            Action::Cancel => "cancel",
+        }
+    }
+}
+
+/// What an action did to one job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActOutcome {
+    /// Done; the state is the job's new one (unspecified once deleted).
+    Done,
+    /// An active job's worker was asked to stop.
+    Requested,
+    NotFound,
+    /// The job's state, given with it, refused the action.
+    WrongState,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActResult {
+    pub id: String,
+    pub outcome: ActOutcome,
+    pub state: JobState,
+}
+
 /// Where a page of ListJobs ended: the last job's id and its score in the state's set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobCursor {
@@ -615,6 +654,77 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Applies an action to jobs of one queue (at most 1,000) in one script call; `expect`
+    /// refuses jobs in any other state. One result per id, in order.
+    pub async fn act(
+        &self,
+        queue: &str,
+        action: Action,
+        ids: &[String],
+        expect: Option<JobState>,
+        reason: &str,
+    ) -> Result<Vec<ActResult>> {
+        let mut call = self.scripts.act.call(&self.keys.queue(queue));
+        call.arg(action.name())
+            .arg(expect.map_or("", state_name))
+            .arg(reason)
+            .arg(ids);
+        let reply: Value = self.scripts.query(&mut self.conn(), &call).await?;
+        let mut parts = array(reply)?.into_iter();
+        let (Some(woke), Some(results)) = (parts.next(), parts.next()) else {
+            return Err(unexpected_reply("act reply"));
+        };
+        if int(woke)? == 1 {
+            self.waiters.wake(queue);
+        }
+        let results = array(results)?;
+        if results.len() != ids.len() {
+            return Err(unexpected_reply("act reply"));
+        }
+        let mut deleted = Vec::new();
+        let results = ids
+            .iter()
+            .zip(results)
+            .map(|(id, result)| {
+                let mut fields = array(result)?.into_iter();
+                let (Some(outcome), Some(state)) = (fields.next(), fields.next()) else {
+                    return Err(unexpected_reply("act reply"));
+                };
+                let outcome = match text(outcome)?.as_str() {
+                    "done" => ActOutcome::Done,
+                    "requested" => ActOutcome::Requested,
+                    "not_found" => ActOutcome::NotFound,
+                    _ => ActOutcome::WrongState,
+                };
+                if outcome == ActOutcome::Done && action == Action::Delete {
+                    deleted.push(id.clone());
+                }
+                Ok(ActResult {
+                    id: id.clone(),
+                    outcome,
+                    state: job::state_from_name(&text(state)?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.forget_ids(&deleted).await?;
+        Ok(results)
+    }
+
+    /// Drops deleted jobs from the id → queue index; scripts cannot, as it lies in another slot.
+    async fn forget_ids(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        redis::cmd("HDEL")
+            .arg(self.keys.job_index())
+            .arg(ids)
+            .query_async::<()>(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
 /// A job as `reserve.lua` hands it out: {spec, created_at, scheduled_at, error, stack,
 /// attempts, lease token, lease deadline}.
 fn reserved_job(queue: &str, parts: Vec<Value>, started_at: Option<Timestamp>) -> Result<Reserved> {
@@ -654,7 +764,7 @@ fn reserved_job(queue: &str, parts: Vec<Value>, started_at: Option<Timestamp>) -
 }
 
 /// A queue's meta string, kept by the scripts: "pending scheduled active retry dead completed
-/// paused head", where head is the score of the first pending job or `-`.
+/// paused head cancelled", where head is the score of the first pending job or `-`.
 #[derive(Default)]
 pub(crate) struct Meta {
     pub counts: QueueCounts,
@@ -664,22 +774,20 @@ pub(crate) struct Meta {
 
 impl Meta {
     pub fn parse(text: &str) -> Self {
-        let mut words = text.split_ascii_whitespace();
-        let mut count = || words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-        let counts = QueueCounts {
-            pending: count(),
-            scheduled: count(),
-            active: count(),
-            retry: count(),
-            dead: count(),
-            completed: count(),
-        };
-        let paused = count() == 1;
-        let head = words.next().and_then(|w| w.parse().ok());
+        let words: Vec<&str> = text.split_ascii_whitespace().collect();
+        let count = |i: usize| words.get(i).and_then(|w| w.parse().ok()).unwrap_or(0);
         Self {
-            counts,
-            paused,
-            head,
+            counts: QueueCounts {
+                pending: count(0),
+                scheduled: count(1),
+                active: count(2),
+                retry: count(3),
+                dead: count(4),
+                completed: count(5),
+                cancelled: count(8),
+            },
+            paused: count(6) == 1,
+            head: words.get(7).and_then(|w| w.parse().ok()),
         }
     }
 

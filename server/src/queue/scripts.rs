@@ -6,6 +6,8 @@ use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, ServerErrorKin
 use super::keys::QueueKeys;
 
 const PRELUDE: &str = include_str!("lua/prelude.lua");
+/// Operator actions, shared by the scripts that apply them.
+const ACTIONS: &str = include_str!("lua/actions.lua");
 
 pub struct Script {
     source: String,
@@ -50,6 +52,7 @@ pub struct Scripts {
     pub maintain: Script,
     pub list_jobs: Script,
     pub pause: Script,
+    pub act: Script,
 }
 
 impl Scripts {
@@ -63,10 +66,11 @@ impl Scripts {
             maintain: Script::new(include_str!("lua/maintain.lua")),
             list_jobs: Script::new(include_str!("lua/list_jobs.lua")),
             pause: Script::new(include_str!("lua/pause.lua")),
+            act: Script::new(&format!("{ACTIONS}\n{}", include_str!("lua/act.lua"))),
         }
     }
 
-    fn all(&self) -> [&Script; 8] {
+    fn all(&self) -> [&Script; 9] {
         [
             &self.enqueue,
             &self.reserve,
@@ -76,6 +80,7 @@ impl Scripts {
             &self.maintain,
             &self.list_jobs,
             &self.pause,
+            &self.act,
         ]
     }
 

@@ -1,9 +1,10 @@
 -- Shared by every queue script. KEYS are the queue's keys, all in one hash slot:
 -- 1 meta (one string, see read_meta), 2 pending, 3 scheduled, 4 retry, 5 active, 6 dead,
--- 7 completed (sorted sets), 8 events (stream of finished jobs). ARGV[1] is the queue's key
--- base ("zenith:{q}:"), to which job hashes ("job:<id>") and unique keys ("unique:<k>") belong.
-local meta, pending, scheduled, retry, active, dead, completed, events =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+-- 7 completed (sorted sets), 8 events (stream of finished jobs), 9 cancelled (sorted set).
+-- ARGV[1] is the queue's key base ("zenith:{q}:"), to which job hashes ("job:<id>") and unique
+-- keys ("unique:<k>") belong.
+local meta, pending, scheduled, retry, active, dead, completed, events, cancelled =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local base = ARGV[1]
 
 local function now_ms()
@@ -47,15 +48,16 @@ local function emit_finished(ids, event, now)
   redis.call('XADD', events, '*', 'event', event, 'at', int(now), 'ids', table.concat(ids, ' '))
 end
 
--- A queue's meta is one string, "pending scheduled active retry dead completed paused head",
--- so listing a thousand queues reads a thousand values. head is the score of the first pending
--- job, or '-'. Scripts change the loaded copy and write it back once with save_meta().
+-- A queue's meta is one string, "pending scheduled active retry dead completed paused head
+-- cancelled", so listing a thousand queues reads a thousand values. head is the score of the
+-- first pending job, or '-'. Scripts change the loaded copy and write it back once with
+-- save_meta().
 local COUNTED = {'pending', 'scheduled', 'active', 'retry', 'dead', 'completed'}
 local loaded_meta
 
 local function read_meta()
   if loaded_meta then return loaded_meta end
-  local m = {paused = 0, head = '-'}
+  local m = {paused = 0, head = '-', cancelled = 0}
   for _, state in ipairs(COUNTED) do m[state] = 0 end
   local raw = redis.call('GET', meta)
   if raw then
@@ -63,6 +65,7 @@ local function read_meta()
     for word in string.gmatch(raw, '%S+') do words[#words + 1] = word end
     for i, state in ipairs(COUNTED) do m[state] = tonumber(words[i]) end
     m.paused, m.head = tonumber(words[7]), words[8]
+    m.cancelled = tonumber(words[9] or '0')
   end
   loaded_meta = m
   return m
@@ -76,8 +79,8 @@ end
 local function save_meta()
   local m = loaded_meta
   if not m then return end
-  redis.call('SET', meta, string.format('%d %d %d %d %d %d %d %s', m.pending, m.scheduled, m.active,
-    m.retry, m.dead, m.completed, m.paused, m.head))
+  redis.call('SET', meta, string.format('%d %d %d %d %d %d %d %s %d', m.pending, m.scheduled,
+    m.active, m.retry, m.dead, m.completed, m.paused, m.head, m.cancelled))
 end
 
 -- Keeps the score of the first pending job in meta; called once per run that changed `pending`.

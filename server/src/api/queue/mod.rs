@@ -1,4 +1,9 @@
-//! `zenith.v1.QueueService`.
+//! `zenith.v1.QueueService`: enqueue and inspect here; operator actions on jobs in `actions`,
+//! bulk operations in `bulk`, metrics and the live watch in `metrics`.
+
+mod actions;
+mod bulk;
+mod metrics;
 
 use std::time::Duration;
 
@@ -337,5 +342,167 @@ impl QueueService for QueueApi {
         Self::queue_name("name", &name)?;
         let queue = self.engine.set_paused(&name, false).await?;
         Ok(Response::new(ResumeQueueResponse { queue: Some(queue) }))
+    }
+
+    async fn retry_job(
+        &self,
+        request: Request<RetryJobRequest>,
+    ) -> Result<Response<RetryJobResponse>, Status> {
+        Ok(Response::new(
+            self.retry_job_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn promote_job(
+        &self,
+        request: Request<PromoteJobRequest>,
+    ) -> Result<Response<PromoteJobResponse>, Status> {
+        Ok(Response::new(
+            self.promote_job_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn delete_job(
+        &self,
+        request: Request<DeleteJobRequest>,
+    ) -> Result<Response<DeleteJobResponse>, Status> {
+        Ok(Response::new(
+            self.delete_job_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn cancel_job(
+        &self,
+        request: Request<CancelJobRequest>,
+    ) -> Result<Response<CancelJobResponse>, Status> {
+        Ok(Response::new(
+            self.cancel_job_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn batch_retry_jobs(
+        &self,
+        request: Request<BatchRetryJobsRequest>,
+    ) -> Result<Response<BatchRetryJobsResponse>, Status> {
+        Ok(Response::new(
+            self.batch_retry_jobs_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn batch_promote_jobs(
+        &self,
+        request: Request<BatchPromoteJobsRequest>,
+    ) -> Result<Response<BatchPromoteJobsResponse>, Status> {
+        Ok(Response::new(
+            self.batch_promote_jobs_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn batch_delete_jobs(
+        &self,
+        request: Request<BatchDeleteJobsRequest>,
+    ) -> Result<Response<BatchDeleteJobsResponse>, Status> {
+        Ok(Response::new(
+            self.batch_delete_jobs_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn batch_cancel_jobs(
+        &self,
+        request: Request<BatchCancelJobsRequest>,
+    ) -> Result<Response<BatchCancelJobsResponse>, Status> {
+        Ok(Response::new(
+            self.batch_cancel_jobs_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn count_jobs(
+        &self,
+        request: Request<CountJobsRequest>,
+    ) -> Result<Response<CountJobsResponse>, Status> {
+        Ok(Response::new(
+            self.count_jobs_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn start_bulk_operation(
+        &self,
+        request: Request<StartBulkOperationRequest>,
+    ) -> Result<Response<StartBulkOperationResponse>, Status> {
+        Ok(Response::new(
+            self.start_bulk_operation_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_bulk_operation(
+        &self,
+        request: Request<GetBulkOperationRequest>,
+    ) -> Result<Response<GetBulkOperationResponse>, Status> {
+        Ok(Response::new(
+            self.get_bulk_operation_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_bulk_operations(
+        &self,
+        request: Request<ListBulkOperationsRequest>,
+    ) -> Result<Response<ListBulkOperationsResponse>, Status> {
+        Ok(Response::new(
+            self.list_bulk_operations_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn cancel_bulk_operation(
+        &self,
+        request: Request<CancelBulkOperationRequest>,
+    ) -> Result<Response<CancelBulkOperationResponse>, Status> {
+        Ok(Response::new(
+            self.cancel_bulk_operation_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn retry_all_dead(
+        &self,
+        request: Request<RetryAllDeadRequest>,
+    ) -> Result<Response<RetryAllDeadResponse>, Status> {
+        Ok(Response::new(
+            self.retry_all_dead_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn delete_all_dead(
+        &self,
+        request: Request<DeleteAllDeadRequest>,
+    ) -> Result<Response<DeleteAllDeadResponse>, Status> {
+        Ok(Response::new(
+            self.delete_all_dead_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn purge_queue(
+        &self,
+        request: Request<PurgeQueueRequest>,
+    ) -> Result<Response<PurgeQueueResponse>, Status> {
+        Ok(Response::new(
+            self.purge_queue_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_queue_metrics(
+        &self,
+        request: Request<GetQueueMetricsRequest>,
+    ) -> Result<Response<GetQueueMetricsResponse>, Status> {
+        Ok(Response::new(
+            self.get_queue_metrics_rpc(request.into_inner()).await?,
+        ))
+    }
+
+    type WatchQueuesStream = metrics::WatchQueuesStream;
+
+    async fn watch_queues(
+        &self,
+        request: Request<WatchQueuesRequest>,
+    ) -> Result<Response<Self::WatchQueuesStream>, Status> {
+        Ok(Response::new(self.watch_queues_rpc(request.into_inner())?))
     }
 }

@@ -1,0 +1,79 @@
+-- Operator actions on single jobs, shared by act.lua (one job or a batch) and bulk.lua (a chunk
+-- of a bulk operation). Requires the prelude.
+
+local STATE_SETS = {pending = pending, scheduled = scheduled, retry = retry, active = active,
+  dead = dead, completed = completed, cancelled = cancelled}
+
+-- Which states each action accepts.
+local ACTION_FROM = {
+  retry = {dead = true, retry = true, scheduled = true},
+  promote = {scheduled = true, retry = true},
+  delete = {pending = true, scheduled = true, retry = true, dead = true, completed = true,
+    cancelled = true},
+  cancel = {pending = true, scheduled = true, retry = true, active = true},
+}
+
+local function tally_state(state, delta)
+  if state == 'cancelled' then
+    local m = read_meta()
+    m.cancelled = m.cancelled + delta
+  else
+    tally(state, delta)
+  end
+end
+
+-- What a run of actions changed, applied once at its end by finish_actions().
+local function new_action_batch()
+  return {pending_changed = false, woke = false, deleted = {}, cancelled = {}}
+end
+
+-- Applies `action` to one job. `expect` ('' for any) refuses a job in another state, so a bulk
+-- chunk never touches a job that moved since it was matched. Returns an outcome ('done',
+-- 'requested', 'not_found' or 'wrong_state') and the job's state after the action, or the
+-- state that refused it.
+local function act_on_job(batch, action, id, expect, reason, now)
+  local key = job_key(id)
+  local f = redis.call('HMGET', key, 'state', 'priority', 'unique_key')
+  local state = f[1]
+  if not state then return 'not_found', '' end
+  if (expect ~= '' and state ~= expect) or not ACTION_FROM[action][state] then
+    return 'wrong_state', state
+  end
+  if action == 'cancel' and state == 'active' then
+    redis.call('HSET', key, 'cancel_requested', '1', 'cancel_reason', reason)
+    return 'requested', 'active'
+  end
+  redis.call('ZREM', STATE_SETS[state], id)
+  tally_state(state, -1)
+  if state == 'pending' then batch.pending_changed = true end
+  if action == 'retry' or action == 'promote' then
+    redis.call('ZADD', pending, int(pending_score(tonumber(f[2] or '0'), now)), id)
+    if action == 'retry' then
+      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'attempts', '0')
+    else
+      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now))
+    end
+    tally('pending', 1)
+    batch.pending_changed, batch.woke = true, true
+    return 'done', 'pending'
+  end
+  release_unique(id, f[3])
+  if action == 'delete' then
+    redis.call('DEL', key)
+    batch.deleted[#batch.deleted + 1] = id
+    return 'done', ''
+  end
+  redis.call('HSET', key, 'state', 'cancelled', 'finished_at', int(now), 'cancel_reason', reason)
+  redis.call('ZADD', cancelled, int(now), id)
+  tally_state('cancelled', 1)
+  batch.cancelled[#batch.cancelled + 1] = id
+  return 'done', 'cancelled'
+end
+
+-- Records what the batch did: events for the archive, the pending head, the counts.
+local function finish_actions(batch, now)
+  if #batch.deleted > 0 then emit_finished(batch.deleted, 'deleted', now) end
+  if #batch.cancelled > 0 then emit_finished(batch.cancelled, 'cancelled', now) end
+  if batch.pending_changed then note_pending_head() end
+  save_meta()
+end
