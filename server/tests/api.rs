@@ -216,6 +216,7 @@ async fn list_jobs_pages_through_every_job_once_in_both_orders() {
                     page_size: 50,
                     page_token: token.clone(),
                     order: order as i32,
+                    ..Default::default()
                 })
                 .await
                 .unwrap()
