@@ -19,7 +19,7 @@ use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 use crate::api::{Limits, QueueApi, WorkerApi};
 use crate::config::ServeConfig;
 use crate::db::Database;
-use crate::queue::{Engine, EngineConfig, run_maintenance};
+use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
 use crate::{auth, demo, managed_redis};
 
 const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(250);
@@ -84,6 +84,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         MAINTENANCE_INTERVAL,
         stop.clone(),
     ));
+    background.spawn(run_bulk_operations(engine.clone(), stop.clone()));
     if config.demo {
         background.spawn(demo::run(engine.clone(), stop.clone()));
     }

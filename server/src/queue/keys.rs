@@ -47,6 +47,36 @@ impl Keys {
         format!("{}:{{{queue}}}:meta", self.prefix)
     }
 
+    /// Sorted set of every bulk operation id by creation time.
+    pub fn bulk_ops(&self) -> String {
+        format!("{}:bulk-ops", self.prefix)
+    }
+
+    /// Sorted set of one queue's bulk operation ids by creation time (`bulk-ops` in its slot).
+    pub fn queue_bulk_ops(&self, queue: &str) -> String {
+        format!("{}:{{{queue}}}:bulk-ops", self.prefix)
+    }
+
+    /// Hash from bulk operation id to its queue.
+    pub fn bulk_op_queue(&self) -> String {
+        format!("{}:bulk-op-queue", self.prefix)
+    }
+
+    /// Sorted set of the bulk operations still to be worked, which every replica polls.
+    pub fn bulk_running(&self) -> String {
+        format!("{}:bulk-running", self.prefix)
+    }
+
+    /// One bulk operation's record (`bulk:<id>` in its queue's slot).
+    pub fn bulk_op(&self, queue: &str, id: &str) -> String {
+        format!("{}:{{{queue}}}:bulk:{id}", self.prefix)
+    }
+
+    /// The operation a StartBulkOperation request id created.
+    pub fn bulk_request(&self, queue: &str, request_id: &str) -> String {
+        format!("{}:{{{queue}}}:bulk-request:{request_id}", self.prefix)
+    }
+
     pub fn queue(&self, queue: &str) -> QueueKeys {
         let base = format!("{}:{{{queue}}}:", self.prefix);
         let keys = [

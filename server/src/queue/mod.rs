@@ -1,6 +1,7 @@
 //! The queue engine: jobs, queues and leases in Redis. Every state change of a job is one Lua
 //! script; the engine batches per queue so one call moves many jobs.
 
+mod bulk;
 mod error;
 mod job;
 mod keys;
@@ -21,6 +22,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts};
 
+pub use bulk::{BulkRequest, action_accepts, run_bulk_operations};
 pub use error::{QueueError, Result};
 pub use job::{NewJob, apply_spec, proto_duration, state_name, timestamp_from_ms, timestamp_to_ms};
 pub use keys::Keys;
@@ -61,6 +63,8 @@ pub struct Engine {
     config: EngineConfig,
     /// Cancelled at shutdown so long-polling Reserve calls return at once.
     stopping: CancellationToken,
+    /// Wakes this replica's bulk runner when an operation starts here.
+    bulk_wake: tokio::sync::Notify,
 }
 
 /// What enqueueing one job did.
@@ -268,6 +272,7 @@ impl Engine {
             waiters: Waiters::default(),
             config,
             stopping: CancellationToken::new(),
+            bulk_wake: tokio::sync::Notify::new(),
         })
     }
 

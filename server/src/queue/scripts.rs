@@ -8,6 +8,8 @@ use super::keys::QueueKeys;
 const PRELUDE: &str = include_str!("lua/prelude.lua");
 /// Operator actions, shared by the scripts that apply them.
 const ACTIONS: &str = include_str!("lua/actions.lua");
+/// Bulk operation records and walks, shared by the bulk scripts.
+const BULK: &str = include_str!("lua/bulk.lua");
 
 pub struct Script {
     source: String,
@@ -43,6 +45,10 @@ impl Script {
     }
 }
 
+fn bulk(body: &str) -> Script {
+    Script::new(&format!("{ACTIONS}\n{BULK}\n{body}"))
+}
+
 pub struct Scripts {
     pub enqueue: Script,
     pub reserve: Script,
@@ -53,6 +59,11 @@ pub struct Scripts {
     pub list_jobs: Script,
     pub pause: Script,
     pub act: Script,
+    pub bulk_start: Script,
+    pub bulk_claim: Script,
+    pub bulk_read: Script,
+    pub bulk_chunk: Script,
+    pub bulk_cancel: Script,
 }
 
 impl Scripts {
@@ -67,10 +78,15 @@ impl Scripts {
             list_jobs: Script::new(include_str!("lua/list_jobs.lua")),
             pause: Script::new(include_str!("lua/pause.lua")),
             act: Script::new(&format!("{ACTIONS}\n{}", include_str!("lua/act.lua"))),
+            bulk_start: bulk(include_str!("lua/bulk_start.lua")),
+            bulk_claim: bulk(include_str!("lua/bulk_claim.lua")),
+            bulk_read: bulk(include_str!("lua/bulk_read.lua")),
+            bulk_chunk: bulk(include_str!("lua/bulk_chunk.lua")),
+            bulk_cancel: bulk(include_str!("lua/bulk_cancel.lua")),
         }
     }
 
-    fn all(&self) -> [&Script; 9] {
+    fn all(&self) -> [&Script; 14] {
         [
             &self.enqueue,
             &self.reserve,
@@ -81,6 +97,11 @@ impl Scripts {
             &self.list_jobs,
             &self.pause,
             &self.act,
+            &self.bulk_start,
+            &self.bulk_claim,
+            &self.bulk_read,
+            &self.bulk_chunk,
+            &self.bulk_cancel,
         ]
     }
 

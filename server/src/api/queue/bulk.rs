@@ -2,71 +2,215 @@
 
 use zenith_proto::v1::*;
 
-use super::QueueApi;
-use crate::queue::QueueError;
+use super::{QueueApi, page_size};
+use crate::api::{page_token, validate};
+use crate::filter::Filter;
+use crate::queue::{Action, BulkRequest, QueueError, action_accepts, state_name};
+
+/// Every state a purge walks when none is named: all but active, whose workers hold leases.
+const PURGED_STATES: [JobState; 6] = [
+    JobState::Pending,
+    JobState::Scheduled,
+    JobState::Retry,
+    JobState::Dead,
+    JobState::Completed,
+    JobState::Cancelled,
+];
+
+fn filter(text: &str) -> Result<Filter, QueueError> {
+    Filter::parse(text).map_err(|error| QueueError::invalid("filter", error.to_string()))
+}
+
+fn required_state(value: i32) -> Result<JobState, QueueError> {
+    match JobState::try_from(value) {
+        Ok(JobState::Unspecified) | Err(_) => Err(QueueError::invalid(
+            "state",
+            "one of pending, scheduled, active, retry, dead, completed, cancelled is required",
+        )),
+        Ok(state) => Ok(state),
+    }
+}
+
+fn action(value: i32) -> Result<Action, QueueError> {
+    match BulkAction::try_from(value) {
+        Ok(BulkAction::Retry) => Ok(Action::Retry),
+        Ok(BulkAction::Promote) => Ok(Action::Promote),
+        Ok(BulkAction::Delete) => Ok(Action::Delete),
+        Ok(BulkAction::Cancel) => Ok(Action::Cancel),
+        Ok(BulkAction::Unspecified) | Err(_) => Err(QueueError::invalid(
+            "action",
+            "one of retry, promote, delete, cancel is required",
+        )),
+    }
+}
+
+fn operation_id(id: &str) -> Result<(), QueueError> {
+    validate::name("id", id)
+}
 
 impl QueueApi {
     pub(super) async fn count_jobs_rpc(
         &self,
         request: CountJobsRequest,
     ) -> Result<CountJobsResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("CountJobs"))
+        validate::name("queue", &request.queue)?;
+        let state = required_state(request.state)?;
+        let filter = filter(&request.filter)?;
+        let count = self
+            .engine
+            .count_jobs(&request.queue, state, &filter)
+            .await?;
+        Ok(CountJobsResponse { count })
     }
 
     pub(super) async fn start_bulk_operation_rpc(
         &self,
         request: StartBulkOperationRequest,
     ) -> Result<StartBulkOperationResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("StartBulkOperation"))
+        validate::name("queue", &request.queue)?;
+        let state = required_state(request.state)?;
+        let filter = filter(&request.filter)?;
+        let action = action(request.action)?;
+        if !action_accepts(action, state) {
+            return Err(QueueError::invalid(
+                "state",
+                format!(
+                    "{} does not apply to {} jobs",
+                    action.name(),
+                    state_name(state)
+                ),
+            ));
+        }
+        validate::size("reason", request.reason.len(), 1024)?;
+        validate::label("request_id", &request.request_id, 128, false)?;
+        let operation = self
+            .engine
+            .start_bulk(BulkRequest {
+                queue: request.queue,
+                states: vec![state],
+                filter,
+                action,
+                reason: request.reason,
+                request_id: request.request_id,
+            })
+            .await?;
+        Ok(StartBulkOperationResponse {
+            operation: Some(operation),
+        })
     }
 
     pub(super) async fn get_bulk_operation_rpc(
         &self,
         request: GetBulkOperationRequest,
     ) -> Result<GetBulkOperationResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("GetBulkOperation"))
+        operation_id(&request.id)?;
+        let operation = self.engine.get_bulk(&request.id).await?;
+        Ok(GetBulkOperationResponse {
+            operation: Some(operation),
+        })
     }
 
     pub(super) async fn list_bulk_operations_rpc(
         &self,
         request: ListBulkOperationsRequest,
     ) -> Result<ListBulkOperationsResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("ListBulkOperations"))
+        let queue = if request.queue.is_empty() {
+            None
+        } else {
+            validate::name("queue", &request.queue)?;
+            Some(request.queue.as_str())
+        };
+        let limit = page_size(request.page_size, 50, 500)?;
+        let after = if request.page_token.is_empty() {
+            String::new()
+        } else {
+            page_token::decode(&request.page_token, 1)?.remove(0)
+        };
+        let (operations, more) = self.engine.list_bulk(queue, &after, limit).await?;
+        let next_page_token = match operations.last() {
+            Some(last) if more => page_token::encode(&[&last.id]),
+            _ => String::new(),
+        };
+        Ok(ListBulkOperationsResponse {
+            operations,
+            next_page_token,
+        })
     }
 
     pub(super) async fn cancel_bulk_operation_rpc(
         &self,
         request: CancelBulkOperationRequest,
     ) -> Result<CancelBulkOperationResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("CancelBulkOperation"))
+        operation_id(&request.id)?;
+        let operation = self.engine.cancel_bulk(&request.id).await?;
+        Ok(CancelBulkOperationResponse {
+            operation: Some(operation),
+        })
+    }
+
+    async fn whole_states(
+        &self,
+        queue: String,
+        states: Vec<JobState>,
+        action: Action,
+    ) -> Result<BulkOperation, QueueError> {
+        validate::name("queue", &queue)?;
+        self.engine
+            .start_bulk(BulkRequest {
+                queue,
+                states,
+                filter: Filter::default(),
+                action,
+                reason: String::new(),
+                request_id: String::new(),
+            })
+            .await
     }
 
     pub(super) async fn retry_all_dead_rpc(
         &self,
         request: RetryAllDeadRequest,
     ) -> Result<RetryAllDeadResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("RetryAllDead"))
+        let operation = self
+            .whole_states(request.queue, vec![JobState::Dead], Action::Retry)
+            .await?;
+        Ok(RetryAllDeadResponse {
+            operation: Some(operation),
+        })
     }
 
     pub(super) async fn delete_all_dead_rpc(
         &self,
         request: DeleteAllDeadRequest,
     ) -> Result<DeleteAllDeadResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("DeleteAllDead"))
+        let operation = self
+            .whole_states(request.queue, vec![JobState::Dead], Action::Delete)
+            .await?;
+        Ok(DeleteAllDeadResponse {
+            operation: Some(operation),
+        })
     }
 
     pub(super) async fn purge_queue_rpc(
         &self,
         request: PurgeQueueRequest,
     ) -> Result<PurgeQueueResponse, QueueError> {
-        let _ = request;
-        Err(QueueError::Unimplemented("PurgeQueue"))
+        let states = match JobState::try_from(request.state) {
+            Ok(JobState::Unspecified) => PURGED_STATES.to_vec(),
+            Ok(JobState::Active) => {
+                return Err(QueueError::invalid(
+                    "state",
+                    "active jobs are held by workers; cancel them instead",
+                ));
+            }
+            Ok(state) => vec![state],
+            Err(_) => return Err(QueueError::invalid("state", "unknown state")),
+        };
+        let operation = self
+            .whole_states(request.queue, states, Action::Delete)
+            .await?;
+        Ok(PurgeQueueResponse {
+            operation: Some(operation),
+        })
     }
 }

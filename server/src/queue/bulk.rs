@@ -1,0 +1,573 @@
+//! Bulk operations: an action applied server-side to every job of a queue, in some states, that
+//! matches a filter. The walk goes in bounded chunks whose progress lives in Redis next to the
+//! queue, so any replica carries on after a restart; a chunk is fenced by the holder's id and
+//! applied in the same script that moves the walk on, so no job is acted on twice.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::Value;
+use tokio_util::sync::CancellationToken;
+use zenith_proto::v1::{BulkAction, BulkOperation, BulkOperationStatus, JobState};
+
+use super::job::{job_from_fields, state_from_name};
+use super::{
+    Action, Engine, QueueError, Result, array, bytes, hash_pairs, int, random_token, state_name,
+    text, timestamp_from_ms, unexpected_reply,
+};
+use crate::filter::Filter;
+
+/// Jobs per chunk: one chunk is one script call of a few milliseconds.
+const CHUNK: usize = 500;
+/// How long a replica holds an operation without finishing a chunk before another may take it.
+const LEASE: Duration = Duration::from_secs(10);
+/// How often each replica looks for operations nobody holds.
+const POLL: Duration = Duration::from_millis(500);
+/// Operations one replica runs at once.
+const MAX_RUNNING: usize = 4;
+/// Finished operations stay readable this long.
+const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Idempotency keys of StartBulkOperation hold this long.
+const REQUEST_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Jobs read per round trip when counting matches.
+const COUNT_PAGE: usize = 1000;
+
+/// What a caller asks a bulk operation to do.
+pub struct BulkRequest {
+    pub queue: String,
+    /// Walked one after another.
+    pub states: Vec<JobState>,
+    pub filter: Filter,
+    pub action: Action,
+    pub reason: String,
+    pub request_id: String,
+}
+
+/// The states an action accepts, as `lua/actions.lua` has them.
+pub fn action_accepts(action: Action, state: JobState) -> bool {
+    use JobState::*;
+    match action {
+        Action::Retry => matches!(state, Dead | Retry | Scheduled),
+        Action::Promote => matches!(state, Scheduled | Retry),
+        Action::Delete => !matches!(state, Active | Unspecified),
+        Action::Cancel => matches!(state, Pending | Scheduled | Retry | Active),
+    }
+}
+
+fn bulk_action(action: &str) -> BulkAction {
+    match action {
+        "retry" => BulkAction::Retry,
+        "promote" => BulkAction::Promote,
+        "delete" => BulkAction::Delete,
+        "cancel" => BulkAction::Cancel,
+        _ => BulkAction::Unspecified,
+    }
+}
+
+fn bulk_status(status: &str) -> BulkOperationStatus {
+    match status {
+        "running" => BulkOperationStatus::Running,
+        "succeeded" => BulkOperationStatus::Succeeded,
+        "cancelled" => BulkOperationStatus::Cancelled,
+        "failed" => BulkOperationStatus::Failed,
+        _ => BulkOperationStatus::Unspecified,
+    }
+}
+
+fn operation_from_fields(id: &str, queue: &str, fields: Vec<(String, Vec<u8>)>) -> BulkOperation {
+    let mut op = BulkOperation {
+        id: id.to_owned(),
+        queue: queue.to_owned(),
+        ..BulkOperation::default()
+    };
+    for (field, value) in fields {
+        let value = String::from_utf8_lossy(&value).into_owned();
+        let number = || value.parse::<i64>().unwrap_or_default();
+        let time = || value.parse::<i64>().ok().map(timestamp_from_ms);
+        match field.as_str() {
+            "states" => {
+                op.states = value
+                    .split_ascii_whitespace()
+                    .map(|state| state_from_name(state) as i32)
+                    .collect()
+            }
+            "filter" => op.filter = value,
+            "action" => op.set_action(bulk_action(&value)),
+            "reason" => op.reason = value,
+            "status" => op.set_status(bulk_status(&value)),
+            "examined" => op.examined = number(),
+            "matched" => op.matched = number(),
+            "done" => op.done = number(),
+            "skipped" => op.skipped = number(),
+            "total" => op.total = number(),
+            "created_at" => op.created_at = time(),
+            "updated_at" => op.updated_at = time(),
+            "finished_at" => op.finished_at = time(),
+            "error" => op.error = value,
+            _ => {}
+        }
+    }
+    op
+}
+
+/// What one chunk did.
+enum Chunk {
+    Progress,
+    Finished,
+    /// Cancelled, or gone; nothing more to do here.
+    Stopped,
+    /// Another replica holds the operation now.
+    Lost,
+}
+
+impl Engine {
+    /// Creates a bulk operation and hands it to the runners; returns it as created.
+    pub async fn start_bulk(&self, request: BulkRequest) -> Result<BulkOperation> {
+        let mut conn = self.conn();
+        self.ensure_queue(&mut conn, &request.queue).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        if !request.request_id.is_empty() {
+            let key = self.keys.bulk_request(&request.queue, &request.request_id);
+            let existing: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(&id)
+                .arg("NX")
+                .arg("GET")
+                .arg("EX")
+                .arg(REQUEST_TTL.as_secs())
+                .query_async(&mut conn)
+                .await?;
+            if let Some(existing) = existing {
+                return self.get_bulk(&existing).await;
+            }
+        }
+        let states: Vec<&str> = request.states.iter().map(|s| state_name(*s)).collect();
+        let mut start = self
+            .scripts
+            .bulk_start
+            .call(&self.keys.queue(&request.queue));
+        start
+            .arg(&id)
+            .arg(request.action.name())
+            .arg(states.join(" "))
+            .arg(request.filter.to_string())
+            .arg(&request.reason)
+            .arg(&request.request_id);
+        // Registered before it exists, so a crash between the two leaves an entry the runners
+        // clean up, never an operation nobody runs.
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSET")
+            .arg(self.keys.bulk_op_queue())
+            .arg(&id)
+            .arg(&request.queue)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.keys.bulk_running())
+            .arg(0)
+            .arg(&id)
+            .ignore()
+            .add_command(start);
+        let (created_at,): (Vec<i64>,) = self.scripts.query_pipeline(&mut conn, &pipe).await?;
+        redis::cmd("ZADD")
+            .arg(self.keys.bulk_ops())
+            .arg(created_at.first().copied().unwrap_or_default())
+            .arg(&id)
+            .query_async::<()>(&mut conn)
+            .await?;
+        self.bulk_wake.notify_one();
+        self.get_bulk(&id).await
+    }
+
+    async fn bulk_queue(&self, id: &str) -> Result<String> {
+        let queue: Option<String> = redis::cmd("HGET")
+            .arg(self.keys.bulk_op_queue())
+            .arg(id)
+            .query_async(&mut self.conn())
+            .await?;
+        queue.ok_or_else(|| QueueError::BulkOperationNotFound(id.to_owned()))
+    }
+
+    pub async fn get_bulk(&self, id: &str) -> Result<BulkOperation> {
+        let queue = self.bulk_queue(id).await?;
+        let fields: Vec<(String, Vec<u8>)> = redis::cmd("HGETALL")
+            .arg(self.keys.bulk_op(&queue, id))
+            .query_async(&mut self.conn())
+            .await?;
+        if fields.is_empty() {
+            return Err(QueueError::BulkOperationNotFound(id.to_owned()));
+        }
+        Ok(operation_from_fields(id, &queue, fields))
+    }
+
+    /// Operations newest first, after the operation `after` (empty: from the newest), of one
+    /// queue or of all; returns whether more follow.
+    pub async fn list_bulk(
+        &self,
+        queue: Option<&str>,
+        after: &str,
+        limit: usize,
+    ) -> Result<(Vec<BulkOperation>, bool)> {
+        let mut conn = self.conn();
+        let index = match queue {
+            Some(queue) => {
+                self.ensure_queue(&mut conn, queue).await?;
+                self.keys.queue_bulk_ops(queue)
+            }
+            None => self.keys.bulk_ops(),
+        };
+        let start = if after.is_empty() {
+            0
+        } else {
+            let rank: Option<i64> = redis::cmd("ZREVRANK")
+                .arg(&index)
+                .arg(after)
+                .query_async(&mut conn)
+                .await?;
+            rank.map_or(0, |rank| rank + 1)
+        };
+        let ids: Vec<String> = redis::cmd("ZRANGE")
+            .arg(&index)
+            .arg(start)
+            .arg(start + limit as i64)
+            .arg("REV")
+            .query_async(&mut conn)
+            .await?;
+        let more = ids.len() > limit;
+        let ids = &ids[..ids.len().min(limit)];
+        if ids.is_empty() {
+            return Ok((Vec::new(), more));
+        }
+        let queues: Vec<Option<String>> = match queue {
+            Some(queue) => vec![Some(queue.to_owned()); ids.len()],
+            None => {
+                redis::cmd("HMGET")
+                    .arg(self.keys.bulk_op_queue())
+                    .arg(ids)
+                    .query_async(&mut conn)
+                    .await?
+            }
+        };
+        let mut pipe = redis::pipe();
+        for (id, queue) in ids.iter().zip(&queues) {
+            pipe.cmd("HGETALL")
+                .arg(self.keys.bulk_op(queue.as_deref().unwrap_or_default(), id));
+        }
+        let replies: Vec<Value> = pipe.query_async(&mut conn).await?;
+        let mut operations = Vec::with_capacity(ids.len());
+        let mut expired = Vec::new();
+        for ((id, queue), reply) in ids.iter().zip(queues).zip(replies) {
+            let fields = hash_pairs(reply)?;
+            match queue {
+                Some(queue) if !fields.is_empty() => {
+                    operations.push(operation_from_fields(id, &queue, fields))
+                }
+                _ => expired.push(id.clone()),
+            }
+        }
+        if !expired.is_empty() {
+            redis::cmd("ZREM")
+                .arg(&index)
+                .arg(&expired)
+                .query_async::<()>(&mut conn)
+                .await?;
+        }
+        Ok((operations, more))
+    }
+
+    /// Stops a running operation after its current chunk; a finished one is returned as is.
+    pub async fn cancel_bulk(&self, id: &str) -> Result<BulkOperation> {
+        let queue = self.bulk_queue(id).await?;
+        let mut call = self.scripts.bulk_cancel.call(&self.keys.queue(&queue));
+        call.arg(id);
+        let cancelled: i64 = self.scripts.query(&mut self.conn(), &call).await?;
+        if cancelled == 1 {
+            self.retire_bulk(&queue, id).await?;
+        }
+        self.get_bulk(id).await
+    }
+
+    /// How many jobs of a queue in one state match a filter: the count kept with the queue for
+    /// the empty filter, else a walk of the state in pages.
+    pub async fn count_jobs(&self, queue: &str, state: JobState, filter: &Filter) -> Result<i64> {
+        let queue_info = self.get_queue(queue).await?;
+        if filter.is_empty() {
+            let counts = queue_info.counts.unwrap_or_default();
+            return Ok(match state {
+                JobState::Pending => counts.pending,
+                JobState::Scheduled => counts.scheduled,
+                JobState::Active => counts.active,
+                JobState::Retry => counts.retry,
+                JobState::Dead => counts.dead,
+                JobState::Completed => counts.completed,
+                JobState::Cancelled => counts.cancelled,
+                JobState::Unspecified => 0,
+            });
+        }
+        let keys = self.keys.queue(queue);
+        let mut conn = self.conn();
+        let mut cursor: Option<(String, String)> = None;
+        let mut count = 0;
+        loop {
+            let mut call = self.scripts.list_jobs.call(&keys);
+            call.arg(state_name(state))
+                .arg(COUNT_PAGE)
+                .arg(0)
+                .arg(cursor.as_ref().map_or("", |c| c.0.as_str()))
+                .arg(cursor.as_ref().map_or("0", |c| c.1.as_str()));
+            let reply: Value = self.scripts.query(&mut conn, &call).await?;
+            let entries = array(reply)?;
+            let more = entries.len() > COUNT_PAGE;
+            for entry in entries.into_iter().take(COUNT_PAGE) {
+                let mut parts = array(entry)?.into_iter();
+                let (Some(id), Some(score), Some(fields)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(unexpected_reply("list reply"));
+                };
+                let job = job_from_fields(queue, hash_pairs(fields)?)?;
+                if filter.matches(&job) {
+                    count += 1;
+                }
+                cursor = Some((text(id)?, text(score)?));
+            }
+            if !more {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// Takes an operation out of the runners' list and lets its record expire.
+    async fn retire_bulk(&self, queue: &str, id: &str) -> Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("ZREM")
+            .arg(self.keys.bulk_running())
+            .arg(id)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(self.keys.bulk_op(queue, id))
+            .arg(RETENTION.as_secs())
+            .ignore();
+        pipe.query_async::<()>(&mut self.background.clone()).await?;
+        Ok(())
+    }
+
+    /// Operations waiting for a runner, as (id, queue); ids whose record is gone are dropped.
+    async fn runnable_bulk(&self) -> Result<Vec<(String, String)>> {
+        let mut conn = self.background.clone();
+        let ids: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.keys.bulk_running())
+            .arg(0)
+            .arg(99)
+            .query_async(&mut conn)
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let queues: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.keys.bulk_op_queue())
+            .arg(&ids)
+            .query_async(&mut conn)
+            .await?;
+        let mut pipe = redis::pipe();
+        for (id, queue) in ids.iter().zip(&queues) {
+            pipe.cmd("HGET")
+                .arg(self.keys.bulk_op(queue.as_deref().unwrap_or_default(), id))
+                .arg("status");
+        }
+        let statuses: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+        let mut runnable = Vec::new();
+        for ((id, queue), status) in ids.into_iter().zip(queues).zip(statuses) {
+            match (queue, status.as_deref()) {
+                (Some(queue), Some("running")) => runnable.push((id, queue)),
+                (Some(queue), Some(_)) => self.retire_bulk(&queue, &id).await?,
+                _ => {
+                    redis::cmd("ZREM")
+                        .arg(self.keys.bulk_running())
+                        .arg(&id)
+                        .query_async::<()>(&mut conn)
+                        .await?
+                }
+            }
+        }
+        Ok(runnable)
+    }
+
+    async fn claim_bulk(&self, queue: &str, id: &str, owner: &str) -> Result<bool> {
+        let mut call = self.scripts.bulk_claim.call(&self.keys.queue(queue));
+        call.arg(id).arg(owner).arg(LEASE.as_millis() as u64);
+        let claimed: i64 = self
+            .scripts
+            .query(&mut self.background.clone(), &call)
+            .await?;
+        Ok(claimed == 1)
+    }
+
+    /// Runs one chunk of an operation this replica holds.
+    async fn bulk_chunk(
+        &self,
+        queue: &str,
+        id: &str,
+        owner: &str,
+        filter: &Filter,
+    ) -> Result<Chunk> {
+        let keys = self.keys.queue(queue);
+        let mut conn = self.background.clone();
+        let mut call = self.scripts.bulk_chunk.call(&keys);
+        call.arg(id).arg(owner).arg(LEASE.as_millis() as u64);
+        if filter.is_empty() {
+            call.arg("all").arg(CHUNK);
+        } else {
+            let mut read = self.scripts.bulk_read.call(&keys);
+            read.arg(id).arg(CHUNK);
+            let page = array(self.scripts.query(&mut conn, &read).await?)?;
+            let mut page = page.into_iter();
+            let (Some(state_index), Some(cursor), Some(at_end)) =
+                (page.next(), page.next(), page.next())
+            else {
+                return Ok(Chunk::Stopped);
+            };
+            let mut examined = 0;
+            let mut last = (String::new(), String::new());
+            let mut kept = (String::new(), String::new());
+            let mut matched = Vec::new();
+            for entry in page {
+                let mut parts = array(entry)?.into_iter();
+                let (Some(job_id), Some(score), Some(fields)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(unexpected_reply("bulk read reply"));
+                };
+                let job_id = text(job_id)?;
+                let score = text(score)?;
+                examined += 1;
+                let fields = hash_pairs(fields)?;
+                // A job whose hash vanished between the read and now matches nothing.
+                let matches =
+                    !fields.is_empty() && filter.matches(&job_from_fields(queue, fields)?);
+                if matches {
+                    matched.push(job_id.clone());
+                } else {
+                    kept = (job_id.clone(), score.clone());
+                }
+                last = (job_id, score);
+            }
+            call.arg("ids")
+                .arg(bytes(state_index)?)
+                .arg(bytes(cursor)?)
+                .arg(examined)
+                .arg(bytes(at_end)?)
+                .arg(&last.0)
+                .arg(&last.1)
+                .arg(&kept.0)
+                .arg(&kept.1)
+                .arg(&matched);
+        }
+        let reply = array(self.scripts.query(&mut conn, &call).await?)?;
+        let mut parts = reply.into_iter();
+        let status = parts.next().map(text).transpose()?.unwrap_or_default();
+        match status.as_str() {
+            "ok" => {}
+            "moved" => return Ok(Chunk::Progress),
+            "lost" => return Ok(Chunk::Lost),
+            _ => return Ok(Chunk::Stopped),
+        }
+        parts.next(); // jobs done: the record keeps the totals
+        let finished = parts.next().map(int).transpose()?.unwrap_or(0) == 1;
+        let woke = parts.next().map(int).transpose()?.unwrap_or(0) == 1;
+        let deleted = parts.map(text).collect::<Result<Vec<_>>>()?;
+        if woke {
+            self.waiters.wake(queue);
+        }
+        self.forget_ids(&deleted).await?;
+        Ok(if finished {
+            Chunk::Finished
+        } else {
+            Chunk::Progress
+        })
+    }
+
+    /// Works an operation this replica holds until it ends, another replica takes it, or the
+    /// server stops (the lease then lapses and a replica, or this one restarted, goes on).
+    async fn run_bulk(&self, queue: &str, id: &str, owner: &str, stop: &CancellationToken) {
+        let filter = match self.get_bulk(id).await {
+            Ok(op) => match Filter::parse(&op.filter) {
+                Ok(filter) => filter,
+                Err(error) => {
+                    tracing::error!(operation = id, %error, "bulk operation filter does not parse");
+                    return;
+                }
+            },
+            Err(error) => {
+                tracing::warn!(operation = id, %error, "bulk operation unreadable");
+                return;
+            }
+        };
+        while !stop.is_cancelled() {
+            match self.bulk_chunk(queue, id, owner, &filter).await {
+                Ok(Chunk::Progress) => {}
+                Ok(Chunk::Finished | Chunk::Stopped) => {
+                    if let Err(error) = self.retire_bulk(queue, id).await {
+                        tracing::warn!(operation = id, %error, "bulk operation not retired");
+                    }
+                    tracing::info!(operation = id, queue, "bulk operation ended");
+                    return;
+                }
+                Ok(Chunk::Lost) => return,
+                Err(error) => {
+                    tracing::warn!(operation = id, %error, "bulk chunk failed; retrying");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The loop every replica runs: take operations nobody holds and work them, a few at a time.
+pub async fn run_bulk_operations(engine: Arc<Engine>, shutdown: CancellationToken) {
+    let owner = random_token();
+    let held: Arc<Mutex<HashSet<String>>> = Arc::default();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(POLL) => {}
+            _ = engine.bulk_wake.notified() => {}
+        }
+        let runnable = match engine.runnable_bulk().await {
+            Ok(runnable) => runnable,
+            Err(error) => {
+                tracing::warn!(%error, "listing bulk operations failed");
+                continue;
+            }
+        };
+        for (id, queue) in runnable {
+            if held.lock().expect("bulk set lock").len() >= MAX_RUNNING
+                || held.lock().expect("bulk set lock").contains(&id)
+            {
+                continue;
+            }
+            match engine.claim_bulk(&queue, &id, &owner).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(operation = id, %error, "claiming bulk operation failed");
+                    continue;
+                }
+            }
+            held.lock().expect("bulk set lock").insert(id.clone());
+            let (engine, owner, held, stop) = (
+                engine.clone(),
+                owner.clone(),
+                held.clone(),
+                shutdown.clone(),
+            );
+            tokio::spawn(async move {
+                engine.run_bulk(&queue, &id, &owner, &stop).await;
+                held.lock().expect("bulk set lock").remove(&id);
+            });
+        }
+    }
+}
