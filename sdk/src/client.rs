@@ -25,8 +25,8 @@ pub const SERVER_URL_ENV: &str = "ZENITH_SERVER";
 /// A connection to a Zenith server. Cheap to clone: clones share one HTTP/2 channel.
 #[derive(Clone, Debug)]
 pub struct Client {
-    queues: QueueServiceClient<Channel>,
-    workers: WorkerServiceClient<Channel>,
+    pub(crate) queues: QueueServiceClient<Channel>,
+    pub(crate) workers: WorkerServiceClient<Channel>,
 }
 
 impl Client {

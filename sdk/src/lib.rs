@@ -2,6 +2,8 @@
 //! plane.
 //!
 //! - [`Client`] enqueues jobs and inspects queues and jobs.
+//! - Bulk operations ([`Client::start_bulk_operation`], [`Client::retry_all_dead`], …) act
+//!   on every job of a queue that matches a filter, server-side.
 //! - [`Worker`] reserves jobs, runs a handler per job type, keeps leases alive, and acks or
 //!   fails each job, with batched reserves and acks.
 //!
@@ -17,6 +19,7 @@
 //! # }
 //! ```
 
+mod bulk;
 mod client;
 mod error;
 mod time;
@@ -33,4 +36,6 @@ pub use tokio_util::sync::CancellationToken;
 pub use worker::{JobContext, JobError, Worker, WorkerBuilder};
 /// The generated v1 contract, for the message types the SDK takes and returns.
 pub use zenith_proto::v1 as proto;
-pub use zenith_proto::v1::{Job, JobSpec, JobState, Queue};
+pub use zenith_proto::v1::{
+    BulkAction, BulkOperation, BulkOperationStatus, Job, JobSpec, JobState, Queue,
+};

@@ -11,6 +11,7 @@ use crate::drive::Latency;
 use crate::report::{Metric, Report, Target};
 use crate::zenith::Zenith;
 
+mod bulk;
 mod drive;
 mod raw;
 mod report;
@@ -40,6 +41,8 @@ pub struct Scale {
     pub latency_samples: usize,
     /// Longest time to spend pre-enqueueing a backlog before a measurement.
     pub fill_limit: Duration,
+    /// Dead jobs one bulk retry handles.
+    pub bulk_jobs: usize,
 }
 
 impl Scale {
@@ -51,6 +54,7 @@ impl Scale {
                 latency_warmup: 10,
                 latency_samples: 100,
                 fill_limit: Duration::from_secs(10),
+                bulk_jobs: 100_000,
             }
         } else {
             Self {
@@ -59,6 +63,7 @@ impl Scale {
                 latency_warmup: 20,
                 latency_samples: 200,
                 fill_limit: Duration::from_secs(60),
+                bulk_jobs: 1_000_000,
             }
         }
     }
@@ -176,6 +181,27 @@ async fn main() -> anyhow::Result<()> {
     .against(&lpush)
     .target(Target::RatioAtLeast(0.05));
 
+    raw::flush_all(&redis_url).await?;
+    let bulk = phase(
+        "measuring bulk retry of dead jobs",
+        bulk::measure(&zenith, &redis_url, scale.bulk_jobs),
+    )
+    .await?;
+    let (retry_name, count_name) = if args.quick {
+        ("bulk_retry_100k_jobs_per_s", "count_filter_100k_ms")
+    } else {
+        ("bulk_retry_1m_jobs_per_s", "count_filter_1m_ms")
+    };
+    let bulk_retry = Metric::new(retry_name, bulk.retry_jobs_per_s, "jobs/s")
+        .target(Target::ValueAtLeast(100_000.0));
+    let slowlog = Metric::new(
+        "bulk_retry_redis_slowlog_entries",
+        bulk.slowlog_entries,
+        "entries",
+    )
+    .target(Target::ValueAtMost(0.0));
+    let count_filter = Metric::new(count_name, bulk.count_filter_ms, "ms");
+
     let rss = Metric::new("server_peak_rss_mib", server::peak_rss_mib(pid)?, "MiB")
         .target(Target::ValueAtMost(150.0));
     drop(server);
@@ -183,7 +209,18 @@ async fn main() -> anyhow::Result<()> {
     let report = Report {
         machine: report::machine(),
         quick: args.quick,
-        metrics: vec![lpush, zcard, batch, unary, reserve, list, rss],
+        metrics: vec![
+            lpush,
+            zcard,
+            batch,
+            unary,
+            reserve,
+            list,
+            bulk_retry,
+            slowlog,
+            count_filter,
+            rss,
+        ],
     };
     let path = target_dir.join("bench").join("report.json");
     report.write_json(&path)?;

@@ -11,6 +11,7 @@ use serde::Serialize;
 pub enum Target {
     RatioAtLeast(f64),
     RatioAtMost(f64),
+    ValueAtLeast(f64),
     ValueAtMost(f64),
 }
 
@@ -19,6 +20,7 @@ impl Target {
         match self {
             Target::RatioAtLeast(bound) => format!("ratio >= {bound}"),
             Target::RatioAtMost(bound) => format!("ratio <= {bound}"),
+            Target::ValueAtLeast(bound) => format!("value >= {bound}"),
             Target::ValueAtMost(bound) => format!("value <= {bound}"),
         }
     }
@@ -27,6 +29,7 @@ impl Target {
         match self {
             Target::RatioAtLeast(bound) => metric.ratio.map(|ratio| ratio >= bound),
             Target::RatioAtMost(bound) => metric.ratio.map(|ratio| ratio <= bound),
+            Target::ValueAtLeast(bound) => Some(metric.value >= bound),
             Target::ValueAtMost(bound) => Some(metric.value <= bound),
         }
     }

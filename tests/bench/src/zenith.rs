@@ -37,7 +37,7 @@ impl Zenith {
         Self { url, payload }
     }
 
-    async fn channel(&self) -> anyhow::Result<Channel> {
+    pub async fn channel(&self) -> anyhow::Result<Channel> {
         Endpoint::from_shared(self.url.clone())?
             .connect_timeout(Duration::from_secs(5))
             // Bounds every call, so a stuck server fails the run instead of hanging it.
@@ -47,11 +47,11 @@ impl Zenith {
             .with_context(|| format!("connect to {}", self.url))
     }
 
-    async fn queue_client(&self) -> anyhow::Result<QueueServiceClient<Channel>> {
+    pub async fn queue_client(&self) -> anyhow::Result<QueueServiceClient<Channel>> {
         Ok(QueueServiceClient::new(self.channel().await?))
     }
 
-    fn spec(&self, queue: &str) -> JobSpec {
+    pub fn spec(&self, queue: &str) -> JobSpec {
         JobSpec {
             queue: queue.to_owned(),
             r#type: "bench.order".to_owned(),
