@@ -288,6 +288,7 @@ fn queues_and_jobs_print_aligned_tables() {
         "SCHEDULED",
         "DEAD",
         "COMPLETED",
+        "CANCELLED",
     ] {
         assert!(header.contains(column), "{header}");
     }

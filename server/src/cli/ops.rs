@@ -131,6 +131,7 @@ pub async fn queues(args: &ClientArgs) -> anyhow::Result<()> {
         "RETRY>",
         "DEAD>",
         "COMPLETED>",
+        "CANCELLED>",
         "OLDEST PENDING",
     ]);
     for queue in &queues {
@@ -144,6 +145,7 @@ pub async fn queues(args: &ClientArgs) -> anyhow::Result<()> {
             counts.retry.to_string(),
             counts.dead.to_string(),
             counts.completed.to_string(),
+            counts.cancelled.to_string(),
             proto_duration(queue.oldest_pending_age.as_ref()),
         ]);
     }

@@ -34,7 +34,7 @@ use waiters::Waiters;
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     pub prefix: String,
-    /// How long completed jobs stay in Redis.
+    /// How long completed and cancelled jobs stay in Redis.
     pub completed_retention: Duration,
     /// How often a waiting Reserve looks again when no local enqueue woke it.
     pub reserve_poll: Duration,
