@@ -16,7 +16,7 @@ impl QueueApi {
         &self,
         request: RetryJobRequest,
     ) -> Result<RetryJobResponse, QueueError> {
-        let job = self
+        let (job, _) = self
             .act_on_one(Action::Retry, request.id, &request.queue, "")
             .await?;
         Ok(RetryJobResponse { job: Some(job) })
@@ -26,7 +26,7 @@ impl QueueApi {
         &self,
         request: PromoteJobRequest,
     ) -> Result<PromoteJobResponse, QueueError> {
-        let job = self
+        let (job, _) = self
             .act_on_one(Action::Promote, request.id, &request.queue, "")
             .await?;
         Ok(PromoteJobResponse { job: Some(job) })
@@ -49,12 +49,12 @@ impl QueueApi {
         &self,
         request: CancelJobRequest,
     ) -> Result<CancelJobResponse, QueueError> {
-        let job = self
+        let (job, outcome) = self
             .act_on_one(Action::Cancel, request.id, &request.queue, &request.reason)
             .await?;
         Ok(CancelJobResponse {
-            requested: job.cancel_requested,
             job: Some(job),
+            requested: outcome == ActOutcome::Requested,
         })
     }
 
@@ -98,21 +98,22 @@ impl QueueApi {
         Ok(BatchCancelJobsResponse { results })
     }
 
-    /// Acts on one job and returns it as it is now.
+    /// Acts on one job; returns it as it is now, and what the action did.
     async fn act_on_one(
         &self,
         action: Action,
         id: String,
         queue: &str,
         reason: &str,
-    ) -> Result<Job, QueueError> {
+    ) -> Result<(Job, ActOutcome), QueueError> {
         check_one(&id, queue, reason)?;
         let (found_in, result) = self
             .act_on(action, vec![id], queue, reason)
             .await?
             .remove(0);
         let queue = single_outcome(action, found_in, &result)?;
-        self.engine.get_job(&result.id, Some(&queue)).await
+        let job = self.engine.get_job(&result.id, Some(&queue)).await?;
+        Ok((job, result.outcome))
     }
 
     async fn act_on_batch(
