@@ -70,6 +70,15 @@ check "attempts" '"attempts": 2' "$job"
 
 check "list queues" '"name": "billing"' "$(call zenith.v1.QueueService/ListQueues '{}')"
 check "list dead" "$id" "$(call zenith.v1.QueueService/ListJobs '{"queue": "billing", "state": "JOB_STATE_DEAD"}')"
+
+# Fixing jobs: retry the dead one, cancel a delayed one, a batch with a miss.
+check "retry dead" "JOB_STATE_PENDING" "$(call zenith.v1.QueueService/RetryJob "{\"id\": \"$id\"}")"
+check "retry pending" "cannot retry job $id: it is pending" "$(call zenith.v1.QueueService/RetryJob "{\"id\": \"$id\"}")"
+later=$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "billing", "type": "charge", "delay": "3600s"}}' | field "['job']['id']")
+check "cancel" '"cancelReason": "customer closed the account"' "$(call zenith.v1.QueueService/CancelJob "{\"id\": \"$later\", \"reason\": \"customer closed the account\"}")"
+check "list cancelled" "$later" "$(call zenith.v1.QueueService/ListJobs '{"queue": "billing", "state": "JOB_STATE_CANCELLED"}')"
+check "batch" "JOB_ACTION_OUTCOME_NOT_FOUND" "$(call zenith.v1.QueueService/BatchDeleteJobs "{\"ids\": [\"$later\", \"nope\"]}")"
+
 check "pause" '"paused": true' "$(call zenith.v1.QueueService/PauseQueue '{"name": "emails"}')"
 check "resume" '"name": "emails"' "$(call zenith.v1.QueueService/ResumeQueue '{"name": "emails"}')"
 check "bad queue name" "InvalidArgument" "$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "no spaces", "type": "x"}}')"

@@ -7,10 +7,12 @@ use tonic::transport::{Channel, Endpoint};
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::worker_service_client::WorkerServiceClient;
 use zenith_proto::v1::{
-    AckRequest, AckResponse, Backoff, BatchEnqueueRequest, EnqueueRequest, EnqueuedJob,
-    ExtendLeaseRequest, ExtendLeaseResponse, FailRequest, FailResponse, GetJobRequest,
-    GetQueueRequest, Job, JobAck, JobSpec, JobState, ListJobsRequest, ListOrder, ListQueuesRequest,
-    PauseQueueRequest, Queue, ReserveRequest, ReserveResponse, ResumeQueueRequest,
+    AckRequest, AckResponse, Backoff, BatchCancelJobsRequest, BatchDeleteJobsRequest,
+    BatchEnqueueRequest, BatchPromoteJobsRequest, BatchRetryJobsRequest, CancelJobRequest,
+    DeleteJobRequest, EnqueueRequest, EnqueuedJob, ExtendLeaseRequest, ExtendLeaseResponse,
+    FailRequest, FailResponse, GetJobRequest, GetQueueRequest, Job, JobAck, JobActionResult,
+    JobSpec, JobState, ListJobsRequest, ListOrder, ListQueuesRequest, PauseQueueRequest,
+    PromoteJobRequest, Queue, ReserveRequest, ReserveResponse, ResumeQueueRequest, RetryJobRequest,
 };
 
 use crate::error::{Error, Result};
@@ -167,6 +169,114 @@ impl Client {
             .await?
             .into_inner();
         response.queue.ok_or(Error::MissingField("queue"))
+    }
+
+    /// Makes a dead, retry or scheduled job pending now, with its attempts counted afresh;
+    /// returns the job as it is now. A job in another state is refused with
+    /// `FAILED_PRECONDITION`.
+    pub async fn retry_job(&self, id: impl Into<String>) -> Result<Job> {
+        let request = RetryJobRequest {
+            id: id.into(),
+            queue: String::new(),
+        };
+        let response = self.queues.clone().retry_job(request).await?.into_inner();
+        response.job.ok_or(Error::MissingField("job"))
+    }
+
+    /// Makes a scheduled or retry job pending now; its attempts count on.
+    pub async fn promote_job(&self, id: impl Into<String>) -> Result<Job> {
+        let request = PromoteJobRequest {
+            id: id.into(),
+            queue: String::new(),
+        };
+        let response = self.queues.clone().promote_job(request).await?.into_inner();
+        response.job.ok_or(Error::MissingField("job"))
+    }
+
+    /// Removes a job that is not active.
+    pub async fn delete_job(&self, id: impl Into<String>) -> Result<()> {
+        let request = DeleteJobRequest {
+            id: id.into(),
+            queue: String::new(),
+        };
+        self.queues.clone().delete_job(request).await?;
+        Ok(())
+    }
+
+    /// Cancels a pending, scheduled or retry job at once. An active job's worker is asked to
+    /// stop: the job returned then has `cancel_requested` set, and ends cancelled once the
+    /// worker gives it up or its lease runs out.
+    pub async fn cancel_job(
+        &self,
+        id: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Result<Job> {
+        let request = CancelJobRequest {
+            id: id.into(),
+            queue: String::new(),
+            reason: reason.into(),
+        };
+        let response = self.queues.clone().cancel_job(request).await?.into_inner();
+        response.job.ok_or(Error::MissingField("job"))
+    }
+
+    /// [`Self::retry_job`] for up to 1,000 jobs, with a result per id in order. `queue` may be
+    /// empty; naming the queue all the jobs are in saves the server a lookup.
+    pub async fn batch_retry_jobs(
+        &self,
+        ids: Vec<String>,
+        queue: impl Into<String>,
+    ) -> Result<Vec<JobActionResult>> {
+        let request = BatchRetryJobsRequest {
+            ids,
+            queue: queue.into(),
+        };
+        let response = self.queues.clone().batch_retry_jobs(request).await?;
+        Ok(response.into_inner().results)
+    }
+
+    /// [`Self::promote_job`] for up to 1,000 jobs, with a result per id in order.
+    pub async fn batch_promote_jobs(
+        &self,
+        ids: Vec<String>,
+        queue: impl Into<String>,
+    ) -> Result<Vec<JobActionResult>> {
+        let request = BatchPromoteJobsRequest {
+            ids,
+            queue: queue.into(),
+        };
+        let response = self.queues.clone().batch_promote_jobs(request).await?;
+        Ok(response.into_inner().results)
+    }
+
+    /// [`Self::delete_job`] for up to 1,000 jobs, with a result per id in order.
+    pub async fn batch_delete_jobs(
+        &self,
+        ids: Vec<String>,
+        queue: impl Into<String>,
+    ) -> Result<Vec<JobActionResult>> {
+        let request = BatchDeleteJobsRequest {
+            ids,
+            queue: queue.into(),
+        };
+        let response = self.queues.clone().batch_delete_jobs(request).await?;
+        Ok(response.into_inner().results)
+    }
+
+    /// [`Self::cancel_job`] for up to 1,000 jobs, with a result per id in order.
+    pub async fn batch_cancel_jobs(
+        &self,
+        ids: Vec<String>,
+        queue: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Result<Vec<JobActionResult>> {
+        let request = BatchCancelJobsRequest {
+            ids,
+            queue: queue.into(),
+            reason: reason.into(),
+        };
+        let response = self.queues.clone().batch_cancel_jobs(request).await?;
+        Ok(response.into_inner().results)
     }
 
     /// Reserves jobs under a lease. Low level: [`crate::Worker`] does this for you.

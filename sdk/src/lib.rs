@@ -5,7 +5,9 @@
 //! - Bulk operations ([`Client::start_bulk_operation`], [`Client::retry_all_dead`], …) act
 //!   on every job of a queue that matches a filter, server-side.
 //! - [`Worker`] reserves jobs, runs a handler per job type, keeps leases alive, and acks or
-//!   fails each job, with batched reserves and acks.
+//!   fails each job, with batched reserves and acks. When an operator cancels a running job,
+//!   the handler's [`JobContext::cancelled`] completes (with [`JobContext::cancel_reason`]), the
+//!   handler is dropped after the worker's cancel grace, and the job ends cancelled.
 //!
 //! ```no_run
 //! # async fn example() -> zenith_sdk::Result<()> {

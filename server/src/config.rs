@@ -32,7 +32,7 @@ pub struct ServeArgs {
     /// Browser origins allowed to call over grpc-web, comma-separated [default: none].
     #[arg(long, env = "ZENITH_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
-    /// How long completed jobs stay in Redis [default: 1h].
+    /// How long completed and cancelled jobs stay in Redis [default: 1h].
     #[arg(long, env = "ZENITH_COMPLETED_RETENTION", value_parser = humantime::parse_duration)]
     pub completed_retention: Option<Duration>,
     /// Largest job payload or result in bytes [default: 1048576].

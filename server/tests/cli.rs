@@ -288,6 +288,7 @@ fn queues_and_jobs_print_aligned_tables() {
         "SCHEDULED",
         "DEAD",
         "COMPLETED",
+        "CANCELLED",
     ] {
         assert!(header.contains(column), "{header}");
     }
@@ -401,5 +402,126 @@ fn bad_input_is_refused_with_a_clear_error() {
     assert!(
         stderr.starts_with("error: connect to http://127.0.0.1:1"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn jobs_retry_brings_a_dead_job_back_and_reports_each_id() {
+    let harness = start();
+    let id = enqueue(&harness, &["jobs", "risky", "--max-attempts", "1"]);
+    let worker = harness.work(
+        &["jobs", "--max-jobs", "1", "--", "sh", "-c", "exit 3"],
+        Duration::from_secs(30),
+    );
+    assert!(worker.status.success(), "{worker:?}");
+    assert_eq!(harness.job(&id)["state"], "JOB_STATE_DEAD");
+
+    let out = harness.ok(&["jobs", "retry", &id]);
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["ID", "OUTCOME", "STATE", "MESSAGE"], "{out}");
+    assert_eq!(lines[1], [id.as_str(), "done", "pending"], "{out}");
+    let job = harness.job(&id);
+    assert_eq!(job["state"], "JOB_STATE_PENDING");
+    assert_eq!(job.get("attempts"), None, "attempts start afresh: {job}");
+
+    // A pending job and an unknown id are reported, and the exit status says so.
+    let output = harness.run(&["jobs", "retry", &id, "nope", "--queue", "jobs"]);
+    assert!(!output.status.success());
+    let out = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let message = format!("cannot retry job {id}: it is pending");
+    let wrong_state: Vec<&str> = [id.as_str(), "wrong_state", "pending"]
+        .into_iter()
+        .chain(message.split_whitespace())
+        .collect();
+    assert_eq!(lines[1], wrong_state, "{out}");
+    assert_eq!(
+        lines[2],
+        ["nope", "not_found", "-", "job", "nope", "not", "found"],
+        "{out}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("2 of 2 jobs not retried"), "{stderr}");
+
+    let output = harness.run(&["jobs", "retry"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no job ids given"), "{stderr}");
+}
+
+#[test]
+fn jobs_cancel_cancels_waiting_jobs_and_stops_running_commands() {
+    let harness = start();
+    let waiting = enqueue(&harness, &["later", "nap", "--delay", "1h"]);
+    let results = harness.json(&["jobs", "cancel", &waiting, "--reason", "not needed"]);
+    assert_eq!(results["results"][0]["id"], waiting.as_str());
+    assert_eq!(results["results"][0]["outcome"], "JOB_ACTION_OUTCOME_DONE");
+    assert_eq!(results["results"][0]["state"], "JOB_STATE_CANCELLED");
+    let job = harness.job(&waiting);
+    assert_eq!(job["state"], "JOB_STATE_CANCELLED");
+    assert_eq!(job["cancelReason"], "not needed");
+    let listed = harness.json(&["jobs", "list", "later", "--state", "cancelled"]);
+    assert_eq!(listed["jobs"][0]["id"], waiting.as_str());
+
+    // A running command is killed with everything it started, and the job ends cancelled.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pid_file = dir.path().join("pid");
+    let id = enqueue(&harness, &["slow", "nap"]);
+    let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+    let mut worker = harness
+        .command(&[
+            "work",
+            "slow",
+            "--max-jobs",
+            "1",
+            "--lease",
+            "1s",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start worker");
+    let started = Instant::now();
+    while harness.job(&id)["state"] != "JOB_STATE_ACTIVE" || !pid_file.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never reserved"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = harness.ok(&["jobs", "cancel", &id, "--reason", "wrong file"]);
+    let requested: Vec<&str> = out
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(requested, [id.as_str(), "requested", "active"], "{out}");
+    while worker.try_wait().expect("poll worker").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = worker.kill();
+            panic!("zenith work did not stop after the cancellation");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(worker.wait().expect("worker exits").success());
+    let job = harness.job(&id);
+    assert_eq!(job["state"], "JOB_STATE_CANCELLED");
+    assert_eq!(job["cancelReason"], "wrong file");
+    let pid = std::fs::read_to_string(&pid_file).expect("pid written");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+    assert!(
+        stat.is_err() || stat.as_deref().is_ok_and(|stat| stat.contains(") Z")),
+        "sleep {pid} still runs: {stat:?}"
     );
 }

@@ -2,7 +2,7 @@
 
 use std::backtrace::Backtrace;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::Job;
@@ -12,6 +12,7 @@ use zenith_proto::v1::Job;
 pub struct JobContext {
     job: Job,
     cancellation: CancellationToken,
+    cancel_reason: Arc<OnceLock<String>>,
     result: Arc<Mutex<Option<Vec<u8>>>>,
 }
 
@@ -19,11 +20,13 @@ impl JobContext {
     pub(crate) fn new(
         job: Job,
         cancellation: CancellationToken,
+        cancel_reason: Arc<OnceLock<String>>,
         result: Arc<Mutex<Option<Vec<u8>>>>,
     ) -> Self {
         Self {
             job,
             cancellation,
+            cancel_reason,
             result,
         }
     }
@@ -64,9 +67,10 @@ impl JobContext {
         })
     }
 
-    /// Fires when the handler should stop: the job's timeout passed or the lease was lost
-    /// (the job may already run elsewhere). Whatever the handler returns afterwards is not
-    /// acked.
+    /// Fires when the handler should stop: an operator cancelled the job (see
+    /// [`Self::cancel_reason`]), the job's timeout passed, or the lease was lost (the job may
+    /// already run elsewhere). Whatever the handler returns afterwards is not acked; the
+    /// handler gets the worker's cancel grace to return, and is then dropped.
     pub fn cancellation_token(&self) -> &CancellationToken {
         &self.cancellation
     }
@@ -76,8 +80,16 @@ impl JobContext {
         self.cancellation.cancelled().await;
     }
 
+    /// True once [`Self::cancellation_token`] has fired.
     pub fn is_cancelled(&self) -> bool {
         self.cancellation.is_cancelled()
+    }
+
+    /// When an operator cancelled the job (`CancelJob`): the reason they gave, possibly empty.
+    /// The worker saw it on its next lease extension, fired the cancellation token, and reports
+    /// the job failed so that it ends cancelled.
+    pub fn cancel_reason(&self) -> Option<&str> {
+        self.cancel_reason.get().map(String::as_str)
     }
 
     /// Keeps `result` with the job when it is acked.

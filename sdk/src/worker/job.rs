@@ -1,6 +1,6 @@
 //! Runs one reserved job: dispatch to its handler, keep its lease alive, report the outcome.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::OwnedSemaphorePermit;
@@ -28,6 +28,8 @@ enum Outcome {
 enum LeaseEnd {
     TimedOut(Duration),
     Lost(String),
+    /// An operator cancelled the job, for this reason.
+    Cancelled(String),
 }
 
 pub(crate) async fn run(
@@ -58,8 +60,14 @@ pub(crate) async fn run(
     };
 
     let cancellation = CancellationToken::new();
+    let cancel_reason = Arc::new(OnceLock::new());
     let result = Arc::new(Mutex::new(None));
-    let context = JobContext::new(job.clone(), cancellation.clone(), result.clone());
+    let context = JobContext::new(
+        job.clone(),
+        cancellation.clone(),
+        cancel_reason.clone(),
+        result.clone(),
+    );
     let mut handle = tokio::spawn(handler(context));
     let keeper = keep_lease(&shared, &job, &lease_token, received_at, lease_deadline);
 
@@ -70,6 +78,9 @@ pub(crate) async fn run(
             Err(join_error) => Outcome::Failed(panic_error(join_error)),
         },
         end = keeper => {
+            if let LeaseEnd::Cancelled(reason) = &end {
+                let _ = cancel_reason.set(reason.clone());
+            }
             cancellation.cancel();
             // Let the handler wind down (a subprocess gets killed, say) before moving on.
             if tokio::time::timeout(shared.cancel_grace, &mut handle).await.is_err() {
@@ -84,6 +95,15 @@ pub(crate) async fn run(
                 LeaseEnd::Lost(reason) => {
                     tracing::warn!(reason, "lease lost; job abandoned");
                     Outcome::Abandoned
+                }
+                // Failing a job whose cancellation was requested ends it cancelled.
+                LeaseEnd::Cancelled(reason) => {
+                    let message = if reason.is_empty() {
+                        "cancelled by an operator".to_owned()
+                    } else {
+                        format!("cancelled by an operator: {reason}")
+                    };
+                    Outcome::Failed(JobError::msg(message).with_stack_trace(""))
                 }
             }
         }
@@ -104,7 +124,8 @@ pub(crate) async fn run(
     }
 }
 
-/// Extends the lease every lease/3 while the handler runs; returns when the job must stop.
+/// Extends the lease every lease/3 while the handler runs; returns when the job must stop,
+/// which includes an operator's cancellation, seen in an extension's answer.
 async fn keep_lease(
     shared: &Shared,
     job: &Job,
@@ -139,6 +160,9 @@ async fn keep_lease(
                     extension: Some(to_proto_duration(lease)),
                 };
                 match shared.client.extend_lease(request).await {
+                    Ok(response) if response.cancel_requested => {
+                        return LeaseEnd::Cancelled(response.cancel_reason);
+                    }
                     Ok(response) => {
                         lease_until = response.lease_deadline.as_ref().map_or(asked_at + lease, |deadline| instant_of(from_proto_timestamp(deadline)));
                         next_extend = asked_at + interval;

@@ -97,8 +97,8 @@ impl WorkerBuilder {
         self
     }
 
-    /// How long a handler gets to return after its cancellation token fires before it is
-    /// abandoned. Default 5 s.
+    /// How long a handler gets to return after its cancellation token fires (timeout, lost
+    /// lease, or cancellation by an operator) before its future is dropped. Default 5 s.
     pub fn cancel_grace(mut self, grace: Duration) -> Self {
         self.cancel_grace = grace;
         self

@@ -1,5 +1,5 @@
 //! The worker against a real server: completion, retries, panics, timeouts, lease extension,
-//! graceful shutdown.
+//! cancellation by an operator, graceful shutdown.
 
 use super::common;
 
@@ -260,5 +260,86 @@ async fn worker_keeps_retrying_while_the_server_is_down() -> anyhow::Result<()> 
     )
     .await;
     assert!(outcome.is_err(), "worker gave up: {outcome:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_job_stops_the_running_handler_and_the_job_ends_cancelled() -> anyhow::Result<()> {
+    let harness = common::start().await?;
+    let client = &harness.client;
+    let enqueued = client.enqueue("videos", "encode").send().await?;
+
+    let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel();
+    let run = worker(client, "videos")
+        .max_jobs(1)
+        .lease(Duration::from_secs(1))
+        .handle("encode", move |job| {
+            let seen = seen_tx.clone();
+            async move {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(30)) => Ok(()),
+                    () = job.cancelled() => {
+                        seen.send((job.is_cancelled(), job.cancel_reason().map(str::to_owned)))?;
+                        Err(JobError::msg("stopped"))
+                    }
+                }
+            }
+        })
+        .build()?
+        .run();
+    let running = tokio::spawn(run);
+
+    wait_for_state(client, &enqueued.job.id, JobState::Active, WAIT).await?;
+    let job = client.cancel_job(&enqueued.job.id, "wrong input").await?;
+    assert!(job.cancel_requested);
+    tokio::time::timeout(WAIT, running).await???;
+
+    let (cancelled, reason) = seen_rx.recv().await.expect("handler saw the cancellation");
+    assert!(cancelled);
+    assert_eq!(reason.as_deref(), Some("wrong input"));
+    let job = wait_for_state(client, &enqueued.job.id, JobState::Cancelled, WAIT).await?;
+    assert_eq!(job.cancel_reason, "wrong input");
+    assert_eq!(job.attempts, 1);
+    assert!(job.last_error.contains("cancelled"), "{}", job.last_error);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_ignores_cancellation_is_dropped_after_the_grace() -> anyhow::Result<()> {
+    let harness = common::start().await?;
+    let client = &harness.client;
+    let enqueued = client.enqueue("videos", "encode").send().await?;
+
+    /// Marks the handler's future dropped.
+    struct Dropped(Arc<AtomicU32>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicU32::new(0));
+    let seen = dropped.clone();
+    let run = worker(client, "videos")
+        .max_jobs(1)
+        .lease(Duration::from_secs(1))
+        .cancel_grace(Duration::from_millis(200))
+        .handle("encode", move |_job| {
+            let guard = Dropped(seen.clone());
+            async move {
+                let _guard = guard;
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(())
+            }
+        })
+        .build()?
+        .run();
+    let running = tokio::spawn(run);
+
+    wait_for_state(client, &enqueued.job.id, JobState::Active, WAIT).await?;
+    client.cancel_job(&enqueued.job.id, "").await?;
+    tokio::time::timeout(WAIT, running).await???;
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+    let job = wait_for_state(client, &enqueued.job.id, JobState::Cancelled, WAIT).await?;
+    assert_eq!(job.last_error, "cancelled by an operator");
     Ok(())
 }

@@ -158,7 +158,7 @@ impl WorkerService for WorkerApi {
         let request = request.into_inner();
         lease_ref("", &request.queue, &request.job_id, &request.lease_token)?;
         let extension = lease_length("extension", request.extension.as_ref())?;
-        let (deadline_ms, capped) = self
+        let extended = self
             .engine
             .extend_lease(
                 &request.queue,
@@ -168,9 +168,10 @@ impl WorkerService for WorkerApi {
             )
             .await?;
         Ok(Response::new(ExtendLeaseResponse {
-            lease_deadline: Some(timestamp_from_ms(deadline_ms)),
-            capped,
-            ..ExtendLeaseResponse::default()
+            lease_deadline: Some(timestamp_from_ms(extended.deadline_ms)),
+            capped: extended.capped,
+            cancel_requested: extended.cancel_requested,
+            cancel_reason: extended.cancel_reason,
         }))
     }
 }

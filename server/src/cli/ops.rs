@@ -10,6 +10,7 @@ use zenith_proto::v1::{ListJobsResponse, ListQueuesResponse};
 use zenith_sdk::{Client, Job, JobState, Queue};
 use zenith_server::queue::state_name;
 
+use super::actions::{self, CancelArgs, DeleteArgs, PromoteArgs, RetryArgs};
 use super::output::{
     Table, full_timestamp, one_line, printable, proto_duration, relative_timestamp,
 };
@@ -21,7 +22,7 @@ pub enum JobsCommand {
     List {
         /// Queue name.
         queue: String,
-        /// pending, scheduled, active, retry, dead or completed.
+        /// pending, scheduled, active, retry, dead, completed or cancelled.
         #[arg(long, default_value = "pending", value_parser = parse_state)]
         state: JobState,
         /// At most this many jobs.
@@ -39,6 +40,14 @@ pub enum JobsCommand {
         #[arg(long)]
         queue: Option<String>,
     },
+    /// Makes dead, retry or scheduled jobs pending now, with their attempts counted afresh.
+    Retry(RetryArgs),
+    /// Makes scheduled or retry jobs pending now; their attempts count on.
+    Promote(PromoteArgs),
+    /// Removes jobs that are not active.
+    Delete(DeleteArgs),
+    /// Cancels jobs; active ones are asked to stop and end cancelled once their worker does.
+    Cancel(CancelArgs),
 }
 
 #[derive(Args)]
@@ -125,6 +134,7 @@ pub async fn queues(args: &ClientArgs) -> anyhow::Result<()> {
         "RETRY>",
         "DEAD>",
         "COMPLETED>",
+        "CANCELLED>",
         "OLDEST PENDING",
     ]);
     for queue in &queues {
@@ -138,6 +148,7 @@ pub async fn queues(args: &ClientArgs) -> anyhow::Result<()> {
             counts.retry.to_string(),
             counts.dead.to_string(),
             counts.completed.to_string(),
+            counts.cancelled.to_string(),
             proto_duration(queue.oldest_pending_age.as_ref()),
         ]);
     }
@@ -154,6 +165,10 @@ pub async fn jobs(args: &ClientArgs, command: JobsCommand) -> anyhow::Result<()>
             newest,
         } => list_jobs(args, queue, state, limit, newest).await,
         JobsCommand::Get { id, queue } => get_job(args, id, queue).await,
+        JobsCommand::Retry(retry) => actions::retry(args, retry).await,
+        JobsCommand::Promote(promote) => actions::promote(args, promote).await,
+        JobsCommand::Delete(delete) => actions::delete(args, delete).await,
+        JobsCommand::Cancel(cancel) => actions::cancel(args, cancel).await,
     }
 }
 
@@ -184,7 +199,7 @@ async fn list_jobs(
     let when = match state {
         JobState::Scheduled | JobState::Retry => "DUE",
         JobState::Active => "LEASE ENDS",
-        JobState::Dead | JobState::Completed => "FINISHED",
+        JobState::Dead | JobState::Completed | JobState::Cancelled => "FINISHED",
         _ => "CREATED",
     };
     let now = SystemTime::now();
@@ -193,7 +208,7 @@ async fn list_jobs(
         let at = match state {
             JobState::Scheduled | JobState::Retry => job.scheduled_at.as_ref(),
             JobState::Active => job.lease_deadline.as_ref(),
-            JobState::Dead | JobState::Completed => job.finished_at.as_ref(),
+            JobState::Dead | JobState::Completed | JobState::Cancelled => job.finished_at.as_ref(),
             _ => job.created_at.as_ref(),
         };
         table.row(vec![
@@ -267,6 +282,10 @@ fn describe_job(job: &Job, now: SystemTime) -> String {
     field("payload", bytes_for_display(&job.payload));
     field("result", bytes_for_display(&job.result));
     field("last error", printable(&job.last_error));
+    if job.cancel_requested {
+        field("cancel", "requested".to_owned());
+    }
+    field("cancel reason", printable(&job.cancel_reason));
     let mut out = table.render();
     // The header row only helps tables with many rows; a record reads better without it.
     if let Some(end) = out.find('\n') {

@@ -1,5 +1,6 @@
 //! `zenith work`: turns any program into a worker. Each job runs COMMAND with the payload on
-//! stdin; exit 0 acks, anything else fails the attempt with the tail of stderr.
+//! stdin; exit 0 acks, anything else fails the attempt with the tail of stderr. A job that
+//! times out, loses its lease or is cancelled has its command's process group killed.
 
 use std::collections::{HashSet, VecDeque};
 use std::process::Stdio;
@@ -146,7 +147,11 @@ async fn supervise(
                 kill_group(group);
             }
             let _ = child.wait().await;
-            return Err(JobError::msg("command killed: job timed out or its lease was lost").with_stack_trace(""));
+            let why = match job.cancel_reason() {
+                Some(_) => "job cancelled by an operator",
+                None => "job timed out or its lease was lost",
+            };
+            return Err(JobError::msg(format!("command killed: {why}")).with_stack_trace(""));
         }
     };
     let status = status.map_err(|error| {

@@ -208,12 +208,25 @@ pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<Jo
             "finished_at" => job.finished_at = Some(timestamp_from_ms(ms())),
             "result" => job.result = value,
             "lease_deadline" => job.lease_deadline = Some(timestamp_from_ms(ms())),
+            "cancel_requested" => job.cancel_requested = value == b"1",
+            "cancel_reason" => job.cancel_reason = text(),
             _ => {}
         }
     }
-    // Lease fields outlive the lease in the hash; they mean something only while active.
-    if job.state() != JobState::Active {
-        job.lease_deadline = None;
+    // Lease fields outlive the lease in the hash; they mean something only while active. So does
+    // a cancellation request, and its reason once the job ended other than cancelled (a worker
+    // that finished anyway acked it).
+    match job.state() {
+        JobState::Active => {}
+        JobState::Cancelled => {
+            job.lease_deadline = None;
+            job.cancel_requested = false;
+        }
+        _ => {
+            job.lease_deadline = None;
+            job.cancel_requested = false;
+            job.cancel_reason.clear();
+        }
     }
     Ok(job)
 }

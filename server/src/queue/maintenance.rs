@@ -1,5 +1,5 @@
-//! The background loop: promote due jobs, end expired leases, drop completed jobs past
-//! retention. Safe on every replica at once (each step is an atomic script); a Redis lock only
+//! The background loop: promote due jobs, end expired leases, drop completed and cancelled jobs
+//! past retention. Safe on every replica at once (each step is an atomic script); a Redis lock only
 //! keeps replicas from doing the same work twice.
 
 use std::sync::Arc;
@@ -17,7 +17,7 @@ const QUEUES_PER_ROUND: usize = 500;
 /// Rounds per queue per tick when a backlog remains, so one tick stays bounded.
 const MAX_ROUNDS: usize = 20;
 
-/// Pruning completed jobs is not urgent: every this many ticks.
+/// Pruning finished jobs is not urgent: every this many ticks.
 const PRUNE_EVERY_TICKS: u64 = 20;
 
 pub async fn run_maintenance(engine: Arc<Engine>, interval: Duration, shutdown: CancellationToken) {
@@ -91,7 +91,7 @@ impl Engine {
         }
     }
 
-    /// The queues that have jobs to promote, leases to watch, or (when pruning) completed jobs,
+    /// The queues that have jobs to promote, leases to watch, or (when pruning) finished jobs,
     /// read from their counts in one round trip; idle queues cost no script call.
     async fn queues_with_work<'a>(&self, names: &'a [String], prune: bool) -> Result<Vec<&'a str>> {
         if names.is_empty() {
@@ -111,7 +111,7 @@ impl Engine {
             .filter(|(_, meta)| {
                 let counts = Meta::parse(meta.as_deref().unwrap_or_default()).counts;
                 counts.scheduled + counts.retry + counts.active > 0
-                    || (prune && counts.completed > 0)
+                    || (prune && counts.completed + counts.cancelled > 0)
             })
             .map(|(name, _)| name.as_str())
             .collect())

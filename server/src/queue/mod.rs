@@ -36,7 +36,7 @@ use waiters::Waiters;
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     pub prefix: String,
-    /// How long completed jobs stay in Redis.
+    /// How long completed and cancelled jobs stay in Redis.
     pub completed_retention: Duration,
     /// How often a waiting Reserve looks again when no local enqueue woke it.
     pub reserve_poll: Duration,
@@ -153,6 +153,18 @@ pub struct ActResult {
     pub id: String,
     pub outcome: ActOutcome,
     pub state: JobState,
+}
+
+/// A lease after ExtendLease.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Extended {
+    /// The new deadline, in ms since the epoch.
+    pub deadline_ms: i64,
+    /// The job's timeout capped the deadline.
+    pub capped: bool,
+    /// An operator cancelled the job: its worker should stop and fail it.
+    pub cancel_requested: bool,
+    pub cancel_reason: String,
 }
 
 /// Where a page of ListJobs ended: the last job's id and its score in the state's set.
@@ -638,23 +650,27 @@ impl Engine {
         }
     }
 
-    /// Moves a lease's deadline to now + `extension`, capped by the job's timeout. Returns the
-    /// new deadline (ms since the epoch) and whether the cap applied.
+    /// Moves a lease's deadline to now + `extension`, capped by the job's timeout.
     pub async fn extend_lease(
         &self,
         queue: &str,
         job_id: &str,
         lease_token: &str,
         extension: Duration,
-    ) -> Result<(i64, bool)> {
+    ) -> Result<Extended> {
         let mut call = self.scripts.extend.call(&self.keys.queue(queue));
         call.arg(job_id)
             .arg(lease_token)
             .arg(extension.as_millis() as u64);
         let reply: Vec<String> = self.scripts.query(&mut self.conn(), &call).await?;
-        match reply.as_slice() {
-            [_, deadline, capped] => Ok((deadline.parse().unwrap_or_default(), capped == "1")),
-            _ => Err(QueueError::StaleLease(vec![job_id.to_owned()])),
+        match <[String; 5]>::try_from(reply) {
+            Ok([_, deadline, capped, requested, reason]) => Ok(Extended {
+                deadline_ms: deadline.parse().unwrap_or_default(),
+                capped: capped == "1",
+                cancel_requested: requested == "1",
+                cancel_reason: reason,
+            }),
+            Err(_) => Err(QueueError::StaleLease(vec![job_id.to_owned()])),
         }
     }
 }
@@ -713,6 +729,54 @@ impl Engine {
             })
             .collect::<Result<Vec<_>>>()?;
         self.forget_ids(&deleted).await?;
+        Ok(results)
+    }
+
+    /// The queue of each job id from the job index, in order; None for an unknown id. One
+    /// round trip whatever the number of ids.
+    pub async fn job_queues(&self, ids: &[String]) -> Result<Vec<Option<String>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(redis::cmd("HMGET")
+            .arg(self.keys.job_index())
+            .arg(ids)
+            .query_async(&mut self.conn())
+            .await?)
+    }
+
+    /// As `act`, for jobs of any queues: each id's queue comes from the job index, then one
+    /// script call per queue. One result per id, in order, with the job's queue (None for an id
+    /// the index does not know, whose outcome is NotFound).
+    pub async fn act_by_id(
+        &self,
+        action: Action,
+        ids: &[String],
+        reason: &str,
+    ) -> Result<Vec<(Option<String>, ActResult)>> {
+        let queues = self.job_queues(ids).await?;
+        let mut results: Vec<(Option<String>, ActResult)> = ids
+            .iter()
+            .map(|id| {
+                let result = ActResult {
+                    id: id.clone(),
+                    outcome: ActOutcome::NotFound,
+                    state: JobState::Unspecified,
+                };
+                (None, result)
+            })
+            .collect();
+        let known = queues
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, queue)| queue.map(|queue| (i, queue)));
+        for (queue, group) in group_by_queue(known, |(_, queue)| queue.as_str()) {
+            let group_ids: Vec<String> = group.iter().map(|(i, _)| ids[*i].clone()).collect();
+            let acted = self.act(&queue, action, &group_ids, None, reason).await?;
+            for ((i, _), result) in group.into_iter().zip(acted) {
+                results[i] = (Some(queue.clone()), result);
+            }
+        }
         Ok(results)
     }
 

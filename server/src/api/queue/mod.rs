@@ -285,10 +285,10 @@ impl QueueService for QueueApi {
         let request = request.into_inner();
         Self::queue_name("queue", &request.queue)?;
         let state = match JobState::try_from(request.state) {
-            Ok(JobState::Unspecified | JobState::Cancelled) | Err(_) => {
+            Ok(JobState::Unspecified) | Err(_) => {
                 return Err(QueueError::invalid(
                     "state",
-                    "one of pending, scheduled, active, retry, dead, completed is required",
+                    "one of pending, scheduled, active, retry, dead, completed, cancelled is required",
                 )
                 .into());
             }

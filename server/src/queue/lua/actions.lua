@@ -66,6 +66,8 @@ local function act_on_job(batch, action, id, expect, reason, now)
     else
       redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now))
     end
+    -- A job that died and runs again is no longer finished.
+    redis.call('HDEL', key, 'finished_at')
     tally('pending', 1)
     batch.pending_changed, batch.woke = true, true
     return 'done', 'pending'

@@ -1,6 +1,7 @@
--- Promotes due scheduled and retry jobs, ends expired leases, and drops completed jobs past
--- retention, at most `limit` of each per call.
--- ARGV: base, limit, jitter seed (integer below 2^20), completed retention ms, prune (1/0).
+-- Promotes due scheduled and retry jobs, ends expired leases, and drops completed and cancelled
+-- jobs past retention, at most `limit` of each per call.
+-- ARGV: base, limit, jitter seed (integer below 2^20), completed retention ms (for cancelled
+-- jobs too), prune (1/0).
 -- Returns {promoted, expired, more (1 when a limit was hit), pruned id...}.
 local limit, seed, retention, prune = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
 local now = now_ms()
@@ -34,12 +35,18 @@ local to_retry, to_dead = 0, 0
 if #expired > 0 then redis.call('ZREM', active, unpack(expired)) end
 for n, id in ipairs(expired) do
   local key = job_key(id)
-  local cap = tonumber(redis.call('HGET', key, 'attempt_deadline') or '0')
-  local err = 'lease expired: the worker stopped extending it'
-  if cap > 0 and now >= cap then err = 'timed out: the attempt ran past the job timeout' end
-  local jitter = ((seed * 7919 + n * 104729) % 1000) / 1000
-  local state = fail_attempt(key, id, now, err, '', true, jitter)
-  if state == 'retry' then to_retry = to_retry + 1 else to_dead = to_dead + 1 end
+  local f = redis.call('HMGET', key, 'attempt_deadline', 'cancel_requested')
+  if f[2] == '1' then
+    -- Asked to stop and then gone quiet: the cancellation stands, no retry.
+    cancel_attempt(key, id, now, 'lease expired after cancellation was requested', '')
+  else
+    local cap = tonumber(f[1] or '0')
+    local err = 'lease expired: the worker stopped extending it'
+    if cap > 0 and now >= cap then err = 'timed out: the attempt ran past the job timeout' end
+    local jitter = ((seed * 7919 + n * 104729) % 1000) / 1000
+    local state = fail_attempt(key, id, now, err, '', true, jitter)
+    if state == 'retry' then to_retry = to_retry + 1 else to_dead = to_dead + 1 end
+  end
 end
 if #expired > 0 then
   tally('active', -#expired)
@@ -48,18 +55,19 @@ if #expired > 0 then
 end
 
 local out = {promoted, #expired, 0}
-local old = {}
 if prune then
-  old = redis.call('ZRANGE', completed, '-inf', int(now - retention), 'BYSCORE', 'LIMIT', 0, limit)
-end
-if #old == limit then more = 1 end
-for _, id in ipairs(old) do
-  redis.call('DEL', job_key(id))
-  out[#out + 1] = id
-end
-if #old > 0 then
-  redis.call('ZREM', completed, unpack(old))
-  tally('completed', -#old)
+  for _, finished in ipairs({{completed, 'completed'}, {cancelled, 'cancelled'}}) do
+    local old = redis.call('ZRANGE', finished[1], '-inf', int(now - retention), 'BYSCORE', 'LIMIT', 0, limit)
+    if #old == limit then more = 1 end
+    for _, id in ipairs(old) do
+      redis.call('DEL', job_key(id))
+      out[#out + 1] = id
+    end
+    if #old > 0 then
+      redis.call('ZREM', finished[1], unpack(old))
+      tally(finished[2], -#old)
+    end
+  end
 end
 out[3] = more
 save_meta()

@@ -114,3 +114,14 @@ local function fail_attempt(key, id, now, err, stack, retryable, jitter)
   emit_finished({id}, 'dead', now)
   return 'dead', now
 end
+
+-- Ends an attempt whose worker was asked to stop (see act_on_job): the job is cancelled, keeping
+-- its cancel_reason. The caller takes the job out of `active` and fixes the active count.
+local function cancel_attempt(key, id, now, err, stack)
+  local unique_key = redis.call('HGET', key, 'unique_key')
+  redis.call('HSET', key, 'state', 'cancelled', 'error', err, 'stack', stack, 'finished_at', int(now))
+  redis.call('ZADD', cancelled, int(now), id)
+  release_unique(id, unique_key)
+  tally('cancelled', 1)
+  emit_finished({id}, 'cancelled', now)
+end
