@@ -2,6 +2,7 @@
 
 mod ops;
 mod output;
+mod top;
 mod work;
 
 use std::time::Duration;
@@ -11,6 +12,7 @@ use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState};
 
 pub use ops::{EnqueueArgs, JobsCommand};
+pub use top::TopArgs;
 pub use work::WorkArgs;
 
 /// Flags every client subcommand takes.
@@ -46,6 +48,8 @@ pub enum Command {
     /// Runs COMMAND for each job of the queues: payload on stdin, exit 0 acks, anything else
     /// fails the attempt with the tail of stderr.
     Work(Box<WorkArgs>),
+    /// A live view of queues with counts and rates, redrawn every second; Ctrl-C exits.
+    Top(TopArgs),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -71,6 +75,7 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Pause { queue } => ops::pause(&args, &queue, true).await,
         Command::Resume { queue } => ops::pause(&args, &queue, false).await,
         Command::Work(work) => work::run(&args, *work).await,
+        Command::Top(top) => top::run(&args, top).await,
     }
 }
 

@@ -7,6 +7,7 @@ if f[1] ~= 'active' or f[2] ~= token then return {'stale'} end
 local now = now_ms()
 redis.call('ZREM', active, id)
 local state, when = fail_attempt(key, id, now, ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]))
+note_failed_attempt(now, key)
 tally('active', -1)
 tally(state, 1)
 save_meta()
