@@ -365,3 +365,48 @@ async fn top_once_prints_one_frame() {
     assert_eq!(json["queues"][0]["queue"]["name"], "emails");
     assert_eq!(json["totals"]["completed"], "2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_metrics_prints_the_series() {
+    let mut h = Harness::start().await;
+    activity(&mut h, "emails", 5, 2).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(ZENITH)
+            .args(["--server", &h.server.url(), "queues", "metrics"])
+            .args(args)
+            .env("ZENITH_LOG", "warn")
+            .output()
+            .expect("run zenith queues metrics")
+    };
+    let output = run(&["emails", "--range", "15m"]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 16, "{stdout}");
+    assert!(lines[0].starts_with("START"), "{stdout}");
+    let enqueued: i64 = lines[1..]
+        .iter()
+        .map(|line| {
+            line.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(enqueued, 5);
+
+    let output = run(&["--json", "--range", "2h", "--step", "10m"]);
+    assert!(output.status.success(), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["points"].as_array().unwrap().len(), 12);
+    assert_eq!(json["step"], "600s");
+
+    let output = run(&["emails", "--step", "90s"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("step: must be a whole number of minutes"),
+        "{stderr}"
+    );
+}

@@ -1,5 +1,6 @@
 //! The operator CLI: talks gRPC to a Zenith server through the Rust SDK.
 
+mod metrics;
 mod ops;
 mod output;
 mod top;
@@ -11,6 +12,7 @@ use clap::{Args, Subcommand};
 use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState};
 
+pub use metrics::QueuesCommand;
 pub use ops::{EnqueueArgs, JobsCommand};
 pub use top::TopArgs;
 pub use work::WorkArgs;
@@ -28,8 +30,11 @@ pub struct ClientArgs {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Lists every queue with its counts.
-    Queues,
+    /// Lists every queue with its counts; `queues metrics` shows per-minute series.
+    Queues {
+        #[command(subcommand)]
+        command: Option<QueuesCommand>,
+    },
     /// Lists or shows jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -69,7 +74,10 @@ pub async fn run(args: ClientArgs, command: Command) -> anyhow::Result<()> {
 
 async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Queues => ops::queues(&args).await,
+        Command::Queues { command: None } => ops::queues(&args).await,
+        Command::Queues {
+            command: Some(command),
+        } => metrics::run(&args, command).await,
         Command::Jobs(command) => ops::jobs(&args, command).await,
         Command::Enqueue(enqueue) => ops::enqueue(&args, *enqueue).await,
         Command::Pause { queue } => ops::pause(&args, &queue, true).await,

@@ -92,7 +92,10 @@ async fn connect(args: &ClientArgs) -> anyhow::Result<Client> {
 
 /// Prints one JSON document; an empty list is printed as `[]` rather than left out, so
 /// scripts can always index it.
-fn print_json(mut value: serde_json::Value, list_field: Option<&str>) -> anyhow::Result<()> {
+pub(super) fn print_json(
+    mut value: serde_json::Value,
+    list_field: Option<&str>,
+) -> anyhow::Result<()> {
     if let (Some(field), Some(object)) = (list_field, value.as_object_mut()) {
         object.entry(field).or_insert_with(|| serde_json::json!([]));
     }
