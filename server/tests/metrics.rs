@@ -410,3 +410,37 @@ async fn queues_metrics_prints_the_series() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_streams_to_browsers_over_grpc_web() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut h = Harness::start().await;
+    h.enqueue(spec("emails", "send")).await;
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", h.server.port()))
+        .await
+        .unwrap();
+    // An empty WatchQueuesRequest framed for grpc-web: flag 0, length 0.
+    let mut request = b"POST /zenith.v1.QueueService/WatchQueues HTTP/1.1\r\nhost: 127.0.0.1\r\n\
+         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n\
+         content-length: 5\r\n\r\n"
+        .to_vec();
+    request.extend_from_slice(&[0, 0, 0, 0, 0]);
+    tcp.write_all(&request).await.unwrap();
+    let mut received = Vec::new();
+    let messages = |bytes: &[u8]| bytes.windows(6).filter(|w| w == b"emails").count();
+    let started = Instant::now();
+    while messages(&received) < 2 {
+        let left = Duration::from_secs(5).saturating_sub(started.elapsed());
+        let mut buffer = [0; 4096];
+        let n = tokio::time::timeout(left, tcp.read(&mut buffer))
+            .await
+            .expect("two messages within 5 s")
+            .unwrap();
+        assert!(n > 0, "the stream closed early");
+        received.extend_from_slice(&buffer[..n]);
+    }
+    let text = String::from_utf8_lossy(&received).to_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("application/grpc-web"), "{text}");
+}
