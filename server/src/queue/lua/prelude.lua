@@ -58,27 +58,34 @@ local METRIC_BUCKETS = 32
 local noted
 
 local function noted_at(now)
-  if not noted then noted = {minute = math.floor(now / 60000), add = {}, max = {}} end
+  if not noted then
+    noted = {minute = math.floor(now / 60000), counters = {}, durations = {}}
+  end
   return noted
 end
 
 local function note_metric(now, counter, n)
   if n == 0 then return end
-  local add = noted_at(now).add
-  add[counter] = (add[counter] or 0) + n
+  local counters = noted_at(now).counters
+  counters[counter] = (counters[counter] or 0) + n
 end
 
+-- Called once per job in batches of up to 1,000, so it does arithmetic only; field names are
+-- made once per run in flush_metrics().
 local function note_duration(now, kind, ms)
   if ms < 0 then ms = 0 end
-  local batch = noted_at(now)
-  local add = batch.add
+  local durations = noted_at(now).durations
+  local d = durations[kind]
+  if not d then
+    d = {n = 0, sum = 0, max = 0, buckets = {}}
+    durations[kind] = d
+  end
   local _, digits = math.frexp(ms)
   if digits >= METRIC_BUCKETS then digits = METRIC_BUCKETS - 1 end
-  local bucket = kind .. '_b' .. digits
-  add[bucket] = (add[bucket] or 0) + 1
-  add[kind .. '_n'] = (add[kind .. '_n'] or 0) + 1
-  add[kind .. '_sum'] = (add[kind .. '_sum'] or 0) + ms
-  if ms > (batch.max[kind] or -1) then batch.max[kind] = ms end
+  d.buckets[digits] = (d.buckets[digits] or 0) + 1
+  d.n = d.n + 1
+  d.sum = d.sum + ms
+  if ms > d.max then d.max = ms end
 end
 
 -- An attempt that failed (by the worker or by its lease running out), with its run time.
@@ -90,19 +97,23 @@ end
 local function flush_metrics()
   if not noted then return end
   local key = base .. 'metrics:' .. int(noted.minute)
-  local fields = {}
-  for field in pairs(noted.add) do fields[#fields + 1] = field end
-  for kind in pairs(noted.max) do fields[#fields + 1] = kind .. '_max' end
+  -- Parallel lists: field, amount, and whether the amount is a max rather than an increment.
+  local fields, amounts, maxes = {}, {}, {}
+  local function add(field, amount, is_max)
+    fields[#fields + 1], amounts[#amounts + 1], maxes[#maxes + 1] = field, amount, is_max
+  end
+  for counter, n in pairs(noted.counters) do add(counter, n, false) end
+  for kind, d in pairs(noted.durations) do
+    add(kind .. '_n', d.n, false)
+    add(kind .. '_sum', d.sum, false)
+    add(kind .. '_max', d.max, true)
+    for digits, n in pairs(d.buckets) do add(kind .. '_b' .. digits, n, false) end
+  end
   local old = redis.call('HMGET', key, unpack(fields))
   local values = {}
   for i, field in ipairs(fields) do
     local value = tonumber(old[i]) or 0
-    local kind = string.match(field, '^(%a+)_max$')
-    if kind then
-      value = math.max(value, noted.max[kind])
-    else
-      value = value + noted.add[field]
-    end
+    if maxes[i] then value = math.max(value, amounts[i]) else value = value + amounts[i] end
     values[#values + 1] = field
     values[#values + 1] = int(value)
   end
