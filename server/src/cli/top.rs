@@ -73,7 +73,7 @@ async fn watch(
             let frame = render(&message, terminal_rows().map(|rows| rows.saturating_sub(1)));
             write!(out, "{HOME}")?;
             for line in frame.lines() {
-                write!(out, "{line}{CLEAR_LINE}\r\n")?;
+                writeln!(out, "{line}{CLEAR_LINE}")?;
             }
             write!(out, "{CLEAR_BELOW}")?;
         } else {
