@@ -1,8 +1,10 @@
 //! The operator CLI: talks gRPC to a Zenith server through the Rust SDK.
 
 mod actions;
+mod metrics;
 mod ops;
 mod output;
+mod top;
 mod work;
 
 use std::time::Duration;
@@ -11,7 +13,9 @@ use clap::{Args, Subcommand};
 use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState};
 
+pub use metrics::QueuesCommand;
 pub use ops::{EnqueueArgs, JobsCommand};
+pub use top::TopArgs;
 pub use work::WorkArgs;
 
 /// Flags every client subcommand takes.
@@ -27,8 +31,11 @@ pub struct ClientArgs {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Lists every queue with its counts.
-    Queues,
+    /// Lists every queue with its counts; `queues metrics` shows per-minute series.
+    Queues {
+        #[command(subcommand)]
+        command: Option<QueuesCommand>,
+    },
     /// Lists or shows jobs, and retries, promotes, deletes or cancels them by id.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -47,6 +54,8 @@ pub enum Command {
     /// Runs COMMAND for each job of the queues: payload on stdin, exit 0 acks, anything else
     /// fails the attempt with the tail of stderr.
     Work(Box<WorkArgs>),
+    /// A live view of queues with counts and rates, redrawn every second; Ctrl-C exits.
+    Top(TopArgs),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -66,12 +75,16 @@ pub async fn run(args: ClientArgs, command: Command) -> anyhow::Result<()> {
 
 async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Queues => ops::queues(&args).await,
+        Command::Queues { command: None } => ops::queues(&args).await,
+        Command::Queues {
+            command: Some(command),
+        } => metrics::run(&args, command).await,
         Command::Jobs(command) => ops::jobs(&args, command).await,
         Command::Enqueue(enqueue) => ops::enqueue(&args, *enqueue).await,
         Command::Pause { queue } => ops::pause(&args, &queue, true).await,
         Command::Resume { queue } => ops::pause(&args, &queue, false).await,
         Command::Work(work) => work::run(&args, *work).await,
+        Command::Top(top) => top::run(&args, top).await,
     }
 }
 

@@ -77,6 +77,21 @@ impl Keys {
         format!("{}:{{{queue}}}:bulk-request:{request_id}", self.prefix)
     }
 
+    /// One queue's counters for one minute (minutes since the epoch), written by the scripts.
+    pub fn queue_metrics(&self, queue: &str, minute: i64) -> String {
+        format!("{}:{{{queue}}}:metrics:{minute}", self.prefix)
+    }
+
+    /// Every queue's counters for one closed minute, summed by the maintenance loop.
+    pub fn all_metrics(&self, minute: i64) -> String {
+        format!("{}:metrics:{minute}", self.prefix)
+    }
+
+    /// The last minute rolled up into `all_metrics`.
+    pub fn metrics_rolled(&self) -> String {
+        format!("{}:metrics:rolled", self.prefix)
+    }
+
     pub fn queue(&self, queue: &str) -> QueueKeys {
         let base = format!("{}:{{{queue}}}:", self.prefix);
         let keys = [

@@ -1,6 +1,6 @@
 //! The background loop: promote due jobs, end expired leases, drop completed and cancelled jobs
-//! past retention. Safe on every replica at once (each step is an atomic script); a Redis lock only
-//! keeps replicas from doing the same work twice.
+//! past retention, roll up metrics across queues. Safe on every replica at once (each step is an
+//! atomic script or idempotent); a Redis lock only keeps replicas from doing the same work twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +71,9 @@ impl Engine {
     pub async fn maintain(&self, holder: &str, lock_ttl: Duration, prune: bool) -> Result<()> {
         if !self.hold_lock(holder, lock_ttl).await? {
             return Ok(());
+        }
+        if let Err(error) = self.roll_up_metrics().await {
+            tracing::warn!(%error, "metrics roll-up failed");
         }
         let mut after = String::new();
         loop {

@@ -6,6 +6,7 @@ mod error;
 mod job;
 mod keys;
 mod maintenance;
+mod metrics;
 mod scripts;
 mod waiters;
 
@@ -27,6 +28,7 @@ pub use error::{QueueError, Result};
 pub use job::{NewJob, apply_spec, proto_duration, state_name, timestamp_from_ms, timestamp_to_ms};
 pub use keys::Keys;
 pub use maintenance::run_maintenance;
+pub use metrics::{MAX_MINUTES, add_rates};
 
 use job::job_from_fields;
 use scripts::Scripts;
@@ -293,6 +295,11 @@ impl Engine {
         self.stopping.cancel();
     }
 
+    /// Cancelled when the server shuts down, so long-lived streams can end.
+    pub fn stopping(&self) -> CancellationToken {
+        self.stopping.clone()
+    }
+
     fn conn(&self) -> ConnectionManager {
         self.conn.clone()
     }
@@ -504,6 +511,11 @@ impl Engine {
             Some(_) => Ok(()),
             None => Err(QueueError::QueueNotFound(name.to_owned())),
         }
+    }
+
+    /// The named queues with their counts, in order; unknown ones have zero counts.
+    pub async fn queues_named(&self, names: &[String]) -> Result<Vec<Queue>> {
+        self.describe_queues(&mut self.conn(), names).await
     }
 
     pub async fn get_queue(&self, name: &str) -> Result<Queue> {

@@ -8,7 +8,7 @@ local done, done_scored = {}, {}
 for k = 0, count - 1 do
   local id, token, result = ARGV[3 + k * 3], ARGV[4 + k * 3], ARGV[5 + k * 3]
   local key = job_key(id)
-  local f = redis.call('HMGET', key, 'state', 'lease', 'unique_key')
+  local f = redis.call('HMGET', key, 'state', 'lease', 'unique_key', 'started_at')
   if f[1] ~= 'active' or f[2] ~= token then
     stale[#stale + 1] = id
   else
@@ -18,6 +18,7 @@ for k = 0, count - 1 do
       redis.call('HSET', key, 'state', 'completed', 'finished_at', finished)
     end
     release_unique(id, f[3])
+    note_duration(now, 'run', now - (tonumber(f[4]) or now))
     done[#done + 1] = id
     done_scored[#done_scored + 1] = finished
     done_scored[#done_scored + 1] = id
@@ -29,6 +30,7 @@ if #done > 0 then
   zadd_all(completed, done_scored)
   tally('active', -#done)
   tally('completed', #done)
+  note_metric(now, 'completed', #done)
   save_meta()
 end
 return stale

@@ -63,6 +63,7 @@ local function act_on_job(batch, action, id, expect, reason, now)
     moved[#moved + 1] = id
     if action == 'retry' then
       redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'attempts', '0')
+      note_metric(now, 'retried', 1)
     else
       redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now))
     end

@@ -66,5 +66,6 @@ if #ready > 0 then
   note_pending_head()
 end
 if #later > 0 then tally('scheduled', #later / 2) end
+note_metric(now, 'enqueued', (#ready + #later) / 2)
 save_meta()
 return out

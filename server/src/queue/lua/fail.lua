@@ -11,6 +11,7 @@ local state, when = 'cancelled', now
 if f[3] == '1' then
   cancel_attempt(key, id, now, ARGV[4], ARGV[5])
 else
+  note_failed_attempt(now, key)
   state, when = fail_attempt(key, id, now, ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]))
   tally(state, 1)
 end

@@ -44,6 +44,7 @@ for n, id in ipairs(expired) do
     local err = 'lease expired: the worker stopped extending it'
     if cap > 0 and now >= cap then err = 'timed out: the attempt ran past the job timeout' end
     local jitter = ((seed * 7919 + n * 104729) % 1000) / 1000
+    note_failed_attempt(now, key)
     local state = fail_attempt(key, id, now, err, '', true, jitter)
     if state == 'retry' then to_retry = to_retry + 1 else to_dead = to_dead + 1 end
   end

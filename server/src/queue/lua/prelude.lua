@@ -48,6 +48,80 @@ local function emit_finished(ids, event, now)
   redis.call('XADD', events, '*', 'event', event, 'at', int(now), 'ids', table.concat(ids, ' '))
 end
 
+-- Per-minute metrics of the queue, one hash per minute: "metrics:<minutes since the epoch>",
+-- kept 49 h. Fields: enqueued, completed, failed, retried; and for the wait and run time
+-- summaries, <kind>_n, <kind>_sum and <kind>_max (ms) and <kind>_b<k>, how many durations had k
+-- binary digits (bucket k holds 2^(k-1) to 2^k - 1 ms, bucket 0 holds 0 ms). Scripts note what
+-- happened as they go; save_meta() writes it all with one read and one write per run.
+local METRICS_TTL_S = 49 * 3600
+local METRIC_BUCKETS = 32
+local noted
+
+local function noted_at(now)
+  if not noted then
+    noted = {minute = math.floor(now / 60000), counters = {}, durations = {}}
+  end
+  return noted
+end
+
+local function note_metric(now, counter, n)
+  if n == 0 then return end
+  local counters = noted_at(now).counters
+  counters[counter] = (counters[counter] or 0) + n
+end
+
+-- Called once per job in batches of up to 1,000, so it does arithmetic only; field names are
+-- made once per run in flush_metrics().
+local function note_duration(now, kind, ms)
+  if ms < 0 then ms = 0 end
+  local durations = noted_at(now).durations
+  local d = durations[kind]
+  if not d then
+    d = {n = 0, sum = 0, max = 0, buckets = {}}
+    durations[kind] = d
+  end
+  local _, digits = math.frexp(ms)
+  if digits >= METRIC_BUCKETS then digits = METRIC_BUCKETS - 1 end
+  d.buckets[digits] = (d.buckets[digits] or 0) + 1
+  d.n = d.n + 1
+  d.sum = d.sum + ms
+  if ms > d.max then d.max = ms end
+end
+
+-- An attempt that failed (by the worker or by its lease running out), with its run time.
+local function note_failed_attempt(now, key)
+  note_metric(now, 'failed', 1)
+  note_duration(now, 'run', now - (tonumber(redis.call('HGET', key, 'started_at')) or now))
+end
+
+local function flush_metrics()
+  if not noted then return end
+  local key = base .. 'metrics:' .. int(noted.minute)
+  -- Parallel lists: field, amount, and whether the amount is a max rather than an increment.
+  local fields, amounts, maxes = {}, {}, {}
+  local function add(field, amount, is_max)
+    fields[#fields + 1], amounts[#amounts + 1], maxes[#maxes + 1] = field, amount, is_max
+  end
+  for counter, n in pairs(noted.counters) do add(counter, n, false) end
+  for kind, d in pairs(noted.durations) do
+    add(kind .. '_n', d.n, false)
+    add(kind .. '_sum', d.sum, false)
+    add(kind .. '_max', d.max, true)
+    for digits, n in pairs(d.buckets) do add(kind .. '_b' .. digits, n, false) end
+  end
+  local old = redis.call('HMGET', key, unpack(fields))
+  local values = {}
+  for i, field in ipairs(fields) do
+    local value = tonumber(old[i]) or 0
+    if maxes[i] then value = math.max(value, amounts[i]) else value = value + amounts[i] end
+    values[#values + 1] = field
+    values[#values + 1] = int(value)
+  end
+  redis.call('HSET', key, unpack(values))
+  redis.call('EXPIRE', key, METRICS_TTL_S)
+  noted = nil
+end
+
 -- A queue's meta is one string, "pending scheduled active retry dead completed paused head
 -- cancelled", so listing a thousand queues reads a thousand values. head is the score of the
 -- first pending job, or '-'. Scripts change the loaded copy and write it back once with
@@ -77,6 +151,7 @@ local function tally(state, delta)
 end
 
 local function save_meta()
+  flush_metrics()
   local m = loaded_meta
   if not m then return end
   redis.call('SET', meta, string.format('%d %d %d %d %d %d %d %s %d', m.pending, m.scheduled,

@@ -14,6 +14,7 @@ for k = 1, #popped, 2 do
   local key = job_key(id)
   local f = redis.call('HMGET', key, 'spec', 'created_at', 'scheduled_at', 'error', 'stack', 'attempts', 'timeout')
   if f[1] then
+    note_duration(now, 'wait', now - (tonumber(f[3]) or now))
     local attempts = (tonumber(f[6]) or 0) + 1
     local timeout = tonumber(f[7]) or 0
     local deadline = now + lease_ms
