@@ -4,14 +4,58 @@ use anyhow::bail;
 use clap::Args;
 use zenith_proto::to_json;
 use zenith_proto::v1::{JobActionOutcome, JobActionResult};
-use zenith_sdk::Client;
+use zenith_sdk::{BulkAction, Client, JobState};
 use zenith_server::queue::state_name;
 
-use super::ClientArgs;
+use super::bulk::{self, Selection};
 use super::output::{Table, one_line};
+use super::{ClientArgs, parse_state};
+
+/// Instead of ids: every job of `--queue` in `--state` matching `--filter`, as one bulk
+/// operation on the server, counted and confirmed first.
+#[derive(Args)]
+pub struct SelectArgs {
+    /// Act on every job of --queue in this state (narrowed by --filter) instead of on ids.
+    #[arg(long, value_parser = parse_state, requires = "queue")]
+    pub state: Option<JobState>,
+    /// Only jobs matching this expression (see proto/zenith/v1/FILTER.md); needs --state.
+    #[arg(long, requires = "state")]
+    pub filter: Option<String>,
+    /// Only count the jobs --state and --filter select.
+    #[arg(long, requires = "state")]
+    pub dry_run: bool,
+    /// Do not ask before acting on the selected jobs.
+    #[arg(long, requires = "state")]
+    pub yes: bool,
+}
+
+impl SelectArgs {
+    /// The bulk selection, when one was given instead of ids.
+    fn selection(
+        &self,
+        ids: &[String],
+        queue: &Option<String>,
+    ) -> anyhow::Result<Option<Selection>> {
+        let Some(state) = self.state else {
+            return Ok(None);
+        };
+        if !ids.is_empty() {
+            bail!("give job ids or --state, not both");
+        }
+        Ok(Some(Selection {
+            queue: queue.clone().unwrap_or_default(),
+            state,
+            filter: self.filter.clone().unwrap_or_default(),
+            dry_run: self.dry_run,
+            yes: self.yes,
+        }))
+    }
+}
 
 #[derive(Args)]
 pub struct RetryArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Job ids (up to 1,000): dead, retry or scheduled jobs become pending now, with their
     /// attempts counted afresh.
     #[arg(value_name = "ID")]
@@ -23,6 +67,8 @@ pub struct RetryArgs {
 
 #[derive(Args)]
 pub struct PromoteArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Job ids (up to 1,000): scheduled or retry jobs become pending now.
     #[arg(value_name = "ID")]
     pub ids: Vec<String>,
@@ -33,6 +79,8 @@ pub struct PromoteArgs {
 
 #[derive(Args)]
 pub struct DeleteArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Job ids (up to 1,000) of jobs that are not active.
     #[arg(value_name = "ID")]
     pub ids: Vec<String>,
@@ -43,6 +91,8 @@ pub struct DeleteArgs {
 
 #[derive(Args)]
 pub struct CancelArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Job ids (up to 1,000): pending, scheduled and retry jobs are cancelled at once; active
     /// ones are asked to stop and end cancelled when their worker gives them up.
     #[arg(value_name = "ID")]
@@ -56,6 +106,9 @@ pub struct CancelArgs {
 }
 
 pub async fn retry(args: &ClientArgs, retry: RetryArgs) -> anyhow::Result<()> {
+    if let Some(selection) = retry.select.selection(&retry.ids, &retry.queue)? {
+        return bulk::act(args, BulkAction::Retry, selection, String::new()).await;
+    }
     let ids = require_ids(retry.ids, "retry")?;
     let client = connect(args).await?;
     let results = client
@@ -65,6 +118,9 @@ pub async fn retry(args: &ClientArgs, retry: RetryArgs) -> anyhow::Result<()> {
 }
 
 pub async fn promote(args: &ClientArgs, promote: PromoteArgs) -> anyhow::Result<()> {
+    if let Some(selection) = promote.select.selection(&promote.ids, &promote.queue)? {
+        return bulk::act(args, BulkAction::Promote, selection, String::new()).await;
+    }
     let ids = require_ids(promote.ids, "promote")?;
     let client = connect(args).await?;
     let results = client
@@ -74,6 +130,9 @@ pub async fn promote(args: &ClientArgs, promote: PromoteArgs) -> anyhow::Result<
 }
 
 pub async fn delete(args: &ClientArgs, delete: DeleteArgs) -> anyhow::Result<()> {
+    if let Some(selection) = delete.select.selection(&delete.ids, &delete.queue)? {
+        return bulk::act(args, BulkAction::Delete, selection, String::new()).await;
+    }
     let ids = require_ids(delete.ids, "delete")?;
     let client = connect(args).await?;
     let results = client
@@ -83,6 +142,9 @@ pub async fn delete(args: &ClientArgs, delete: DeleteArgs) -> anyhow::Result<()>
 }
 
 pub async fn cancel(args: &ClientArgs, cancel: CancelArgs) -> anyhow::Result<()> {
+    if let Some(selection) = cancel.select.selection(&cancel.ids, &cancel.queue)? {
+        return bulk::act(args, BulkAction::Cancel, selection, cancel.reason).await;
+    }
     let ids = require_ids(cancel.ids, "cancel")?;
     let client = connect(args).await?;
     let results = client
@@ -91,11 +153,10 @@ pub async fn cancel(args: &ClientArgs, cancel: CancelArgs) -> anyhow::Result<()>
     report(args, "cancelled", &results)
 }
 
-/// Ids are optional to clap so that other ways of choosing jobs can join them; for now they are
-/// the only way.
+/// Ids are optional to clap because `--state` selects jobs instead.
 fn require_ids(ids: Vec<String>, action: &str) -> anyhow::Result<Vec<String>> {
     if ids.is_empty() {
-        bail!("no job ids given; usage: zenith jobs {action} ID...");
+        bail!("no job ids given; usage: zenith jobs {action} ID... or --queue Q --state S");
     }
     Ok(ids)
 }

@@ -1,4 +1,5 @@
-//! `zenith queues metrics`: a queue's (or every queue's) per-minute series as a table.
+//! `zenith queues metrics`: a queue's (or every queue's) per-minute series as a table; and
+//! `zenith queues purge`.
 
 use std::time::Duration;
 
@@ -7,10 +8,10 @@ use clap::Subcommand;
 use zenith_proto::to_json;
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::{DurationSummary, GetQueueMetricsRequest};
-use zenith_sdk::from_proto_timestamp;
+use zenith_sdk::{JobState, from_proto_timestamp};
 
 use super::output::{Table, proto_duration};
-use super::{ClientArgs, ops, parse_duration};
+use super::{ClientArgs, ops, parse_duration, parse_state};
 
 #[derive(Subcommand)]
 pub enum QueuesCommand {
@@ -25,10 +26,34 @@ pub enum QueuesCommand {
         #[arg(long, value_parser = parse_duration)]
         step: Option<Duration>,
     },
+    /// Deletes every job of a queue in one state, or in every state but active.
+    Purge {
+        /// Queue name.
+        queue: String,
+        /// Only jobs in this state [default: every state but active].
+        #[arg(long, value_parser = parse_state)]
+        state: Option<JobState>,
+        /// Do not ask first.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 pub async fn run(args: &ClientArgs, command: QueuesCommand) -> anyhow::Result<()> {
-    let QueuesCommand::Metrics { queue, range, step } = command;
+    match command {
+        QueuesCommand::Metrics { queue, range, step } => series(args, queue, range, step).await,
+        QueuesCommand::Purge { queue, state, yes } => {
+            super::bulk::purge(args, &queue, state, yes).await
+        }
+    }
+}
+
+async fn series(
+    args: &ClientArgs,
+    queue: Option<String>,
+    range: Duration,
+    step: Option<Duration>,
+) -> anyhow::Result<()> {
     let mut client = QueueServiceClient::connect(args.server.clone())
         .await
         .with_context(|| format!("connect to {}", args.server))?;

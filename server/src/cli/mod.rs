@@ -1,6 +1,7 @@
 //! The operator CLI: talks gRPC to a Zenith server through the Rust SDK.
 
 mod actions;
+mod bulk;
 mod metrics;
 mod ops;
 mod output;
@@ -13,6 +14,7 @@ use clap::{Args, Subcommand};
 use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState};
 
+pub use bulk::BulkCommand;
 pub use metrics::QueuesCommand;
 pub use ops::{EnqueueArgs, JobsCommand};
 pub use top::TopArgs;
@@ -56,6 +58,9 @@ pub enum Command {
     Work(Box<WorkArgs>),
     /// A live view of queues with counts and rates, redrawn every second; Ctrl-C exits.
     Top(TopArgs),
+    /// Lists, shows or cancels bulk operations.
+    #[command(subcommand)]
+    Bulk(BulkCommand),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -85,6 +90,7 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Resume { queue } => ops::pause(&args, &queue, false).await,
         Command::Work(work) => work::run(&args, *work).await,
         Command::Top(top) => top::run(&args, top).await,
+        Command::Bulk(command) => bulk::command(&args, command).await,
     }
 }
 

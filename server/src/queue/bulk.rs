@@ -18,8 +18,10 @@ use super::{
 };
 use crate::filter::Filter;
 
-/// Jobs per chunk: one chunk is one script call of a few milliseconds.
+/// Jobs per chunk without a filter; the script also stops after a few milliseconds.
 const CHUNK: usize = 500;
+/// Jobs read per chunk with a filter: all of them may match, and the script then acts on all.
+const FILTERED_CHUNK: usize = 200;
 /// How long a replica holds an operation without finishing a chunk before another may take it.
 const LEASE: Duration = Duration::from_secs(10);
 /// How often each replica looks for operations nobody holds.
@@ -419,7 +421,7 @@ impl Engine {
             call.arg("all").arg(CHUNK);
         } else {
             let mut read = self.scripts.bulk_read.call(&keys);
-            read.arg(id).arg(CHUNK);
+            read.arg(id).arg(FILTERED_CHUNK);
             let page = array(self.scripts.query(&mut conn, &read).await?)?;
             let mut page = page.into_iter();
             let (Some(state_index), Some(cursor), Some(at_end)) =

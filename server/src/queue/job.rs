@@ -205,7 +205,7 @@ pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<Jo
             "created_at" => job.created_at = Some(timestamp_from_ms(ms())),
             "scheduled_at" => job.scheduled_at = Some(timestamp_from_ms(ms())),
             "started_at" => job.started_at = Some(timestamp_from_ms(ms())),
-            "finished_at" => job.finished_at = Some(timestamp_from_ms(ms())),
+            "finished_at" if !value.is_empty() => job.finished_at = Some(timestamp_from_ms(ms())),
             "result" => job.result = value,
             "lease_deadline" => job.lease_deadline = Some(timestamp_from_ms(ms())),
             "cancel_requested" => job.cancel_requested = value == b"1",

@@ -61,14 +61,14 @@ local function act_on_job(batch, action, id, expect, reason, now)
     local moved = batch.to_pending
     moved[#moved + 1] = int(pending_score(tonumber(f[2] or '0'), now))
     moved[#moved + 1] = id
+    -- A job that died and runs again is no longer finished: finished_at '' reads as unset.
     if action == 'retry' then
-      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'attempts', '0')
+      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'attempts', '0',
+        'finished_at', '')
       note_metric(now, 'retried', 1)
     else
-      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now))
+      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'finished_at', '')
     end
-    -- A job that died and runs again is no longer finished.
-    redis.call('HDEL', key, 'finished_at')
     tally('pending', 1)
     batch.pending_changed, batch.woke = true, true
     return 'done', 'pending'

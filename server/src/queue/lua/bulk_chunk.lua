@@ -20,32 +20,43 @@ local state = states[state_index]
 local set = STATE_SETS[state]
 local now = now_ms()
 local batch = new_action_batch()
+local TIME_BUDGET_MS = 4
 
 local examined, at_end, matched = 0, false, {}
 local last_id, last_score = '', ''
 -- Jobs the walk leaves in the set; the last of them becomes the cursor.
 local kept = {}
-if ARGV[5] == 'all' then
-  local page
-  page, at_end = walk_page(set, cursor_id, cursor_score, bound, tonumber(ARGV[6]))
-  examined = #page
-  for _, entry in ipairs(page) do matched[#matched + 1] = entry[1] end
-  if #page > 0 then last_id, last_score = page[#page][1], page[#page][2] end
-else
-  if tonumber(ARGV[6]) ~= state_index or ARGV[7] ~= cursor_id then return {'moved'} end
-  examined, at_end = tonumber(ARGV[8]), ARGV[9] == '1'
-  last_id, last_score = ARGV[10], ARGV[11]
-  if ARGV[12] ~= '' then kept[#kept + 1] = {ARGV[12], ARGV[13]} end
-  for k = 14, #ARGV do matched[#matched + 1] = ARGV[k] end
-end
-
 local done, skipped = 0, 0
-for _, id in ipairs(matched) do
+local function act(id)
   local outcome = act_on_job(batch, action, id, state, reason, now)
   if outcome == 'done' or outcome == 'requested' then done = done + 1 else skipped = skipped + 1 end
   if outcome ~= 'done' then
     local score = redis.call('ZSCORE', set, id)
     if score then kept[#kept + 1] = {id, score} end
+  end
+end
+
+if ARGV[5] == 'all' then
+  local page
+  page, at_end = walk_page(set, cursor_id, cursor_score, bound, tonumber(ARGV[6]))
+  -- Stops early on a busy Redis, so no call holds it for long whatever the chunk size.
+  for n, entry in ipairs(page) do
+    if n % 50 == 0 and now_ms() - now >= TIME_BUDGET_MS then
+      at_end = false
+      break
+    end
+    matched[#matched + 1] = entry[1]
+    act(entry[1])
+    examined, last_id, last_score = n, entry[1], entry[2]
+  end
+else
+  if tonumber(ARGV[6]) ~= state_index or ARGV[7] ~= cursor_id then return {'moved'} end
+  examined, at_end = tonumber(ARGV[8]), ARGV[9] == '1'
+  last_id, last_score = ARGV[10], ARGV[11]
+  if ARGV[12] ~= '' then kept[#kept + 1] = {ARGV[12], ARGV[13]} end
+  for k = 14, #ARGV do
+    matched[#matched + 1] = ARGV[k]
+    act(ARGV[k])
   end
 end
 finish_actions(batch, now)
