@@ -415,58 +415,80 @@ impl Engine {
     ) -> Result<Chunk> {
         let keys = self.keys.queue(queue);
         let mut conn = self.background.clone();
-        let mut call = self.scripts.bulk_chunk.call(&keys);
-        call.arg(id).arg(owner).arg(LEASE.as_millis() as u64);
+        let chunk_call = || {
+            let mut call = self.scripts.bulk_chunk.call(&keys);
+            call.arg(id).arg(owner).arg(LEASE.as_millis() as u64);
+            call
+        };
         if filter.is_empty() {
-            call.arg("all").arg(CHUNK);
-        } else {
-            let mut read = self.scripts.bulk_read.call(&keys);
-            read.arg(id).arg(FILTERED_CHUNK);
-            let page = array(self.scripts.query(&mut conn, &read).await?)?;
-            let mut page = page.into_iter();
-            let (Some(state_index), Some(cursor), Some(at_end)) =
-                (page.next(), page.next(), page.next())
-            else {
-                return Ok(Chunk::Stopped);
-            };
-            let mut examined = 0;
-            let mut last = (String::new(), String::new());
-            let mut kept = (String::new(), String::new());
-            let mut matched = Vec::new();
-            for entry in page {
-                let mut parts = array(entry)?.into_iter();
-                let (Some(job_id), Some(score), Some(fields)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(unexpected_reply("bulk read reply"));
-                };
-                let job_id = text(job_id)?;
-                let score = text(score)?;
-                examined += 1;
-                let fields = hash_pairs(fields)?;
-                // A job whose hash vanished between the read and now matches nothing.
-                let matches =
-                    !fields.is_empty() && filter.matches(&job_from_fields(queue, fields)?);
-                if matches {
-                    matched.push(job_id.clone());
-                } else {
-                    kept = (job_id.clone(), score.clone());
-                }
-                last = (job_id, score);
+            // Chunks go in pairs, so Redis starts the second while the first's answer travels.
+            let mut pipe = redis::pipe();
+            for _ in 0..2 {
+                let mut call = chunk_call();
+                call.arg("all").arg(CHUNK);
+                pipe.add_command(call);
             }
-            call.arg("ids")
-                .arg(bytes(state_index)?)
-                .arg(bytes(cursor)?)
-                .arg(examined)
-                .arg(bytes(at_end)?)
-                .arg(&last.0)
-                .arg(&last.1)
-                .arg(&kept.0)
-                .arg(&kept.1)
-                .arg(&matched);
+            let replies: Vec<Value> = self.scripts.query_pipeline(&mut conn, &pipe).await?;
+            for reply in replies {
+                match self.chunk_reply(queue, reply).await? {
+                    Chunk::Progress => {}
+                    ended => return Ok(ended),
+                }
+            }
+            return Ok(Chunk::Progress);
         }
-        let reply = array(self.scripts.query(&mut conn, &call).await?)?;
-        let mut parts = reply.into_iter();
+        let mut read = self.scripts.bulk_read.call(&keys);
+        read.arg(id).arg(FILTERED_CHUNK);
+        let page = array(self.scripts.query(&mut conn, &read).await?)?;
+        let mut page = page.into_iter();
+        let (Some(state_index), Some(cursor), Some(at_end)) =
+            (page.next(), page.next(), page.next())
+        else {
+            return Ok(Chunk::Stopped);
+        };
+        let mut examined = 0;
+        let mut last = (String::new(), String::new());
+        let mut kept = (String::new(), String::new());
+        let mut matched = Vec::new();
+        for entry in page {
+            let mut parts = array(entry)?.into_iter();
+            let (Some(job_id), Some(score), Some(fields)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(unexpected_reply("bulk read reply"));
+            };
+            let job_id = text(job_id)?;
+            let score = text(score)?;
+            examined += 1;
+            let fields = hash_pairs(fields)?;
+            // A job whose hash vanished between the read and now matches nothing.
+            let matches = !fields.is_empty() && filter.matches(&job_from_fields(queue, fields)?);
+            if matches {
+                matched.push(job_id.clone());
+            } else {
+                kept = (job_id.clone(), score.clone());
+            }
+            last = (job_id, score);
+        }
+        let mut call = chunk_call();
+        call.arg("ids")
+            .arg(bytes(state_index)?)
+            .arg(bytes(cursor)?)
+            .arg(examined)
+            .arg(bytes(at_end)?)
+            .arg(&last.0)
+            .arg(&last.1)
+            .arg(&kept.0)
+            .arg(&kept.1)
+            .arg(&matched);
+        let reply = self.scripts.query(&mut conn, &call).await?;
+        self.chunk_reply(queue, reply).await
+    }
+
+    /// What a `bulk_chunk.lua` answer means; wakes waiting workers and drops deleted ids from
+    /// the job index.
+    async fn chunk_reply(&self, queue: &str, reply: Value) -> Result<Chunk> {
+        let mut parts = array(reply)?.into_iter();
         let status = parts.next().map(text).transpose()?.unwrap_or_default();
         match status.as_str() {
             "ok" => {}

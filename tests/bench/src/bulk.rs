@@ -165,14 +165,25 @@ pub async fn measure(zenith: &Zenith, redis_url: &str, jobs: usize) -> anyhow::R
         .query_async(&mut redis)
         .await?;
     if slowlog > 0 {
-        let entries: redis::Value = redis::cmd("SLOWLOG")
+        // Each entry: id, time, duration in µs, the command's words, client address, name.
+        let entries: Vec<(i64, i64, i64, Vec<String>)> = redis::cmd("SLOWLOG")
             .arg("GET")
-            .arg(5)
-            .query_async(&mut redis)
-            .await?;
-        eprintln!("  slow log: {entries:?}");
+            .arg(10)
+            .query_async::<Vec<redis::Value>>(&mut redis)
+            .await?
+            .into_iter()
+            .filter_map(|entry| redis::from_redis_value(entry).ok())
+            .map(
+                |(id, at, micros, words, _, _): (i64, i64, i64, Vec<String>, String, String)| {
+                    (id, at, micros, words)
+                },
+            )
+            .collect();
+        for (_, _, micros, words) in entries {
+            let words: Vec<&str> = words.iter().map(String::as_str).take(16).collect();
+            eprintln!("  slow: {micros} µs: {}", words.join(" "));
+        }
     }
-
     eprintln!(
         "  retried {jobs} jobs in {elapsed:.2} s ({:.0} jobs/s); slow log entries: {slowlog}",
         jobs as f64 / elapsed
