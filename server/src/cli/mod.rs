@@ -103,9 +103,10 @@ fn parse_state(text: &str) -> Result<JobState, String> {
     let upper = text.to_ascii_uppercase();
     let name = upper.strip_prefix("JOB_STATE_").unwrap_or(&upper);
     match JobState::from_str_name(&format!("JOB_STATE_{name}")) {
-        Some(state) if !matches!(state, JobState::Unspecified | JobState::Cancelled) => Ok(state),
+        Some(state) if state != JobState::Unspecified => Ok(state),
         _ => Err(format!(
-            "unknown state {text:?}; expected one of pending, scheduled, active, retry, dead, completed"
+            "unknown state {text:?}; expected one of pending, scheduled, active, retry, dead, \
+             completed, cancelled"
         )),
     }
 }
@@ -124,6 +125,7 @@ mod tests {
         assert_eq!(parse_state("dead"), Ok(JobState::Dead));
         assert_eq!(parse_state("Pending"), Ok(JobState::Pending));
         assert_eq!(parse_state("JOB_STATE_RETRY"), Ok(JobState::Retry));
+        assert_eq!(parse_state("cancelled"), Ok(JobState::Cancelled));
         let error = parse_state("done").unwrap_err();
         assert!(error.contains("unknown state \"done\""), "{error}");
         assert!(parse_state("unspecified").is_err());

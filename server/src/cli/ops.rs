@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use zenith_proto::to_json;
 use zenith_proto::v1::{ListJobsResponse, ListQueuesResponse};
 use zenith_sdk::{Client, Job, JobState, Queue};
+use zenith_server::filter::Filter;
 use zenith_server::queue::state_name;
 
 use super::output::{
@@ -21,9 +22,13 @@ pub enum JobsCommand {
     List {
         /// Queue name.
         queue: String,
-        /// pending, scheduled, active, retry, dead or completed.
+        /// pending, scheduled, active, retry, dead, completed or cancelled.
         #[arg(long, default_value = "pending", value_parser = parse_state)]
         state: JobState,
+        /// Only jobs matching EXPR, such as 'error : "timeout" AND attempts >= 3'
+        /// (see proto/zenith/v1/FILTER.md).
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
         /// At most this many jobs.
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -149,9 +154,19 @@ pub async fn jobs(args: &ClientArgs, command: JobsCommand) -> anyhow::Result<()>
             state,
             limit,
             newest,
-        } => list_jobs(args, queue, state, limit, newest).await,
+            filter,
+        } => list_jobs(args, queue, state, limit, newest, filter).await,
         JobsCommand::Get { id, queue } => get_job(args, id, queue).await,
     }
+}
+
+/// The filter on one line with a caret under the byte at `position`.
+fn point_at(filter: &str, position: usize) -> String {
+    let line = filter.replace(['\n', '\r', '\t'], " ");
+    let column = filter
+        .get(..position)
+        .map_or(position, |before| before.chars().count());
+    format!("  {line}\n  {}^", " ".repeat(column))
 }
 
 async fn list_jobs(
@@ -160,11 +175,23 @@ async fn list_jobs(
     state: JobState,
     limit: usize,
     newest: bool,
+    filter: Option<String>,
 ) -> anyhow::Result<()> {
     let client = connect(args).await?;
     let mut listing = client.list_jobs(queue, state);
     if newest {
         listing = listing.newest_first();
+    }
+    let filtered = filter.is_some();
+    if let Some(filter) = filter {
+        // Checked here too so a mistake is shown in place rather than as a byte offset.
+        if let Err(error) = Filter::parse(&filter) {
+            bail!(
+                "invalid filter: {error}\n{}",
+                point_at(&filter, error.position)
+            );
+        }
+        listing = listing.filter(filter);
     }
     let page = listing.collect(limit).await?;
     if args.json {
@@ -175,13 +202,14 @@ async fn list_jobs(
         return print_json(to_json(&response), Some("jobs"));
     }
     if page.jobs.is_empty() {
-        println!("no {} jobs", state_name(state));
+        let matching = if filtered { " matching the filter" } else { "" };
+        println!("no {} jobs{matching}", state_name(state));
         return Ok(());
     }
     let when = match state {
         JobState::Scheduled | JobState::Retry => "DUE",
         JobState::Active => "LEASE ENDS",
-        JobState::Dead | JobState::Completed => "FINISHED",
+        JobState::Dead | JobState::Completed | JobState::Cancelled => "FINISHED",
         _ => "CREATED",
     };
     let now = SystemTime::now();
@@ -190,7 +218,7 @@ async fn list_jobs(
         let at = match state {
             JobState::Scheduled | JobState::Retry => job.scheduled_at.as_ref(),
             JobState::Active => job.lease_deadline.as_ref(),
-            JobState::Dead | JobState::Completed => job.finished_at.as_ref(),
+            JobState::Dead | JobState::Completed | JobState::Cancelled => job.finished_at.as_ref(),
             _ => job.created_at.as_ref(),
         };
         table.row(vec![

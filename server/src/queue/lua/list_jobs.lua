@@ -1,7 +1,7 @@
 -- ARGV: base, state, limit, newest first (1/0), cursor id ('' for the first page), cursor score.
 -- Returns {{id, score, job hash}...}, at most limit + 1 entries so the caller knows if more follow.
 local sets = {pending = pending, scheduled = scheduled, retry = retry, active = active, dead = dead,
-  completed = completed}
+  completed = completed, cancelled = cancelled}
 local set = sets[ARGV[2]]
 local limit, newest, cursor, cursor_score = tonumber(ARGV[3]), ARGV[4] == '1', ARGV[5], ARGV[6]
 local start = 0
