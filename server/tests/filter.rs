@@ -997,3 +997,34 @@ mod properties {
         }
     }
 }
+
+/// The ```text blocks of a document, as lists of lines.
+fn text_blocks(document: &str) -> Vec<Vec<&str>> {
+    document
+        .split("```text\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap().lines().collect())
+        .collect()
+}
+
+#[test]
+fn documented_examples_parse() {
+    let filter_md = text_blocks(include_str!("../../proto/zenith/v1/FILTER.md"));
+    let readme = text_blocks(include_str!("../../README.md"));
+    for line in filter_md[0].iter().chain(&readme[0]) {
+        let filter = Filter::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(filter.to_string(), *line);
+    }
+    let canonical = filter_md
+        .iter()
+        .find(|block| block[0].contains('→'))
+        .unwrap();
+    for line in canonical {
+        let (text, printed) = line.split_once('→').unwrap();
+        assert_eq!(
+            Filter::parse(text).unwrap().to_string(),
+            printed.trim(),
+            "{line}"
+        );
+    }
+}
