@@ -974,6 +974,27 @@ mod properties {
         }
 
         #[test]
+        fn any_text_parses_or_fails_at_a_position_inside_it(
+            text in prop_oneof![
+                any::<String>(),
+                prop::collection::vec(
+                    prop::sample::select(vec![
+                        "type", "payload", ".a", "[0]", "headers", ".\"k\"", " ", "=", "!=", ":",
+                        "<", ">=", "\"x\"", "\"\\u00e9\"", "3", "-2.5e3", "true", "null",
+                        "AND", "OR", "NOT", "-", "(", ")", "\"", "\\", "é", "state", "\"dead\"",
+                    ]),
+                    0..24,
+                )
+                .prop_map(|parts| parts.concat()),
+            ],
+        ) {
+            match Filter::parse(&text) {
+                Ok(filter) => prop_assert_eq!(Filter::parse(&filter.to_string()), Ok(filter)),
+                Err(error) => prop_assert!(error.position <= text.len(), "{:?}: {}", text, error),
+            }
+        }
+
+        #[test]
         fn evaluation_agrees_with_the_reference(
             expr in expr(),
             jobs in prop::collection::vec(job(), 8),

@@ -71,7 +71,7 @@ impl<'a> Parser<'a> {
 
     /// The run of word characters (`[A-Za-z0-9_-]`) at `from`.
     fn word_at(&self, from: usize) -> &'a str {
-        let len = self.bytes()[from.min(self.text.len())..]
+        let len = self.bytes()[from..]
             .iter()
             .take_while(|&&c| is_word_byte(c))
             .count();

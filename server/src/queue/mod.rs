@@ -155,7 +155,7 @@ pub struct ActResult {
 
 /// How many jobs one filtered ListJobs call examines at most, so a filter that matches
 /// little still answers quickly; the caller pages on from where it stopped.
-pub const LIST_SCAN_BUDGET: usize = 5000;
+const LIST_SCAN_BUDGET: usize = 5000;
 /// Jobs read per script call while filtering: bounded work per Redis call.
 const LIST_CHUNK: usize = 250;
 
