@@ -119,8 +119,10 @@ fn parse_builds_the_expected_tree() {
         ]))),
         compare(Field::State, Op::Eq, Value::State(JobState::Dead)),
     ]);
+    assert_eq!(filter.expr(), Some(&expected));
     assert_eq!(filter, Filter::from(expected));
     assert!(filter.reads_payload());
+    assert_eq!(Filter::parse(" ").unwrap().expr(), None);
     assert!(!Filter::parse("type = \"a\"").unwrap().reads_payload());
 }
 
