@@ -509,6 +509,14 @@ impl ListJobs {
         self
     }
 
+    /// Only jobs matching a filter expression, such as `error : "timeout" AND attempts >= 3`
+    /// (grammar in `proto/zenith/v1/FILTER.md`). A filtered page may hold fewer jobs than the
+    /// page size, even none, and still have a next page; [`ListJobs::collect`] follows them.
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.request.filter = filter.into();
+        self
+    }
+
     /// Fetches one page.
     pub async fn page(self) -> Result<JobPage> {
         let response = self

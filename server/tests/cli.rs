@@ -525,3 +525,65 @@ fn jobs_cancel_cancels_waiting_jobs_and_stops_running_commands() {
         "sleep {pid} still runs: {stat:?}"
     );
 }
+
+#[test]
+fn jobs_list_takes_a_filter_and_points_at_mistakes() {
+    let harness = start();
+    let vip = enqueue(
+        &harness,
+        &[
+            "emails",
+            "send",
+            "--tag",
+            "vip",
+            "--payload",
+            r#"{"to":"a@b.c"}"#,
+        ],
+    );
+    enqueue(
+        &harness,
+        &["emails", "send", "--payload", r#"{"to":"x@y.z"}"#],
+    );
+    let other = enqueue(&harness, &["emails", "render", "--tag", "vip"]);
+
+    let listed = harness.json(&[
+        "jobs",
+        "list",
+        "emails",
+        "--filter",
+        r#"type = "send" AND tags : "vip""#,
+    ]);
+    let ids: Vec<&str> = listed["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| job["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [vip.as_str()]);
+    let table = harness.ok(&[
+        "jobs",
+        "list",
+        "emails",
+        "--filter",
+        r#"payload.to = "a@b.c" OR type = "render""#,
+    ]);
+    assert!(table.contains(&vip) && table.contains(&other), "{table}");
+    assert_eq!(table.lines().count(), 3, "{table}");
+    let none = harness.ok(&["jobs", "list", "emails", "--filter", r#"error : "timeout""#]);
+    assert_eq!(none, "no pending jobs matching the filter\n");
+
+    let output = harness.run(&[
+        "jobs",
+        "list",
+        "emails",
+        "--filter",
+        "attempts >= \"three\"",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "error: invalid filter: at position 12: attempts is a number; \"three\" is not\n  \
+         attempts >= \"three\"\n              ^\n"
+    );
+}

@@ -125,7 +125,8 @@ fn parse_state(text: &str) -> Result<JobState, String> {
     match JobState::from_str_name(&format!("JOB_STATE_{name}")) {
         Some(state) if state != JobState::Unspecified => Ok(state),
         _ => Err(format!(
-            "unknown state {text:?}; expected one of pending, scheduled, active, retry, dead, completed, cancelled"
+            "unknown state {text:?}; expected one of pending, scheduled, active, retry, dead, \
+             completed, cancelled"
         )),
     }
 }

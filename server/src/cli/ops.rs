@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use zenith_proto::to_json;
 use zenith_proto::v1::{ListJobsResponse, ListQueuesResponse};
 use zenith_sdk::{Client, Job, JobState, Queue};
+use zenith_server::filter::Filter;
 use zenith_server::queue::state_name;
 
 use super::actions::{self, CancelArgs, DeleteArgs, PromoteArgs, RetryArgs};
@@ -25,6 +26,10 @@ pub enum JobsCommand {
         /// pending, scheduled, active, retry, dead, completed or cancelled.
         #[arg(long, default_value = "pending", value_parser = parse_state)]
         state: JobState,
+        /// Only jobs matching EXPR, such as 'error : "timeout" AND attempts >= 3'
+        /// (see proto/zenith/v1/FILTER.md).
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
         /// At most this many jobs.
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -163,7 +168,8 @@ pub async fn jobs(args: &ClientArgs, command: JobsCommand) -> anyhow::Result<()>
             state,
             limit,
             newest,
-        } => list_jobs(args, queue, state, limit, newest).await,
+            filter,
+        } => list_jobs(args, queue, state, limit, newest, filter).await,
         JobsCommand::Get { id, queue } => get_job(args, id, queue).await,
         JobsCommand::Retry(retry) => actions::retry(args, retry).await,
         JobsCommand::Promote(promote) => actions::promote(args, promote).await,
@@ -172,17 +178,38 @@ pub async fn jobs(args: &ClientArgs, command: JobsCommand) -> anyhow::Result<()>
     }
 }
 
+/// The filter on one line with a caret under the byte at `position`.
+fn point_at(filter: &str, position: usize) -> String {
+    let line = filter.replace(['\n', '\r', '\t'], " ");
+    let column = filter
+        .get(..position)
+        .map_or(position, |before| before.chars().count());
+    format!("  {line}\n  {}^", " ".repeat(column))
+}
+
 async fn list_jobs(
     args: &ClientArgs,
     queue: String,
     state: JobState,
     limit: usize,
     newest: bool,
+    filter: Option<String>,
 ) -> anyhow::Result<()> {
     let client = connect(args).await?;
     let mut listing = client.list_jobs(queue, state);
     if newest {
         listing = listing.newest_first();
+    }
+    let filtered = filter.is_some();
+    if let Some(filter) = filter {
+        // Checked here too so a mistake is shown in place rather than as a byte offset.
+        if let Err(error) = Filter::parse(&filter) {
+            bail!(
+                "invalid filter: {error}\n{}",
+                point_at(&filter, error.position)
+            );
+        }
+        listing = listing.filter(filter);
     }
     let page = listing.collect(limit).await?;
     if args.json {
@@ -193,7 +220,8 @@ async fn list_jobs(
         return print_json(to_json(&response), Some("jobs"));
     }
     if page.jobs.is_empty() {
-        println!("no {} jobs", state_name(state));
+        let matching = if filtered { " matching the filter" } else { "" };
+        println!("no {} jobs{matching}", state_name(state));
         return Ok(());
     }
     let when = match state {

@@ -24,6 +24,9 @@ use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts};
 
 pub use bulk::{BulkRequest, action_accepts, run_bulk_operations};
+
+use crate::filter::Filter;
+
 pub use error::{QueueError, Result};
 pub use job::{NewJob, apply_spec, proto_duration, state_name, timestamp_from_ms, timestamp_to_ms};
 pub use keys::Keys;
@@ -168,6 +171,12 @@ pub struct Extended {
     pub cancel_requested: bool,
     pub cancel_reason: String,
 }
+
+/// How many jobs one filtered ListJobs call examines at most, so a filter that matches
+/// little still answers quickly; the caller pages on from where it stopped.
+const LIST_SCAN_BUDGET: usize = 5000;
+/// Jobs read per script call while filtering: bounded work per Redis call.
+const LIST_CHUNK: usize = 250;
 
 /// Where a page of ListJobs ended: the last job's id and its score in the state's set.
 #[derive(Clone, Debug, PartialEq)]
@@ -538,7 +547,10 @@ impl Engine {
         Ok(queues.remove(0))
     }
 
-    /// One page of a queue's jobs in one state.
+    /// One page of a queue's jobs in one state, of those matching `filter`. A filtered page
+    /// reads forward in chunks until it is full or `LIST_SCAN_BUDGET` jobs were examined; then
+    /// the cursor is the last job examined, so the caller pages on from there, and a page may
+    /// hold fewer jobs than `limit`, even none.
     pub async fn list_jobs(
         &self,
         queue: &str,
@@ -546,33 +558,57 @@ impl Engine {
         limit: usize,
         newest_first: bool,
         cursor: Option<&JobCursor>,
+        filter: &Filter,
     ) -> Result<(Vec<Job>, Option<JobCursor>)> {
         self.ensure_queue(&mut self.conn(), queue).await?;
         let keys = self.keys.queue(queue);
-        let mut call = self.scripts.list_jobs.call(&keys);
-        call.arg(state)
-            .arg(limit)
-            .arg(if newest_first { 1 } else { 0 })
-            .arg(cursor.map_or("", |c| c.id.as_str()))
-            .arg(cursor.map_or("0", |c| c.score.as_str()));
-        let reply: Value = self.scripts.query(&mut self.conn(), &call).await?;
+        let mut cursor = cursor.cloned();
         let mut jobs = Vec::new();
-        let mut last = None;
-        let entries = array(reply)?;
-        let more = entries.len() > limit;
-        for entry in entries.into_iter().take(limit) {
-            let mut parts = array(entry)?.into_iter();
-            let (Some(id), Some(score), Some(fields)) = (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(unexpected_reply("list reply"));
+        let mut examined = 0;
+        loop {
+            let chunk = if filter.is_empty() {
+                limit
+            } else {
+                LIST_CHUNK.min(LIST_SCAN_BUDGET - examined)
             };
-            last = Some(JobCursor {
-                id: text(id)?,
-                score: text(score)?,
-            });
-            jobs.push(job_from_fields(queue, hash_pairs(fields)?)?);
+            let mut call = self.scripts.list_jobs.call(&keys);
+            call.arg(state)
+                .arg(chunk)
+                .arg(if newest_first { 1 } else { 0 })
+                .arg(cursor.as_ref().map_or("", |c| c.id.as_str()))
+                .arg(cursor.as_ref().map_or("0", |c| c.score.as_str()));
+            let reply: Value = self.scripts.query(&mut self.conn(), &call).await?;
+            let entries = array(reply)?;
+            let more = entries.len() > chunk;
+            let mut entries = entries.into_iter().take(chunk).peekable();
+            while let Some(entry) = entries.next() {
+                let mut parts = array(entry)?.into_iter();
+                let (Some(id), Some(score), Some(fields)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(unexpected_reply("list reply"));
+                };
+                cursor = Some(JobCursor {
+                    id: text(id)?,
+                    score: text(score)?,
+                });
+                examined += 1;
+                let job = job_from_fields(queue, hash_pairs(fields)?)?;
+                if filter.matches(&job) {
+                    jobs.push(job);
+                    if jobs.len() == limit {
+                        let rest = more || entries.peek().is_some();
+                        return Ok((jobs, cursor.filter(|_| rest)));
+                    }
+                }
+            }
+            if !more {
+                return Ok((jobs, None));
+            }
+            if examined >= LIST_SCAN_BUDGET {
+                return Ok((jobs, cursor));
+            }
         }
-        Ok((jobs, if more { last } else { None }))
     }
 
     /// Reserves up to `max_jobs` from the queues in order, waiting up to `wait` for work.

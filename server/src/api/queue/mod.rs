@@ -13,6 +13,7 @@ use zenith_proto::v1::*;
 
 use super::validate;
 use super::{Limits, page_token};
+use crate::filter::Filter;
 use crate::queue::{
     Enqueued, JobCursor, NewJob, QueueError, SharedEngine, apply_spec, state_name,
     timestamp_from_ms,
@@ -288,12 +289,15 @@ impl QueueService for QueueApi {
             Ok(JobState::Unspecified) | Err(_) => {
                 return Err(QueueError::invalid(
                     "state",
-                    "one of pending, scheduled, active, retry, dead, completed, cancelled is required",
+                    "one of pending, scheduled, active, retry, dead, completed, cancelled is \
+                     required",
                 )
                 .into());
             }
             Ok(state) => state_name(state),
         };
+        let filter = Filter::parse(&request.filter)
+            .map_err(|error| QueueError::invalid("filter", error.to_string()))?;
         let limit = page_size(request.page_size, 50, 500)?;
         let newest_first = request.order() == ListOrder::NewestFirst;
         let cursor = if request.page_token.is_empty() {
@@ -313,7 +317,14 @@ impl QueueService for QueueApi {
         };
         let (jobs, next) = self
             .engine
-            .list_jobs(&request.queue, state, limit, newest_first, cursor.as_ref())
+            .list_jobs(
+                &request.queue,
+                state,
+                limit,
+                newest_first,
+                cursor.as_ref(),
+                &filter,
+            )
             .await?;
         let next_page_token = next
             .map(|cursor| page_token::encode(&[&cursor.id, &cursor.score]))
