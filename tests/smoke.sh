@@ -79,6 +79,26 @@ check "cancel" '"cancelReason": "customer closed the account"' "$(call zenith.v1
 check "list cancelled" "$later" "$(call zenith.v1.QueueService/ListJobs '{"queue": "billing", "state": "JOB_STATE_CANCELLED"}')"
 check "batch" "JOB_ACTION_OUTCOME_NOT_FOUND" "$(call zenith.v1.QueueService/BatchDeleteJobs "{\"ids\": [\"$later\", \"nope\"]}")"
 
+# Bulk: preview, then act on every match server-side; shortcuts; metrics.
+for n in 1 2 3; do
+  call zenith.v1.QueueService/Enqueue "{\"job\": {\"queue\": \"reports\", \"type\": \"build\", \"delay\": \"3600s\", \"tags\": [\"n$n\"]}}" >/dev/null
+done
+check "count" '"count": "2"' "$(call zenith.v1.QueueService/CountJobs '{"queue": "reports", "state": "JOB_STATE_SCHEDULED", "filter": "NOT tags : \"n1\""}')"
+check "bad filter" "at position" "$(call zenith.v1.QueueService/CountJobs '{"queue": "reports", "state": "JOB_STATE_SCHEDULED", "filter": "tags :"}')"
+op=$(call zenith.v1.QueueService/StartBulkOperation '{"queue": "reports", "state": "JOB_STATE_SCHEDULED", "action": "BULK_ACTION_PROMOTE", "filter": "NOT tags : \"n1\"", "request_id": "smoke-1"}')
+check "start bulk" "BULK_OPERATION_STATUS_RUNNING" "$op"
+op_id=$(echo "$op" | field "['operation']['id']")
+for _ in $(seq 50); do
+  got=$(call zenith.v1.QueueService/GetBulkOperation "{\"id\": \"$op_id\"}")
+  [[ "$got" == *SUCCEEDED* ]] && break
+  sleep 0.1
+done
+check "bulk done" '"done": "2"' "$got"
+check "list bulk" "$op_id" "$(call zenith.v1.QueueService/ListBulkOperations '{"queue": "reports"}')"
+check "purge" '"queue": "reports"' "$(call zenith.v1.QueueService/PurgeQueue '{"queue": "reports"}')"
+check "retry all dead" "BULK_ACTION_RETRY" "$(call zenith.v1.QueueService/RetryAllDead '{"queue": "billing"}')"
+check "metrics" '"enqueued": "' "$(call zenith.v1.QueueService/GetQueueMetrics '{"queue": "emails", "range": "3600s"}')"
+
 check "pause" '"paused": true' "$(call zenith.v1.QueueService/PauseQueue '{"name": "emails"}')"
 check "resume" '"name": "emails"' "$(call zenith.v1.QueueService/ResumeQueue '{"name": "emails"}')"
 check "bad queue name" "InvalidArgument" "$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "no spaces", "type": "x"}}')"

@@ -143,14 +143,25 @@ impl Engine {
             if let Some(existing) = existing {
                 return self.get_bulk(&existing).await;
             }
+            let created = self.create_bulk(&id, request).await;
+            if created.is_err() {
+                // The key must not point at an operation that never came to be.
+                redis::cmd("DEL").arg(&key).query_async::<()>(&mut conn).await?;
+            }
+            return created;
         }
+        self.create_bulk(&id, request).await
+    }
+
+    async fn create_bulk(&self, id: &str, request: BulkRequest) -> Result<BulkOperation> {
+        let mut conn = self.conn();
         let states: Vec<&str> = request.states.iter().map(|s| state_name(*s)).collect();
         let mut start = self
             .scripts
             .bulk_start
             .call(&self.keys.queue(&request.queue));
         start
-            .arg(&id)
+            .arg(id)
             .arg(request.action.name())
             .arg(states.join(" "))
             .arg(request.filter.to_string())
@@ -161,24 +172,24 @@ impl Engine {
         let mut pipe = redis::pipe();
         pipe.cmd("HSET")
             .arg(self.keys.bulk_op_queue())
-            .arg(&id)
+            .arg(id)
             .arg(&request.queue)
             .ignore()
             .cmd("ZADD")
             .arg(self.keys.bulk_running())
             .arg(0)
-            .arg(&id)
+            .arg(id)
             .ignore()
             .add_command(start);
         let (created_at,): (Vec<i64>,) = self.scripts.query_pipeline(&mut conn, &pipe).await?;
         redis::cmd("ZADD")
             .arg(self.keys.bulk_ops())
             .arg(created_at.first().copied().unwrap_or_default())
-            .arg(&id)
+            .arg(id)
             .query_async::<()>(&mut conn)
             .await?;
         self.bulk_wake.notify_one();
-        self.get_bulk(&id).await
+        self.get_bulk(id).await
     }
 
     async fn bulk_queue(&self, id: &str) -> Result<String> {
@@ -395,9 +406,10 @@ impl Engine {
         Ok(runnable)
     }
 
-    async fn claim_bulk(&self, queue: &str, id: &str, owner: &str) -> Result<bool> {
+    /// Takes (or renews) an operation for `lease`; a zero lease hands it back at once.
+    async fn claim_bulk(&self, queue: &str, id: &str, owner: &str, lease: Duration) -> Result<bool> {
         let mut call = self.scripts.bulk_claim.call(&self.keys.queue(queue));
-        call.arg(id).arg(owner).arg(LEASE.as_millis() as u64);
+        call.arg(id).arg(owner).arg(lease.as_millis() as u64);
         let claimed: i64 = self
             .scripts
             .query(&mut self.background.clone(), &call)
@@ -541,11 +553,16 @@ impl Engine {
                 Err(error) => {
                     tracing::warn!(operation = id, %error, "bulk chunk failed; retrying");
                     tokio::select! {
-                        _ = stop.cancelled() => return,
+                        _ = stop.cancelled() => {}
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     }
                 }
             }
+        }
+        // Shutting down: hand the operation back so a replica, or this one restarted, goes on
+        // without waiting for the lease to lapse.
+        if let Err(error) = self.claim_bulk(queue, id, owner, Duration::ZERO).await {
+            tracing::warn!(operation = id, %error, "bulk operation not handed back");
         }
     }
 }
@@ -573,7 +590,7 @@ pub async fn run_bulk_operations(engine: Arc<Engine>, shutdown: CancellationToke
             {
                 continue;
             }
-            match engine.claim_bulk(&queue, &id, &owner).await {
+            match engine.claim_bulk(&queue, &id, &owner, LEASE).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(error) => {
