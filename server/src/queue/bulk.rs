@@ -16,7 +16,7 @@ use super::{
     Action, Engine, QueueError, Result, array, bytes, hash_pairs, int, random_token, state_name,
     text, timestamp_from_ms, unexpected_reply,
 };
-use crate::filter::Filter;
+use crate::filter::{Expr, Field, Filter};
 
 /// Jobs per chunk without a filter; the script also stops after a few milliseconds.
 const CHUNK: usize = 500;
@@ -113,6 +113,40 @@ fn operation_from_fields(id: &str, queue: &str, fields: Vec<(String, Vec<u8>)>) 
     op
 }
 
+/// The job hash fields a filter needs, so a walk reads those alone; `state` always, so a job
+/// that is gone reads as nothing.
+fn fields_for(filter: &Filter) -> Vec<&'static str> {
+    fn walk(expr: &Expr, out: &mut Vec<&'static str>) {
+        match expr {
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| walk(e, out)),
+            Expr::Not(inner) => walk(inner, out),
+            Expr::Compare(comparison) => {
+                let field = match comparison.field {
+                    Field::Queue | Field::State => "state",
+                    Field::Error => "error",
+                    Field::StackTrace => "stack",
+                    Field::CancelReason => "cancel_reason",
+                    Field::Attempts => "attempts",
+                    Field::CreatedAt => "created_at",
+                    Field::ScheduledAt => "scheduled_at",
+                    Field::StartedAt => "started_at",
+                    Field::FinishedAt => "finished_at",
+                    // Everything else comes from the job's encoded spec.
+                    _ => "spec",
+                };
+                if !out.contains(&field) {
+                    out.push(field);
+                }
+            }
+        }
+    }
+    let mut fields = vec!["state"];
+    if let Some(expr) = filter.expr() {
+        walk(expr, &mut fields);
+    }
+    fields
+}
+
 /// What one chunk did.
 enum Chunk {
     Progress,
@@ -146,7 +180,10 @@ impl Engine {
             let created = self.create_bulk(&id, request).await;
             if created.is_err() {
                 // The key must not point at an operation that never came to be.
-                redis::cmd("DEL").arg(&key).query_async::<()>(&mut conn).await?;
+                redis::cmd("DEL")
+                    .arg(&key)
+                    .query_async::<()>(&mut conn)
+                    .await?;
             }
             return created;
         }
@@ -318,34 +355,58 @@ impl Engine {
             });
         }
         let keys = self.keys.queue(queue);
-        let mut conn = self.conn();
-        let mut cursor: Option<(String, String)> = None;
-        let mut count = 0;
-        loop {
+        let fields = fields_for(filter);
+        let page = |cursor: Option<(String, String)>| {
             let mut call = self.scripts.list_jobs.call(&keys);
             call.arg(state_name(state))
                 .arg(COUNT_PAGE)
                 .arg(0)
                 .arg(cursor.as_ref().map_or("", |c| c.0.as_str()))
-                .arg(cursor.as_ref().map_or("0", |c| c.1.as_str()));
-            let reply: Value = self.scripts.query(&mut conn, &call).await?;
-            let entries = array(reply)?;
-            let more = entries.len() > COUNT_PAGE;
-            for entry in entries.into_iter().take(COUNT_PAGE) {
-                let mut parts = array(entry)?.into_iter();
-                let (Some(id), Some(score), Some(fields)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(unexpected_reply("list reply"));
-                };
-                let job = job_from_fields(queue, hash_pairs(fields)?)?;
-                if filter.matches(&job) {
-                    count += 1;
-                }
-                cursor = Some((text(id)?, text(score)?));
+                .arg(cursor.as_ref().map_or("0", |c| c.1.as_str()))
+                .arg(&fields);
+            async move {
+                let reply: Value = self.scripts.query(&mut self.conn(), &call).await?;
+                let mut entries = array(reply)?;
+                let more = entries.len() > COUNT_PAGE;
+                entries.truncate(COUNT_PAGE);
+                let entries = entries
+                    .into_iter()
+                    .map(|entry| array(entry))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok::<_, QueueError>((entries, more))
             }
-            if !more {
-                return Ok(count);
+        };
+        let mut count = 0;
+        let (mut entries, mut more) = page(None).await?;
+        loop {
+            // The next page travels while this one is evaluated.
+            let cursor = match entries.last().map(Vec::as_slice) {
+                Some([id, score, _]) => Some((text(id.clone())?, text(score.clone())?)),
+                _ => None,
+            };
+            let next = async {
+                match cursor {
+                    Some(cursor) if more => Some(page(Some(cursor)).await),
+                    _ => None,
+                }
+            };
+            let evaluate = async {
+                let mut matched = 0;
+                for entry in entries {
+                    let Some(fields) = entry.into_iter().nth(2) else {
+                        return Err(unexpected_reply("list reply"));
+                    };
+                    if filter.matches(&job_from_fields(queue, hash_pairs(fields)?)?) {
+                        matched += 1;
+                    }
+                }
+                Ok(matched)
+            };
+            let (next, matched) = tokio::join!(next, evaluate);
+            count += matched?;
+            match next {
+                Some(page) => (entries, more) = page?,
+                None => return Ok(count),
             }
         }
     }
@@ -407,7 +468,13 @@ impl Engine {
     }
 
     /// Takes (or renews) an operation for `lease`; a zero lease hands it back at once.
-    async fn claim_bulk(&self, queue: &str, id: &str, owner: &str, lease: Duration) -> Result<bool> {
+    async fn claim_bulk(
+        &self,
+        queue: &str,
+        id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<bool> {
         let mut call = self.scripts.bulk_claim.call(&self.keys.queue(queue));
         call.arg(id).arg(owner).arg(lease.as_millis() as u64);
         let claimed: i64 = self
@@ -450,7 +517,7 @@ impl Engine {
             return Ok(Chunk::Progress);
         }
         let mut read = self.scripts.bulk_read.call(&keys);
-        read.arg(id).arg(FILTERED_CHUNK);
+        read.arg(id).arg(FILTERED_CHUNK).arg(fields_for(filter));
         let page = array(self.scripts.query(&mut conn, &read).await?)?;
         let mut page = page.into_iter();
         let (Some(state_index), Some(cursor), Some(at_end)) =

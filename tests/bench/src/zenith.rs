@@ -37,6 +37,10 @@ impl Zenith {
         Self { url, payload }
     }
 
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     pub async fn channel(&self) -> anyhow::Result<Channel> {
         Endpoint::from_shared(self.url.clone())?
             .connect_timeout(Duration::from_secs(5))

@@ -1,8 +1,11 @@
--- ARGV: base, state, limit, newest first (1/0), cursor id ('' for the first page), cursor score.
+-- ARGV: base, state, limit, newest first (1/0), cursor id ('' for the first page), cursor score,
+-- then optionally the only hash fields to read (see read_job).
 -- Returns {{id, score, job hash}...}, at most limit + 1 entries so the caller knows if more follow.
 local sets = {pending = pending, scheduled = scheduled, retry = retry, active = active, dead = dead,
   completed = completed, cancelled = cancelled}
 local set = sets[ARGV[2]]
+local wanted = {}
+for k = 7, #ARGV do wanted[#wanted + 1] = ARGV[k] end
 local limit, newest, cursor, cursor_score = tonumber(ARGV[3]), ARGV[4] == '1', ARGV[5], ARGV[6]
 local start = 0
 if cursor ~= '' then
@@ -25,7 +28,7 @@ else
 end
 local out = {}
 for k = 1, #page, 2 do
-  local fields = redis.call('HGETALL', job_key(page[k]))
+  local fields = read_job(page[k], wanted)
   if #fields > 0 then out[#out + 1] = {page[k], page[k + 1], fields} end
 end
 return out

@@ -27,6 +27,21 @@ local function job_key(id)
   return base .. 'job:' .. id
 end
 
+-- A job's hash as {field, value, ...}: all of it, or only the `wanted` fields (which should
+-- include 'state', so a job that is gone reads as {}).
+local function read_job(id, wanted)
+  if #wanted == 0 then return redis.call('HGETALL', job_key(id)) end
+  local values = redis.call('HMGET', job_key(id), unpack(wanted))
+  local fields = {}
+  for i = 1, #wanted do
+    if values[i] then
+      fields[#fields + 1] = wanted[i]
+      fields[#fields + 1] = values[i]
+    end
+  end
+  return fields
+end
+
 -- Exponential backoff with the upper half jittered; jitter is in [0, 1).
 local function backoff_ms(attempts, base_ms, max_ms, jitter)
   local delay = base_ms * 2 ^ (attempts - 1)
