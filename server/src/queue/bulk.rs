@@ -369,10 +369,7 @@ impl Engine {
                 let mut entries = array(reply)?;
                 let more = entries.len() > COUNT_PAGE;
                 entries.truncate(COUNT_PAGE);
-                let entries = entries
-                    .into_iter()
-                    .map(|entry| array(entry))
-                    .collect::<Result<Vec<_>>>()?;
+                let entries = entries.into_iter().map(array).collect::<Result<Vec<_>>>()?;
                 Ok::<_, QueueError>((entries, more))
             }
         };
