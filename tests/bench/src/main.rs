@@ -182,6 +182,16 @@ async fn main() -> anyhow::Result<()> {
     .target(Target::RatioAtLeast(0.05));
 
     raw::flush_all(&redis_url).await?;
+    let retry_floor = Metric::new(
+        "redis_lua_retry_floor_per_s",
+        phase(
+            "measuring redis_lua_retry_floor_per_s",
+            raw::lua_retry_floor_per_s(&redis_url, scale.bulk_jobs, PAYLOAD),
+        )
+        .await?,
+        "jobs/s",
+    );
+    raw::flush_all(&redis_url).await?;
     let bulk = phase(
         "measuring bulk retry of dead jobs",
         bulk::measure(&zenith, &redis_url, scale.bulk_jobs),
@@ -193,6 +203,7 @@ async fn main() -> anyhow::Result<()> {
         ("bulk_retry_1m_jobs_per_s", "count_filter_1m_ms")
     };
     let bulk_retry = Metric::new(retry_name, bulk.retry_jobs_per_s, "jobs/s")
+        .against(&retry_floor)
         .target(Target::ValueAtLeast(100_000.0));
     let slowlog = Metric::new(
         "bulk_retry_redis_slowlog_entries",
@@ -216,6 +227,7 @@ async fn main() -> anyhow::Result<()> {
             unary,
             reserve,
             list,
+            retry_floor,
             bulk_retry,
             slowlog,
             count_filter,
