@@ -584,3 +584,85 @@ async fn a_killed_server_leaves_its_operation_to_another_replica_and_no_job_is_h
     assert_eq!(unique.len(), expected.len());
     assert!(acked.iter().all(|id| expected.contains(id)));
 }
+
+/// Reserves and fails for good, until told to stop: a handler that breaks every job.
+async fn fail_everything(
+    mut workers: WorkerServiceClient<Channel>,
+    queue: &str,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        let Ok(response) = workers
+            .reserve(ReserveRequest {
+                queues: vec![queue.into()],
+                max_jobs: 100,
+                wait: Some(duration(Duration::from_millis(100))),
+                lease: Some(duration(Duration::from_secs(60))),
+                ..Default::default()
+            })
+            .await
+        else {
+            continue;
+        };
+        for reserved in response.into_inner().jobs {
+            let job = reserved.job.unwrap();
+            let _ = workers
+                .fail(FailRequest {
+                    queue: job.queue,
+                    job_id: job.id,
+                    lease_token: reserved.lease_token,
+                    error: "still broken".into(),
+                    retryable: Some(false),
+                    ..Default::default()
+                })
+                .await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_that_die_again_during_a_retry_all_are_retried_once_and_none_is_skipped() {
+    const JOBS: usize = 3_000;
+    let mut h = Harness::start().await;
+    make_dead(&mut h, "reports", JOBS).await;
+    let channel = Channel::from_shared(h.server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let breaker = tokio::spawn(fail_everything(
+        WorkerServiceClient::new(channel),
+        "reports",
+        stop.clone(),
+    ));
+    let op = h
+        .queues
+        .retry_all_dead(RetryAllDeadRequest {
+            queue: "reports".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .operation
+        .unwrap();
+    let op = wait_until_ended(&mut h.queues, &op.id, Duration::from_secs(60)).await;
+    assert_eq!(op.status(), BulkOperationStatus::Succeeded, "{op:?}");
+    assert_eq!(op.done, JOBS as i64, "every dead job retried once: {op:?}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.queue("reports").await.counts.unwrap().dead < JOBS as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "the retried jobs never died again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    breaker.await.unwrap();
+    let counts = h.queue("reports").await.counts.unwrap();
+    assert_eq!(
+        (counts.dead, counts.pending, counts.active),
+        (JOBS as i64, 0, 0)
+    );
+}

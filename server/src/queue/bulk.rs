@@ -32,8 +32,16 @@ const MAX_RUNNING: usize = 4;
 const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Idempotency keys of StartBulkOperation hold this long.
 const REQUEST_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How old a registered operation without a record must be before it counts as never created.
+const ORPHAN_AGE: Duration = Duration::from_secs(60);
 /// Jobs read per round trip when counting matches.
 const COUNT_PAGE: usize = 1000;
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
 
 /// What a caller asks a bulk operation to do.
 pub struct BulkRequest {
@@ -177,20 +185,19 @@ impl Engine {
             if let Some(existing) = existing {
                 return self.get_bulk(&existing).await;
             }
-            let created = self.create_bulk(&id, request).await;
-            if created.is_err() {
-                // The key must not point at an operation that never came to be.
-                redis::cmd("DEL")
-                    .arg(&key)
-                    .query_async::<()>(&mut conn)
-                    .await?;
-            }
-            return created;
+            return self.create_bulk(&id, request, Some(&key)).await;
         }
-        self.create_bulk(&id, request).await
+        self.create_bulk(&id, request, None).await
     }
 
-    async fn create_bulk(&self, id: &str, request: BulkRequest) -> Result<BulkOperation> {
+    /// Writes the operation; `request_key`, if any, already names it and is dropped when the
+    /// operation could not be written, so it never points at nothing.
+    async fn create_bulk(
+        &self,
+        id: &str,
+        request: BulkRequest,
+        request_key: Option<&str>,
+    ) -> Result<BulkOperation> {
         let mut conn = self.conn();
         let states: Vec<&str> = request.states.iter().map(|s| state_name(*s)).collect();
         let mut start = self
@@ -214,11 +221,24 @@ impl Engine {
             .ignore()
             .cmd("ZADD")
             .arg(self.keys.bulk_running())
-            .arg(0)
+            .arg(unix_ms())
             .arg(id)
             .ignore()
             .add_command(start);
-        let (created_at,): (Vec<i64>,) = self.scripts.query_pipeline(&mut conn, &pipe).await?;
+        let created: std::result::Result<(Vec<i64>,), _> =
+            self.scripts.query_pipeline(&mut conn, &pipe).await;
+        let (created_at,) = match created {
+            Ok(created) => created,
+            Err(error) => {
+                if let Some(key) = request_key {
+                    redis::cmd("DEL")
+                        .arg(key)
+                        .query_async::<()>(&mut conn)
+                        .await?;
+                }
+                return Err(error.into());
+            }
+        };
         redis::cmd("ZADD")
             .arg(self.keys.bulk_ops())
             .arg(created_at.first().copied().unwrap_or_default())
@@ -316,11 +336,16 @@ impl Engine {
             }
         }
         if !expired.is_empty() {
-            redis::cmd("ZREM")
+            let mut pipe = redis::pipe();
+            pipe.cmd("ZREM")
                 .arg(&index)
                 .arg(&expired)
-                .query_async::<()>(&mut conn)
-                .await?;
+                .ignore()
+                .cmd("HDEL")
+                .arg(self.keys.bulk_op_queue())
+                .arg(&expired)
+                .ignore();
+            pipe.query_async::<()>(&mut conn).await?;
         }
         Ok((operations, more))
     }
@@ -328,13 +353,18 @@ impl Engine {
     /// Stops a running operation after its current chunk; a finished one is returned as is.
     pub async fn cancel_bulk(&self, id: &str) -> Result<BulkOperation> {
         let queue = self.bulk_queue(id).await?;
-        let mut call = self.scripts.bulk_cancel.call(&self.keys.queue(&queue));
-        call.arg(id);
-        let cancelled: i64 = self.scripts.query(&mut self.conn(), &call).await?;
-        if cancelled == 1 {
-            self.retire_bulk(&queue, id).await?;
-        }
+        self.stop_bulk(&queue, id, "cancelled", "").await?;
         self.get_bulk(id).await
+    }
+
+    async fn stop_bulk(&self, queue: &str, id: &str, status: &str, error: &str) -> Result<()> {
+        let mut call = self.scripts.bulk_stop.call(&self.keys.queue(queue));
+        call.arg(id).arg(status).arg(error);
+        let stopped: i64 = self.scripts.query(&mut self.conn(), &call).await?;
+        if stopped == 1 {
+            self.retire_bulk(queue, id).await?;
+        }
+        Ok(())
     }
 
     /// How many jobs of a queue in one state match a filter: the count kept with the queue for
@@ -393,7 +423,13 @@ impl Engine {
                     let Some(fields) = entry.into_iter().nth(2) else {
                         return Err(unexpected_reply("list reply"));
                     };
-                    if filter.matches(&job_from_fields(queue, hash_pairs(fields)?)?) {
+                    let fields = hash_pairs(fields)?;
+                    // A job gone since the page was read, or one that does not decode, is no
+                    // match.
+                    let job = (!fields.is_empty())
+                        .then(|| job_from_fields(queue, fields).ok())
+                        .flatten();
+                    if job.is_some_and(|job| filter.matches(&job)) {
                         matched += 1;
                     }
                 }
@@ -426,12 +462,14 @@ impl Engine {
     /// Operations waiting for a runner, as (id, queue); ids whose record is gone are dropped.
     async fn runnable_bulk(&self) -> Result<Vec<(String, String)>> {
         let mut conn = self.background.clone();
-        let ids: Vec<String> = redis::cmd("ZRANGE")
+        let entries: Vec<(String, i64)> = redis::cmd("ZRANGE")
             .arg(self.keys.bulk_running())
             .arg(0)
             .arg(99)
+            .arg("WITHSCORES")
             .query_async(&mut conn)
             .await?;
+        let (ids, registered): (Vec<String>, Vec<i64>) = entries.into_iter().unzip();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -448,10 +486,15 @@ impl Engine {
         }
         let statuses: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
         let mut runnable = Vec::new();
-        for ((id, queue), status) in ids.into_iter().zip(queues).zip(statuses) {
+        let now = unix_ms();
+        for (((id, queue), status), registered) in
+            ids.into_iter().zip(queues).zip(statuses).zip(registered)
+        {
             match (queue, status.as_deref()) {
                 (Some(queue), Some("running")) => runnable.push((id, queue)),
                 (Some(queue), Some(_)) => self.retire_bulk(&queue, &id).await?,
+                // Registered a moment before its record is written: not gone, just young.
+                _ if now - registered < ORPHAN_AGE.as_millis() as i64 => {}
                 _ => {
                     redis::cmd("ZREM")
                         .arg(self.keys.bulk_running())
@@ -537,10 +580,14 @@ impl Engine {
             let score = text(score)?;
             examined += 1;
             let fields = hash_pairs(fields)?;
-            // A job whose hash vanished between the read and now matches nothing.
-            let matches = !fields.is_empty() && filter.matches(&job_from_fields(queue, fields)?);
-            if matches {
+            // A job whose hash vanished since the read, or one that does not decode, matches
+            // nothing; the walk goes past it.
+            let job = (!fields.is_empty())
+                .then(|| job_from_fields(queue, fields).ok())
+                .flatten();
+            if job.is_some_and(|job| filter.matches(&job)) {
                 matched.push(job_id.clone());
+                matched.push(score.clone());
             } else {
                 kept = (job_id.clone(), score.clone());
             }
@@ -594,7 +641,12 @@ impl Engine {
             Ok(op) => match Filter::parse(&op.filter) {
                 Ok(filter) => filter,
                 Err(error) => {
+                    // Written by a server whose filter language this one does not share.
                     tracing::error!(operation = id, %error, "bulk operation filter does not parse");
+                    let reason = format!("filter does not parse: {error}");
+                    if let Err(error) = self.stop_bulk(queue, id, "failed", &reason).await {
+                        tracing::warn!(operation = id, %error, "bulk operation not failed");
+                    }
                     return;
                 }
             },

@@ -593,7 +593,11 @@ impl Engine {
                     score: text(score)?,
                 });
                 examined += 1;
-                let job = job_from_fields(queue, hash_pairs(fields)?)?;
+                let fields = hash_pairs(fields)?;
+                if fields.is_empty() {
+                    continue;
+                }
+                let job = job_from_fields(queue, fields)?;
                 if filter.matches(&job) {
                     jobs.push(job);
                     if jobs.len() == limit {

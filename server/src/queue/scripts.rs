@@ -63,7 +63,7 @@ pub struct Scripts {
     pub bulk_claim: Script,
     pub bulk_read: Script,
     pub bulk_chunk: Script,
-    pub bulk_cancel: Script,
+    pub bulk_stop: Script,
 }
 
 impl Scripts {
@@ -82,7 +82,7 @@ impl Scripts {
             bulk_claim: bulk(include_str!("lua/bulk_claim.lua")),
             bulk_read: bulk(include_str!("lua/bulk_read.lua")),
             bulk_chunk: bulk(include_str!("lua/bulk_chunk.lua")),
-            bulk_cancel: bulk(include_str!("lua/bulk_cancel.lua")),
+            bulk_stop: bulk(include_str!("lua/bulk_stop.lua")),
         }
     }
 
@@ -101,7 +101,7 @@ impl Scripts {
             &self.bulk_claim,
             &self.bulk_read,
             &self.bulk_chunk,
-            &self.bulk_cancel,
+            &self.bulk_stop,
         ]
     }
 

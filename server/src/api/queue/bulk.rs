@@ -8,10 +8,11 @@ use crate::filter::Filter;
 use crate::queue::{Action, BulkRequest, QueueError, action_accepts, state_name};
 
 /// Every state a purge walks when none is named: all but active, whose workers hold leases.
+/// Scheduled and retry go before pending, which their jobs move into as they fall due.
 const PURGED_STATES: [JobState; 6] = [
-    JobState::Pending,
     JobState::Scheduled,
     JobState::Retry,
+    JobState::Pending,
     JobState::Dead,
     JobState::Completed,
     JobState::Cancelled,
@@ -71,6 +72,13 @@ impl QueueApi {
         let state = required_state(request.state)?;
         let filter = filter(&request.filter)?;
         let action = action(request.action)?;
+        if state == JobState::Active {
+            // Leases re-score active jobs as they run, so no walk in lease order is reliable.
+            return Err(QueueError::invalid(
+                "state",
+                "active jobs move as their leases are extended; cancel them by id",
+            ));
+        }
         if !action_accepts(action, state) {
             return Err(QueueError::invalid(
                 "state",

@@ -5,7 +5,7 @@ local now = now_ms()
 local batch = new_action_batch()
 local results = {}
 for k = 5, #ARGV do
-  local outcome, state = act_on_job(batch, action, ARGV[k], expect, reason, now)
+  local outcome, state = act_on_job(batch, action, ARGV[k], expect, reason, now, '')
   results[#results + 1] = {outcome, state}
 end
 finish_actions(batch, now)

@@ -39,15 +39,18 @@ local function note_removed(batch, state, id)
 end
 
 -- Applies `action` to one job. `expect` ('' for any) refuses a job in another state, so a bulk
--- chunk never touches a job that moved since it was matched. Returns an outcome ('done',
--- 'requested', 'not_found' or 'wrong_state') and the job's state after the action, or the
--- state that refused it.
-local function act_on_job(batch, action, id, expect, reason, now)
+-- chunk never touches a job that moved since it was matched. `op` ('' for none) is the bulk
+-- operation acting: a job it already moved once (and that came back, say by failing again) is
+-- refused, so no operation acts on a job twice. Returns an outcome ('done', 'requested',
+-- 'not_found' or 'wrong_state') and the job's state after the action, or the state that
+-- refused it.
+local function act_on_job(batch, action, id, expect, reason, now, op)
   local key = job_key(id)
-  local f = redis.call('HMGET', key, 'state', 'priority', 'unique_key')
+  local f = redis.call('HMGET', key, 'state', 'priority', 'unique_key', 'bulk_op')
   local state = f[1]
   if not state then return 'not_found', '' end
-  if (expect ~= '' and state ~= expect) or not ACTION_FROM[action][state] then
+  if (expect ~= '' and state ~= expect) or not ACTION_FROM[action][state]
+      or (op ~= '' and f[4] == op) then
     return 'wrong_state', state
   end
   if action == 'cancel' and state == 'active' then
@@ -64,10 +67,11 @@ local function act_on_job(batch, action, id, expect, reason, now)
     -- A job that died and runs again is no longer finished: finished_at '' reads as unset.
     if action == 'retry' then
       redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'attempts', '0',
-        'finished_at', '')
+        'finished_at', '', 'bulk_op', op)
       note_metric(now, 'retried', 1)
     else
-      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'finished_at', '')
+      redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'finished_at', '',
+        'bulk_op', op)
     end
     tally('pending', 1)
     batch.pending_changed, batch.woke = true, true

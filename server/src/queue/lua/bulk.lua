@@ -21,15 +21,16 @@ local function walk_bound(state)
 end
 
 -- Up to `limit` members of `set` after the cursor and within the bound, as {id, score} pairs.
--- The cursor is a job the walk left in the set; when it has gone meanwhile, the walk goes back
--- to the first job with its score, so a job is looked at again rather than skipped.
+-- The cursor is a job the walk left in the set, at the score it had then; when it has gone or
+-- moved meanwhile, the walk goes back to the first job of that score, so a job is looked at
+-- again rather than skipped.
 local function walk_page(set, cursor_id, cursor_score, bound, limit)
   if bound == '' then return {}, true end
   local start = 0
   if cursor_id ~= '' then
-    local rank = redis.call('ZRANK', set, cursor_id)
-    if rank then
-      start = rank + 1
+    local score = redis.call('ZSCORE', set, cursor_id)
+    if score and tonumber(score) == tonumber(cursor_score) then
+      start = redis.call('ZRANK', set, cursor_id) + 1
     else
       start = redis.call('ZCOUNT', set, '-inf', '(' .. cursor_score)
     end

@@ -6,7 +6,8 @@
 --   mode 'ids' (filter evaluated by the caller on a page from bulk_read.lua): the state index
 --   and cursor id the page was read at, jobs examined, at_end (1/0), the last examined job
 --   (id, score), the last examined job that did not match (id, score; '' '' for none), then
---   the matched ids.
+--   the matched jobs as id, score pairs: a job whose score changed since it was read has moved
+--   and come back, so what matched is stale, and it is skipped.
 -- Returns {'ok', done, finished (1/0), woke (1/0), deleted id...}, {'stopped'} (not running), {'lost'} (another replica
 -- holds it) or {'moved'} (the walk moved since the page was read).
 local key = op_key(ARGV[2])
@@ -27,13 +28,10 @@ local last_id, last_score = '', ''
 -- Jobs the walk leaves in the set; the last of them becomes the cursor.
 local kept = {}
 local done, skipped = 0, 0
-local function act(id)
-  local outcome = act_on_job(batch, action, id, state, reason, now)
+local function act(id, score)
+  local outcome = act_on_job(batch, action, id, state, reason, now, ARGV[2])
   if outcome == 'done' or outcome == 'requested' then done = done + 1 else skipped = skipped + 1 end
-  if outcome ~= 'done' then
-    local score = redis.call('ZSCORE', set, id)
-    if score then kept[#kept + 1] = {id, score} end
-  end
+  if outcome ~= 'done' then kept[#kept + 1] = {id, score} end
 end
 
 if ARGV[5] == 'all' then
@@ -46,7 +44,7 @@ if ARGV[5] == 'all' then
       break
     end
     matched[#matched + 1] = entry[1]
-    act(entry[1])
+    act(entry[1], entry[2])
     examined, last_id, last_score = n, entry[1], entry[2]
   end
 else
@@ -54,25 +52,35 @@ else
   examined, at_end = tonumber(ARGV[8]), ARGV[9] == '1'
   last_id, last_score = ARGV[10], ARGV[11]
   if ARGV[12] ~= '' then kept[#kept + 1] = {ARGV[12], ARGV[13]} end
-  for k = 14, #ARGV do
-    matched[#matched + 1] = ARGV[k]
-    act(ARGV[k])
+  for k = 14, #ARGV, 2 do
+    local id, read_score = ARGV[k], ARGV[k + 1]
+    matched[#matched + 1] = id
+    local score = redis.call('ZSCORE', set, id)
+    if score and tonumber(score) == tonumber(read_score) then
+      act(id, read_score)
+    else
+      skipped = skipped + 1
+    end
   end
 end
 finish_actions(batch, now)
 
--- The new cursor: the furthest job left in the set; else the old cursor while it stays; else
--- the last job examined, which sends the next page back to the first job of its score.
-local new_id, new_score = '', ''
+-- The new cursor: the furthest job left in the set at the score it was seen with (by rank, as
+-- Redis orders ties); else the old cursor while it stays put; else the last job examined,
+-- which sends the next page back to the first job of its score.
+local function in_place(id, score)
+  local now_score = redis.call('ZSCORE', set, id)
+  return now_score and tonumber(now_score) == tonumber(score)
+end
+local new_id, new_score, new_rank = '', '', -1
 for _, entry in ipairs(kept) do
-  local score = redis.call('ZSCORE', set, entry[1])
-  if score then
-    local s, ns = tonumber(score), tonumber(new_score)
-    if new_id == '' or s > ns or (s == ns and entry[1] > new_id) then new_id, new_score = entry[1], score end
+  if in_place(entry[1], entry[2]) then
+    local rank = redis.call('ZRANK', set, entry[1])
+    if rank > new_rank then new_id, new_score, new_rank = entry[1], entry[2], rank end
   end
 end
 if new_id == '' then
-  if cursor_id ~= '' and redis.call('ZSCORE', set, cursor_id) then
+  if cursor_id ~= '' and in_place(cursor_id, cursor_score) then
     new_id, new_score = cursor_id, cursor_score
   else
     new_id, new_score = last_id, last_score

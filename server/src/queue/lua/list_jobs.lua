@@ -1,6 +1,7 @@
 -- ARGV: base, state, limit, newest first (1/0), cursor id ('' for the first page), cursor score,
 -- then optionally the only hash fields to read (see read_job).
--- Returns {{id, score, job hash}...}, at most limit + 1 entries so the caller knows if more follow.
+-- Returns {{id, score, job hash}...}, at most limit + 1 entries so the caller knows if more follow;
+-- a job whose hash is gone comes with an empty one, so it still counts for paging.
 local sets = {pending = pending, scheduled = scheduled, retry = retry, active = active, dead = dead,
   completed = completed, cancelled = cancelled}
 local set = sets[ARGV[2]]
@@ -28,7 +29,6 @@ else
 end
 local out = {}
 for k = 1, #page, 2 do
-  local fields = read_job(page[k], wanted)
-  if #fields > 0 then out[#out + 1] = {page[k], page[k + 1], fields} end
+  out[#out + 1] = {page[k], page[k + 1], read_job(page[k], wanted)}
 end
 return out
