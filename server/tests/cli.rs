@@ -587,3 +587,63 @@ fn jobs_list_takes_a_filter_and_points_at_mistakes() {
          attempts >= \"three\"\n              ^\n"
     );
 }
+
+#[test]
+fn jobs_delete_by_filter_counts_first_asks_and_follows_the_operation() {
+    let harness = start();
+    for tag in ["vip", "vip", "basic"] {
+        enqueue(
+            &harness,
+            &["reports", "build", "--delay", "1h", "--tag", tag],
+        );
+    }
+    let select = [
+        "jobs",
+        "delete",
+        "--queue",
+        "reports",
+        "--state",
+        "scheduled",
+        "--filter",
+        r#"tags : "vip""#,
+    ];
+    let output = harness.run(&[&select[..], &["--dry-run"]].concat());
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"2 scheduled jobs of reports matching tags : "vip""#),
+        "{stderr}"
+    );
+
+    // Without a terminal to ask on, only --yes lets it act.
+    let output = harness.run(&select);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("pass --yes"), "{stderr}");
+    let listed = harness.json(&["jobs", "list", "reports", "--state", "scheduled"]);
+    assert_eq!(listed["jobs"].as_array().map(Vec::len), Some(3));
+
+    let out = harness.ok(&[&select[..], &["--yes"]].concat());
+    assert!(out.contains("status     succeeded"), "{out}");
+    assert!(
+        out.contains("3 examined, 2 matched, 2 done, 0 skipped"),
+        "{out}"
+    );
+    let listed = harness.json(&["jobs", "list", "reports", "--state", "scheduled"]);
+    assert_eq!(listed["jobs"][0]["tags"][0], "basic");
+
+    let out = harness.ok(&["queues", "purge", "reports", "--yes"]);
+    assert!(out.contains("status     succeeded"), "{out}");
+    let operations = harness.json(&["bulk", "list", "--queue", "reports"]);
+    assert_eq!(operations["operations"].as_array().map(Vec::len), Some(2));
+
+    let output = harness.run(&[
+        "jobs", "retry", "some-id", "--queue", "reports", "--state", "dead",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("give job ids or --state, not both"),
+        "{stderr}"
+    );
+}

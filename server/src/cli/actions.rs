@@ -52,105 +52,56 @@ impl SelectArgs {
     }
 }
 
+/// The jobs an action takes: ids, or with `--state` every job of `--queue` in that state.
 #[derive(Args)]
-pub struct RetryArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
-    /// Job ids (up to 1,000): dead, retry or scheduled jobs become pending now, with their
-    /// attempts counted afresh.
+pub struct TargetArgs {
+    /// Job ids (up to 1,000).
     #[arg(value_name = "ID")]
     pub ids: Vec<String>,
-    /// The queue all the jobs are in, which saves the server a lookup.
+    /// The jobs' queue: saves the server a lookup for ids; required with --state.
     #[arg(long)]
     pub queue: Option<String>,
-}
-
-#[derive(Args)]
-pub struct PromoteArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Job ids (up to 1,000): scheduled or retry jobs become pending now.
-    #[arg(value_name = "ID")]
-    pub ids: Vec<String>,
-    /// The queue all the jobs are in, which saves the server a lookup.
-    #[arg(long)]
-    pub queue: Option<String>,
-}
-
-#[derive(Args)]
-pub struct DeleteArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
-    /// Job ids (up to 1,000) of jobs that are not active.
-    #[arg(value_name = "ID")]
-    pub ids: Vec<String>,
-    /// The queue all the jobs are in, which saves the server a lookup.
-    #[arg(long)]
-    pub queue: Option<String>,
 }
 
 #[derive(Args)]
 pub struct CancelArgs {
     #[command(flatten)]
-    pub select: SelectArgs,
-    /// Job ids (up to 1,000): pending, scheduled and retry jobs are cancelled at once; active
-    /// ones are asked to stop and end cancelled when their worker gives them up.
-    #[arg(value_name = "ID")]
-    pub ids: Vec<String>,
-    /// The queue all the jobs are in, which saves the server a lookup.
-    #[arg(long)]
-    pub queue: Option<String>,
+    pub target: TargetArgs,
     /// Why, shown with each job (at most 1 KiB).
     #[arg(long, default_value = "")]
     pub reason: String,
 }
 
-pub async fn retry(args: &ClientArgs, retry: RetryArgs) -> anyhow::Result<()> {
-    if let Some(selection) = retry.select.selection(&retry.ids, &retry.queue)? {
-        return bulk::act(args, BulkAction::Retry, selection, String::new()).await;
+/// Acts on the ids one batch at a time, or on the selection as one bulk operation.
+pub async fn act(
+    args: &ClientArgs,
+    action: BulkAction,
+    target: TargetArgs,
+    reason: String,
+) -> anyhow::Result<()> {
+    if let Some(selection) = target.select.selection(&target.ids, &target.queue)? {
+        return bulk::act(args, action, selection, reason).await;
     }
-    let ids = require_ids(retry.ids, "retry")?;
+    let (verb, done) = match action {
+        BulkAction::Retry => ("retry", "retried"),
+        BulkAction::Promote => ("promote", "promoted"),
+        BulkAction::Delete => ("delete", "deleted"),
+        BulkAction::Cancel | BulkAction::Unspecified => ("cancel", "cancelled"),
+    };
+    let ids = require_ids(target.ids, verb)?;
+    let queue = target.queue.unwrap_or_default();
     let client = connect(args).await?;
-    let results = client
-        .batch_retry_jobs(ids, retry.queue.unwrap_or_default())
-        .await?;
-    report(args, "retried", &results)
-}
-
-pub async fn promote(args: &ClientArgs, promote: PromoteArgs) -> anyhow::Result<()> {
-    if let Some(selection) = promote.select.selection(&promote.ids, &promote.queue)? {
-        return bulk::act(args, BulkAction::Promote, selection, String::new()).await;
-    }
-    let ids = require_ids(promote.ids, "promote")?;
-    let client = connect(args).await?;
-    let results = client
-        .batch_promote_jobs(ids, promote.queue.unwrap_or_default())
-        .await?;
-    report(args, "promoted", &results)
-}
-
-pub async fn delete(args: &ClientArgs, delete: DeleteArgs) -> anyhow::Result<()> {
-    if let Some(selection) = delete.select.selection(&delete.ids, &delete.queue)? {
-        return bulk::act(args, BulkAction::Delete, selection, String::new()).await;
-    }
-    let ids = require_ids(delete.ids, "delete")?;
-    let client = connect(args).await?;
-    let results = client
-        .batch_delete_jobs(ids, delete.queue.unwrap_or_default())
-        .await?;
-    report(args, "deleted", &results)
-}
-
-pub async fn cancel(args: &ClientArgs, cancel: CancelArgs) -> anyhow::Result<()> {
-    if let Some(selection) = cancel.select.selection(&cancel.ids, &cancel.queue)? {
-        return bulk::act(args, BulkAction::Cancel, selection, cancel.reason).await;
-    }
-    let ids = require_ids(cancel.ids, "cancel")?;
-    let client = connect(args).await?;
-    let results = client
-        .batch_cancel_jobs(ids, cancel.queue.unwrap_or_default(), cancel.reason)
-        .await?;
-    report(args, "cancelled", &results)
+    let results = match action {
+        BulkAction::Retry => client.batch_retry_jobs(ids, queue).await?,
+        BulkAction::Promote => client.batch_promote_jobs(ids, queue).await?,
+        BulkAction::Delete => client.batch_delete_jobs(ids, queue).await?,
+        BulkAction::Cancel | BulkAction::Unspecified => {
+            client.batch_cancel_jobs(ids, queue, reason).await?
+        }
+    };
+    report(args, done, &results)
 }
 
 /// Ids are optional to clap because `--state` selects jobs instead.

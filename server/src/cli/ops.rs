@@ -7,11 +7,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use zenith_proto::to_json;
 use zenith_proto::v1::{ListJobsResponse, ListQueuesResponse};
-use zenith_sdk::{Client, Job, JobState, Queue};
+use zenith_sdk::{BulkAction, Client, Job, JobState, Queue};
 use zenith_server::filter::Filter;
 use zenith_server::queue::state_name;
 
-use super::actions::{self, CancelArgs, DeleteArgs, PromoteArgs, RetryArgs};
+use super::actions::{self, CancelArgs, TargetArgs};
 use super::output::{
     Table, full_timestamp, one_line, printable, proto_duration, relative_timestamp,
 };
@@ -46,11 +46,11 @@ pub enum JobsCommand {
         queue: Option<String>,
     },
     /// Makes dead, retry or scheduled jobs pending now, with their attempts counted afresh.
-    Retry(RetryArgs),
+    Retry(TargetArgs),
     /// Makes scheduled or retry jobs pending now; their attempts count on.
-    Promote(PromoteArgs),
+    Promote(TargetArgs),
     /// Removes jobs that are not active.
-    Delete(DeleteArgs),
+    Delete(TargetArgs),
     /// Cancels jobs; active ones are asked to stop and end cancelled once their worker does.
     Cancel(CancelArgs),
 }
@@ -171,10 +171,18 @@ pub async fn jobs(args: &ClientArgs, command: JobsCommand) -> anyhow::Result<()>
             filter,
         } => list_jobs(args, queue, state, limit, newest, filter).await,
         JobsCommand::Get { id, queue } => get_job(args, id, queue).await,
-        JobsCommand::Retry(retry) => actions::retry(args, retry).await,
-        JobsCommand::Promote(promote) => actions::promote(args, promote).await,
-        JobsCommand::Delete(delete) => actions::delete(args, delete).await,
-        JobsCommand::Cancel(cancel) => actions::cancel(args, cancel).await,
+        JobsCommand::Retry(target) => {
+            actions::act(args, BulkAction::Retry, target, String::new()).await
+        }
+        JobsCommand::Promote(target) => {
+            actions::act(args, BulkAction::Promote, target, String::new()).await
+        }
+        JobsCommand::Delete(target) => {
+            actions::act(args, BulkAction::Delete, target, String::new()).await
+        }
+        JobsCommand::Cancel(cancel) => {
+            actions::act(args, BulkAction::Cancel, cancel.target, cancel.reason).await
+        }
     }
 }
 
