@@ -19,7 +19,7 @@ use super::{
 use crate::filter::{Expr, Field, Filter};
 
 /// Jobs per chunk without a filter; the script also stops after a few milliseconds.
-const CHUNK: usize = 500;
+const CHUNK: usize = 300;
 /// Jobs read per chunk with a filter: all of them may match, and the script then acts on all.
 const FILTERED_CHUNK: usize = 200;
 /// How long a replica holds an operation without finishing a chunk before another may take it.
