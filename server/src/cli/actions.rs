@@ -4,10 +4,11 @@ use anyhow::bail;
 use clap::Args;
 use zenith_proto::to_json;
 use zenith_proto::v1::{JobActionOutcome, JobActionResult};
-use zenith_sdk::{BulkAction, Client, JobState};
+use zenith_sdk::{BulkAction, JobState};
 use zenith_server::queue::state_name;
 
 use super::bulk::{self, Selection};
+use super::ops::connect;
 use super::output::{Table, one_line};
 use super::{ClientArgs, parse_state};
 
@@ -110,10 +111,6 @@ fn require_ids(ids: Vec<String>, action: &str) -> anyhow::Result<Vec<String>> {
         bail!("no job ids given; usage: zenith jobs {action} ID... or --queue Q --state S");
     }
     Ok(ids)
-}
-
-async fn connect(args: &ClientArgs) -> anyhow::Result<Client> {
-    Ok(Client::connect(args.server.clone()).await?)
 }
 
 /// Prints a line per job (or the JSON results) and fails when any job was not acted on.

@@ -619,14 +619,14 @@ impl Engine {
             "lost" => return Ok(Chunk::Lost),
             _ => return Ok(Chunk::Stopped),
         }
-        parts.next(); // jobs done: the record keeps the totals
         let finished = parts.next().map(int).transpose()?.unwrap_or(0) == 1;
         let woke = parts.next().map(int).transpose()?.unwrap_or(0) == 1;
         let deleted = parts.map(text).collect::<Result<Vec<_>>>()?;
         if woke {
             self.waiters.wake(queue);
         }
-        self.forget_ids(&deleted).await?;
+        self.forget_ids(&mut self.background.clone(), &deleted)
+            .await?;
         Ok(if finished {
             Chunk::Finished
         } else {

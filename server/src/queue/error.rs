@@ -32,8 +32,6 @@ pub enum QueueError {
     },
     #[error("bulk operation {0} not found")]
     BulkOperationNotFound(String),
-    #[error("{0} is not implemented yet")]
-    Unimplemented(&'static str),
 }
 
 pub type Result<T, E = QueueError> = std::result::Result<T, E>;
@@ -116,7 +114,6 @@ impl From<QueueError> for tonic::Status {
                 "BULK_OPERATION_NOT_FOUND",
                 HashMap::from([("operation_id".into(), id.clone())]),
             ),
-            QueueError::Unimplemented(_) => (Code::Unimplemented, "UNIMPLEMENTED", HashMap::new()),
             QueueError::Unavailable(_) => (Code::Unavailable, "REDIS_UNAVAILABLE", HashMap::new()),
             QueueError::Redis(_) | QueueError::Corrupt { .. } => {
                 tracing::error!(%error, "queue engine failure");

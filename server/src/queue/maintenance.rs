@@ -156,13 +156,8 @@ impl Engine {
                 backlog.push(*queue);
             }
         }
-        if !pruned.is_empty() {
-            redis::cmd("HDEL")
-                .arg(self.keys.job_index())
-                .arg(&pruned)
-                .query_async::<()>(&mut self.background.clone())
-                .await?;
-        }
+        self.forget_ids(&mut self.background.clone(), &pruned)
+            .await?;
         Ok(backlog)
     }
 }

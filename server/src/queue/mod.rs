@@ -780,7 +780,7 @@ impl Engine {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        self.forget_ids(&deleted).await?;
+        self.forget_ids(&mut self.conn(), &deleted).await?;
         Ok(results)
     }
 
@@ -832,15 +832,16 @@ impl Engine {
         Ok(results)
     }
 
-    /// Drops deleted jobs from the id → queue index; scripts cannot, as it lies in another slot.
-    async fn forget_ids(&self, ids: &[String]) -> Result<()> {
+    /// Drops deleted or pruned jobs from the id → queue index; scripts cannot, as it lies in
+    /// another slot. Loops pass their own connection.
+    async fn forget_ids(&self, conn: &mut ConnectionManager, ids: &[String]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
         redis::cmd("HDEL")
             .arg(self.keys.job_index())
             .arg(ids)
-            .query_async::<()>(&mut self.conn())
+            .query_async::<()>(conn)
             .await?;
         Ok(())
     }

@@ -8,7 +8,7 @@
 --   (id, score), the last examined job that did not match (id, score; '' '' for none), then
 --   the matched jobs as id, score pairs: a job whose score changed since it was read has moved
 --   and come back, so what matched is stale, and it is skipped.
--- Returns {'ok', done, finished (1/0), woke (1/0), deleted id...}, {'stopped'} (not running), {'lost'} (another replica
+-- Returns {'ok', finished (1/0), woke (1/0), deleted id...}, {'stopped'} (not running), {'lost'} (another replica
 -- holds it) or {'moved'} (the walk moved since the page was read).
 local key = op_key(ARGV[2])
 local f = redis.call('HMGET', key, 'status', 'owner', 'action', 'states', 'state_index', 'bound',
@@ -105,6 +105,6 @@ else
   redis.call('HSET', key, 'cursor_id', new_id, 'cursor_score', new_score)
 end
 redis.call('HSET', key, 'updated_at', int(now), 'owner_until', int(now + tonumber(ARGV[4])))
-local out = {'ok', done, finished, batch.woke and 1 or 0}
+local out = {'ok', finished, batch.woke and 1 or 0}
 for _, id in ipairs(batch.deleted) do out[#out + 1] = id end
 return out
