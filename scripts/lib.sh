@@ -28,6 +28,14 @@ ensure_redis() {
   fi
 }
 
+# The tests start their own PostgreSQL clusters from the server binaries.
+ensure_postgres() {
+  [ -n "${ZENITH_TEST_POSTGRES_BIN:-}" ] && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  echo "installing postgresql" >&2
+  apt_install postgresql
+}
+
 # Project-local tools live in .tools so nothing global changes.
 TOOLS="$(pwd)/.tools"
 

@@ -41,6 +41,12 @@ pub struct ServeArgs {
     /// Where the managed Redis keeps its data [default: .zenith].
     #[arg(long, env = "ZENITH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// How long archived jobs and their events are kept, unless a queue overrides it [default: 30d].
+    #[arg(long, env = "ZENITH_ARCHIVE_RETENTION", value_parser = humantime::parse_duration)]
+    pub archive_retention: Option<Duration>,
+    /// Index jobs for search when enqueued, unless a queue overrides it [default: true].
+    #[arg(long, env = "ZENITH_INDEX_ON_ENQUEUE")]
+    pub index_on_enqueue: Option<bool>,
 }
 
 /// The same settings as read from a config file.
@@ -57,6 +63,9 @@ struct FileConfig {
     completed_retention: Option<Duration>,
     max_payload_bytes: Option<usize>,
     data_dir: Option<PathBuf>,
+    #[serde(default, with = "humantime_serde_opt")]
+    archive_retention: Option<Duration>,
+    index_on_enqueue: Option<bool>,
 }
 
 mod humantime_serde_opt {
@@ -83,6 +92,8 @@ pub struct ServeConfig {
     pub completed_retention: Duration,
     pub max_payload_bytes: usize,
     pub data_dir: PathBuf,
+    pub archive_retention: Duration,
+    pub index_on_enqueue: bool,
 }
 
 impl ServeArgs {
@@ -102,6 +113,13 @@ impl ServeArgs {
             .unwrap_or_else(|| "zenith".into());
         if prefix.is_empty() || prefix.contains(['{', '}']) {
             anyhow::bail!("prefix: must be non-empty and without braces");
+        }
+        let archive_retention = self
+            .archive_retention
+            .or(file.archive_retention)
+            .unwrap_or(Duration::from_secs(30 * 24 * 3600));
+        if archive_retention < Duration::from_secs(3600) {
+            anyhow::bail!("archive_retention: must be at least 1h");
         }
         Ok(ServeConfig {
             listen: self
@@ -128,6 +146,11 @@ impl ServeArgs {
                 .data_dir
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from(".zenith")),
+            archive_retention,
+            index_on_enqueue: self
+                .index_on_enqueue
+                .or(file.index_on_enqueue)
+                .unwrap_or(true),
         })
     }
 }

@@ -47,6 +47,14 @@ impl Database {
         }
     }
 
+    /// "sqlite" or "postgres".
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         match self {
             Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),

@@ -1,6 +1,7 @@
 //! Zenith's server: the queue engine, the gRPC services, and what runs them.
 
 pub mod api;
+pub mod archive;
 pub mod auth;
 pub mod config;
 pub mod db;

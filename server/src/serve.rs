@@ -13,10 +13,13 @@ use axum::serve::ListenerExt;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use zenith_proto::v1::archive_service_server::ArchiveServiceServer;
 use zenith_proto::v1::queue_service_server::QueueServiceServer;
 use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 
-use crate::api::{Limits, QueueApi, WorkerApi};
+use crate::api::{ArchiveApi, Limits, QueueApi, WorkerApi};
+use crate::archive::settings::{ArchiveDefaults, Settings};
+use crate::archive::{archiver, retention, rollup, store};
 use crate::config::ServeConfig;
 use crate::db::Database;
 use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
@@ -76,6 +79,15 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     }
     let database = Database::connect(&config.database_url).await?;
     let installation = database.installation_id().await?;
+    let archive = store::open(&database);
+    let settings = Settings::load(
+        archive.clone(),
+        ArchiveDefaults {
+            retention: config.archive_retention,
+            index_on_enqueue: config.index_on_enqueue,
+        },
+    )
+    .await?;
 
     let stop = CancellationToken::new();
     let mut background = tokio::task::JoinSet::new();
@@ -85,6 +97,19 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         stop.clone(),
     ));
     background.spawn(run_bulk_operations(engine.clone(), stop.clone()));
+    background.spawn(archiver::run(
+        engine.clone(),
+        archive.clone(),
+        settings.clone(),
+        stop.clone(),
+    ));
+    background.spawn(retention::run(
+        archive.clone(),
+        settings.clone(),
+        stop.clone(),
+    ));
+    background.spawn(rollup::run(engine.clone(), archive.clone(), stop.clone()));
+    background.spawn(settings.clone().run_refresh(stop.clone()));
     if config.demo {
         background.spawn(demo::run(engine.clone(), stop.clone()));
     }
@@ -95,6 +120,9 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<QueueServiceServer<QueueApi>>().await;
     health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
+    health
+        .set_serving::<ArchiveServiceServer<ArchiveApi>>()
+        .await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(zenith_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -106,11 +134,17 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
 
     let grpc = tonic::service::Routes::new(QueueServiceServer::new(QueueApi::new(
         engine.clone(),
+        archive.clone(),
         limits.clone(),
     )))
     .add_service(WorkerServiceServer::new(WorkerApi::new(
         engine.clone(),
         limits,
+    )))
+    .add_service(ArchiveServiceServer::new(ArchiveApi::new(
+        engine.clone(),
+        archive.clone(),
+        settings,
     )))
     .add_service(health_service)
     .add_service(reflection_v1)

@@ -1,11 +1,13 @@
 //! One module per gRPC service: validate → authorize (the policy layer) → call the engine → map
 //! errors (once, in `queue::error`).
 
+mod archive;
 mod page_token;
 mod queue;
 mod validate;
 mod worker;
 
+pub use archive::ArchiveApi;
 pub use queue::QueueApi;
 pub use worker::WorkerApi;
 

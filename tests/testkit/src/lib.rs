@@ -1,5 +1,5 @@
-//! Real processes for tests and benchmarks: a Redis server and a Zenith server on free loopback
-//! ports, each stopped when dropped. Nothing here is a mock.
+//! Real processes for tests and benchmarks: Redis, PostgreSQL and Zenith servers on free
+//! loopback ports, each stopped when dropped. Nothing here is a mock.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -132,6 +132,210 @@ fn redis_server_binary() -> PathBuf {
     std::env::var_os("ZENITH_TEST_REDIS_SERVER")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("redis-server"))
+}
+
+/// A PostgreSQL server on a free loopback port, with a fresh cluster in a temporary directory.
+/// As root it runs as the `postgres` user, since PostgreSQL refuses to run as root.
+pub struct PostgresServer {
+    port: u16,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl PostgresServer {
+    /// Makes a cluster with a superuser `zenith` (no password, loopback only) and starts it.
+    pub fn start() -> anyhow::Result<Self> {
+        let bin = postgres_bin_dir()?;
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data)?;
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()?;
+            anyhow::ensure!(status.success(), "chown the postgres data directory");
+        }
+        let output = as_postgres(&bin.join("initdb"))
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "zenith",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
+            .arg(&data)
+            .output()
+            .context("run initdb (install it: apt-get install postgresql)")?;
+        anyhow::ensure!(
+            output.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut server = Self {
+            port: free_port(),
+            bin,
+            dir,
+            child: None,
+        };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    fn spawn(&mut self) -> anyhow::Result<()> {
+        let child = as_postgres(&self.bin.join("postgres"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(self.dir.path())
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("start postgres")?;
+        self.child = Some(child);
+        wait_for_port(self.port, Duration::from_secs(20))?;
+        // The port opens a moment before the server accepts logins; psql says when.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if self.psql("postgres", "SELECT 1").is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("postgres on port {} did not accept connections", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// URL of the `postgres` database.
+    pub fn url(&self) -> String {
+        self.database_url("postgres")
+    }
+
+    pub fn database_url(&self, database: &str) -> String {
+        format!("postgres://zenith@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates an empty database and returns its URL.
+    pub fn create_database(&self, name: &str) -> anyhow::Result<String> {
+        self.psql("postgres", &format!("CREATE DATABASE \"{name}\""))?;
+        Ok(self.database_url(name))
+    }
+
+    /// Runs one SQL statement with psql and returns what it printed (unaligned, tuples only).
+    pub fn psql(&self, database: &str, sql: &str) -> anyhow::Result<String> {
+        let output = Command::new(self.bin.join("psql"))
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "zenith",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ])
+            .output()
+            .context("run psql")?;
+        anyhow::ensure!(
+            output.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
+    /// Stops PostgreSQL (fast shutdown); the data stays for `start_again`.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // The postmaster may run under runuser; signal the postmaster itself.
+        let pid_file = self.dir.path().join("data").join("postmaster.pid");
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.lines().next().map(str::to_owned))
+        {
+            let _ = Command::new("kill").args(["-INT", &pid]).status();
+        }
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stop_child(&mut child);
+    }
+
+    /// Starts PostgreSQL again on the same port and data.
+    pub fn start_again(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        self.spawn()
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|output| output.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
+/// A command run as the `postgres` user when we are root, else as ourselves.
+fn as_postgres(program: &Path) -> Command {
+    if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// `ZENITH_TEST_POSTGRES_BIN`, else the newest `/usr/lib/postgresql/<version>/bin`.
+fn postgres_bin_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("ZENITH_TEST_POSTGRES_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .context("find postgresql (install it: apt-get install postgresql)")?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .context("no postgresql server under /usr/lib/postgresql (apt-get install postgresql)")
 }
 
 /// The `zenith` binary built next to the running test or benchmark executable.

@@ -13,6 +13,7 @@ use zenith_proto::v1::*;
 
 use super::validate;
 use super::{Limits, page_token};
+use crate::archive::SharedArchive;
 use crate::filter::Filter;
 use crate::queue::{
     Enqueued, JobCursor, NewJob, QueueError, SharedEngine, apply_spec, state_name,
@@ -29,12 +30,17 @@ const MAX_PRIORITY: i32 = 1000;
 
 pub struct QueueApi {
     engine: SharedEngine,
+    archive: SharedArchive,
     limits: Limits,
 }
 
 impl QueueApi {
-    pub fn new(engine: SharedEngine, limits: Limits) -> Self {
-        Self { engine, limits }
+    pub fn new(engine: SharedEngine, archive: SharedArchive, limits: Limits) -> Self {
+        Self {
+            engine,
+            archive,
+            limits,
+        }
     }
 
     /// Turns a caller's spec into a job to write; `field` prefixes every error ("job", "jobs[3]").
@@ -243,8 +249,21 @@ impl QueueService for QueueApi {
             Self::queue_name("queue", &request.queue)?;
             Some(request.queue.as_str())
         };
-        let job = self.engine.get_job(&request.id, queue).await?;
-        Ok(Response::new(GetJobResponse { job: Some(job) }))
+        // Redis answers for live jobs; the archive for jobs Redis has forgotten.
+        let (job, source) = match self.engine.get_job(&request.id, queue).await {
+            Ok(job) => (job, JobSource::Live),
+            Err(QueueError::JobNotFound(_)) => match self.archive.get_job(&request.id).await? {
+                Some(archived) if queue.is_none_or(|q| q == archived.job.queue) => {
+                    (archived.job, JobSource::Archive)
+                }
+                _ => return Err(QueueError::JobNotFound(request.id).into()),
+            },
+            Err(error) => return Err(error.into()),
+        };
+        Ok(Response::new(GetJobResponse {
+            job: Some(job),
+            source: source.into(),
+        }))
     }
 
     async fn list_queues(

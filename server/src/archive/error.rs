@@ -1,0 +1,96 @@
+//! What can go wrong in the archive, mapped once to gRPC status codes.
+
+use std::collections::HashMap;
+
+use tonic::Code;
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::queue::QueueError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("{field}: {message}")]
+    InvalidArgument { field: String, message: String },
+    #[error("job {0} not found")]
+    JobNotFound(String),
+    /// SQL cannot be reached; callers may retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+    #[error("corrupt archive row for job {id}: {message}")]
+    Corrupt { id: String, message: String },
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+pub type Result<T, E = ArchiveError> = std::result::Result<T, E>;
+
+impl ArchiveError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ArchiveError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => Self::Unavailable(error),
+            // SQLite's "database is locked" and PostgreSQL's shutdown and connection failures
+            // pass as soon as the database is back.
+            sqlx::Error::Database(db)
+                if matches!(
+                    db.code().as_deref(),
+                    Some("5" | "6" | "57P01" | "57P02" | "57P03")
+                ) || db.code().is_some_and(|code| code.starts_with("08")) =>
+            {
+                Self::Unavailable(error)
+            }
+            _ => Self::Database(error),
+        }
+    }
+}
+
+const DOMAIN: &str = "zenith.dev";
+
+impl From<ArchiveError> for tonic::Status {
+    fn from(error: ArchiveError) -> Self {
+        let error = match error {
+            ArchiveError::Queue(queue) => return queue.into(),
+            other => other,
+        };
+        let message = error.to_string();
+        let (code, reason, metadata): (Code, &str, HashMap<String, String>) = match &error {
+            ArchiveError::Queue(_) => unreachable!("mapped above"),
+            ArchiveError::InvalidArgument { field, .. } => (
+                Code::InvalidArgument,
+                "INVALID_ARGUMENT",
+                HashMap::from([("field".into(), field.clone())]),
+            ),
+            ArchiveError::JobNotFound(id) => (
+                Code::NotFound,
+                "JOB_NOT_FOUND",
+                HashMap::from([("job_id".into(), id.clone())]),
+            ),
+            ArchiveError::Unavailable(_) => {
+                (Code::Unavailable, "DATABASE_UNAVAILABLE", HashMap::new())
+            }
+            ArchiveError::Database(_) | ArchiveError::Corrupt { .. } => {
+                tracing::error!(%error, "archive failure");
+                (Code::Internal, "INTERNAL", HashMap::new())
+            }
+        };
+        tonic::Status::with_error_details(
+            code,
+            message,
+            ErrorDetails::with_error_info(reason, DOMAIN, metadata),
+        )
+    }
+}
