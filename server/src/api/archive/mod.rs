@@ -1,4 +1,8 @@
-//! `zenith.v1.ArchiveService`: search, job history, retention and archive settings.
+//! `zenith.v1.ArchiveService`: search and job history in `search`, retention and archive
+//! settings in `retention`, the archive's lag here.
+
+mod retention;
+mod search;
 
 use tonic::{Request, Response, Status};
 use zenith_proto::v1::archive_service_server::ArchiveService;
@@ -29,50 +33,55 @@ impl ArchiveService for ArchiveApi {
         &self,
         request: Request<SearchJobsRequest>,
     ) -> Result<Response<SearchJobsResponse>, Status> {
-        let response =
-            crate::archive::search::search(&self.engine, &self.archive, request.into_inner())
-                .await?;
-        Ok(Response::new(response))
+        Ok(Response::new(
+            self.search_jobs_rpc(request.into_inner()).await?,
+        ))
     }
 
     async fn get_job_history(
         &self,
         request: Request<GetJobHistoryRequest>,
     ) -> Result<Response<GetJobHistoryResponse>, Status> {
-        let _ = (request, &self.settings);
-        todo!()
+        Ok(Response::new(
+            self.get_job_history_rpc(request.into_inner()).await?,
+        ))
     }
 
     async fn prune_archive(
         &self,
         request: Request<PruneArchiveRequest>,
     ) -> Result<Response<PruneArchiveResponse>, Status> {
-        let _ = request;
-        todo!()
+        Ok(Response::new(
+            self.prune_archive_rpc(request.into_inner()).await?,
+        ))
     }
 
     async fn get_archive_settings(
         &self,
         request: Request<GetArchiveSettingsRequest>,
     ) -> Result<Response<GetArchiveSettingsResponse>, Status> {
-        let _ = request;
-        todo!()
+        Ok(Response::new(
+            self.get_archive_settings_rpc(request.into_inner()).await?,
+        ))
     }
 
     async fn list_archive_settings(
         &self,
         request: Request<ListArchiveSettingsRequest>,
     ) -> Result<Response<ListArchiveSettingsResponse>, Status> {
-        let _ = request;
-        todo!()
+        Ok(Response::new(
+            self.list_archive_settings_rpc(request.into_inner()).await?,
+        ))
     }
 
     async fn update_archive_settings(
         &self,
         request: Request<UpdateArchiveSettingsRequest>,
     ) -> Result<Response<UpdateArchiveSettingsResponse>, Status> {
-        let _ = request;
-        todo!()
+        Ok(Response::new(
+            self.update_archive_settings_rpc(request.into_inner())
+                .await?,
+        ))
     }
 
     async fn get_archive_status(
