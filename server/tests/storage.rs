@@ -526,13 +526,13 @@ async fn search_matches_special_characters_literally(fixture: &Fixture) {
         }
     }
     // Phrases with raw operator text, as a caller might pass them: still literal, and only
-    // the letters and digits in them count.
+    // the letters and digits in them count; without any, a phrase requires nothing.
     let mut near = plan("");
-    near.phrases = vec![vec!["NEAR(".to_string()]];
+    near.phrases = vec![vec!["NEAR(".to_string()], vec!["\"D\"".to_string()]];
     assert_eq!(ids(fixture, &near).await, ["s2"]);
     for raw in [
         "\"",
-        "a\" OR \"b",
+        "\"()\" *:^",
         "*",
         "-",
         "^",
@@ -546,12 +546,8 @@ async fn search_matches_special_characters_literally(fixture: &Fixture) {
         "!",
     ] {
         let mut raw_plan = plan("");
-        raw_plan.phrases = vec![vec![raw.to_string()]];
-        assert_eq!(
-            ids(fixture, &raw_plan).await,
-            Vec::<String>::new(),
-            "raw {raw:?}"
-        );
+        raw_plan.phrases = vec![vec![raw.to_string()], vec!["start".to_string()]];
+        assert_eq!(ids(fixture, &raw_plan).await, ["s3"], "raw {raw:?}");
     }
 }
 
@@ -564,6 +560,7 @@ async fn words_match_alike_on_both_backends(fixture: &Fixture) {
         ("w5", "Привет мир"),
         ("w6", "user@example.com https://example.com/path?q=1"),
         ("w7", "שלום עולם مرحبا"),
+        ("w8", "٣٤٥ Ⅻ ½ ²x हिन्दी ﬁle ǅemal"),
     ];
     let batch = ArchiveBatch {
         jobs: samples

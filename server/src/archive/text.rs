@@ -6,6 +6,10 @@ use zenith_proto::v1::Job;
 /// The longest search text kept for one job, in bytes.
 pub const MAX_SEARCH_TEXT: usize = 32 * 1024;
 
+/// Longer words (base64 blobs, hashes of hashes) are left out of the search text: no one
+/// searches for them, and PostgreSQL refuses lexemes over 2,047 bytes.
+pub const MAX_WORD_BYTES: usize = 255;
+
 /// The words of a text: maximal runs of letters and digits, lowercased.
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -15,13 +19,14 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 /// The words search matches for a job, space-separated: its id, type, payload (when it is
-/// text) and last error, capped in length.
+/// text) and last error, capped in length; words over `MAX_WORD_BYTES` are left out.
 pub fn search_text(job: &Job) -> String {
     let mut text = SearchText::default();
     text.push_words(&job.id);
     text.push_words(&job.r#type);
     if let Ok(payload) = std::str::from_utf8(&job.payload) {
-        // Parsed JSON gives its strings unescaped ("\u00e9" is é); any other text counts as is.
+        // Parsed JSON gives its strings unescaped ("\u00e9" is é), each object's keys in sorted
+        // order, each key next to its value; any other text counts as is.
         match serde_json::from_str::<serde_json::Value>(payload) {
             Ok(value) => text.push_json(&value),
             Err(_) => text.push_words(payload),
@@ -45,6 +50,9 @@ impl SearchText {
             return;
         }
         for word in words(text) {
+            if word.len() > MAX_WORD_BYTES {
+                continue;
+            }
             let separator = usize::from(!self.text.is_empty());
             if self.text.len() + separator + word.len() > MAX_SEARCH_TEXT {
                 self.cut = true;
@@ -80,4 +88,91 @@ impl SearchText {
 /// True when `phrase` occurs in `words` as consecutive words.
 pub fn contains_phrase(words: &[String], phrase: &[String]) -> bool {
     phrase.is_empty() || words.windows(phrase.len()).any(|window| window == phrase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn words_are_lowercased_runs_of_letters_and_digits() {
+        assert_eq!(
+            words("Hello, World! abc123 x_y 3.14 it's C:\\Temp"),
+            owned(&[
+                "hello", "world", "abc123", "x", "y", "3", "14", "it", "s", "c", "temp"
+            ])
+        );
+        assert_eq!(
+            words("Ünïcödé 日本語 ٣٤٥ Привет"),
+            owned(&["ünïcödé", "日本語", "٣٤٥", "привет"])
+        );
+        assert!(words("  \"%_\\*^:()-  ").is_empty());
+        assert!(words("").is_empty());
+    }
+
+    #[test]
+    fn search_text_holds_id_type_payload_and_error() {
+        let job = Job {
+            id: "Job-1".into(),
+            r#type: "send_email".into(),
+            payload:
+                br#"{"email":"Ann@Example.com","n":12,"ok":true,"tags":["a\u00e9"],"nil":null}"#
+                    .to_vec(),
+            last_error: "SMTP timeout".into(),
+            ..Job::default()
+        };
+        assert_eq!(
+            search_text(&job),
+            "job 1 send email email ann example com n 12 nil ok true tags aé smtp timeout"
+        );
+    }
+
+    #[test]
+    fn non_json_text_counts_as_words_and_binary_payloads_do_not() {
+        let text = Job {
+            id: "j".into(),
+            payload: b"order=1234; status:shipped".to_vec(),
+            ..Job::default()
+        };
+        assert_eq!(search_text(&text), "j order 1234 status shipped");
+        let binary = Job {
+            id: "j".into(),
+            payload: vec![0xff, 0xfe, b'a', b'b'],
+            ..Job::default()
+        };
+        assert_eq!(search_text(&binary), "j");
+    }
+
+    #[test]
+    fn search_text_is_capped_at_a_word_boundary_and_skips_overlong_words() {
+        let long_word = "x".repeat(MAX_WORD_BYTES + 1);
+        let payload = format!("{long_word} {}", "abcdefg ".repeat(10_000));
+        let job = Job {
+            id: "j".into(),
+            payload: payload.into_bytes(),
+            last_error: "never reached".into(),
+            ..Job::default()
+        };
+        let text = search_text(&job);
+        assert!(text.len() <= MAX_SEARCH_TEXT);
+        assert!(text.len() > MAX_SEARCH_TEXT - "abcdefg ".len());
+        assert!(text.starts_with("j abcdefg abcdefg"));
+        assert!(text.split(' ').skip(1).all(|word| word == "abcdefg"));
+    }
+
+    #[test]
+    fn phrases_are_consecutive_words() {
+        let text = owned(&["order", "1234", "shipped", "to", "ann"]);
+        assert!(contains_phrase(&text, &owned(&["1234", "shipped"])));
+        assert!(contains_phrase(&text, &owned(&["ann"])));
+        assert!(contains_phrase(&text, &[]));
+        assert!(!contains_phrase(&text, &owned(&["shipped", "1234"])));
+        assert!(!contains_phrase(&text, &owned(&["order", "shipped"])));
+        assert!(!contains_phrase(&text, &owned(&["ann", "smith"])));
+        assert!(!contains_phrase(&[], &owned(&["ann"])));
+    }
 }
