@@ -683,6 +683,30 @@ async fn prune_is_bounded_scoped_and_clears_the_text_index(fixture: &Fixture) {
     );
     assert_eq!(ids(fixture, &plan("prunable")).await, ["live"]);
     assert_eq!(store.count_jobs().await.unwrap(), 1);
+
+    // A job deleted by an operator is recorded with finished_at set, whatever its state, and
+    // is pruned like any finished job; the seq of the pruned newest row is not handed out
+    // again, so newer rows still sort first.
+    let mut deleted = job("deleted", "q", "t", JobState::Pending, "{}");
+    deleted.finished_at = Some(ts(1_000));
+    let one = |job: Job| ArchiveBatch {
+        jobs: vec![record(job, 1)],
+        events: vec![],
+    };
+    store.record(&one(deleted)).await.unwrap();
+    let deleted_seq = store.get_job("deleted").await.unwrap().unwrap().seq;
+    assert_eq!(
+        store
+            .prune(&PruneScope::Queue("q".into()), 5_000, 100)
+            .await
+            .unwrap(),
+        Pruned { jobs: 1, events: 0 }
+    );
+    store
+        .record(&one(job("after", "q", "t", JobState::Completed, "{}")))
+        .await
+        .unwrap();
+    assert!(store.get_job("after").await.unwrap().unwrap().seq > deleted_seq);
 }
 
 async fn settings_overrides_are_created_replaced_and_deleted(fixture: &Fixture) {

@@ -161,9 +161,18 @@ impl ArchiveStore for SqliteArchive {
                 " ORDER BY j.seq DESC"
             }
         };
-        if !plan.queues.is_empty() {
-            query.push(" AND j.queue IN (SELECT value FROM json_each(");
-            query.push_bind(json_list(&plan.queues)).push("))");
+        // One queue: its (queue, seq) index is in seq order. Several: the unary plus keeps
+        // SQLite walking seq downwards and stopping at the limit rather than sorting every
+        // row of those queues.
+        match plan.queues.as_slice() {
+            [] => {}
+            [queue] => {
+                query.push(" AND j.queue = ").push_bind(queue.as_str());
+            }
+            queues => {
+                query.push(" AND +j.queue IN (SELECT value FROM json_each(");
+                query.push_bind(json_list(queues)).push("))");
+            }
         }
         if !plan.types.is_empty() {
             query.push(" AND j.type IN (SELECT value FROM json_each(");
