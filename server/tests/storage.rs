@@ -84,6 +84,7 @@ storage_tests!(
     search_pages_newest_first_by_cursor,
     search_matches_special_characters_literally,
     words_match_alike_on_both_backends,
+    the_longest_texts_are_recorded_and_found,
     prune_is_bounded_scoped_and_clears_the_text_index,
     settings_overrides_are_created_replaced_and_deleted,
     rollups_replace_and_read_by_range,
@@ -589,6 +590,51 @@ async fn words_match_alike_on_both_backends(fixture: &Fixture) {
     assert!(ids(fixture, &plan("cafe")).await.is_empty());
     assert!(ids(fixture, &plan("abc")).await.is_empty());
     assert!(ids(fixture, &plan("123")).await.is_empty());
+}
+
+async fn the_longest_texts_are_recorded_and_found(fixture: &Fixture) {
+    // As many words as the search text holds, the same word as often as it is kept, and
+    // words of all lengths up to the cap.
+    let many = format!("{}b c", "a ".repeat(300));
+    let distinct: String = (0..text::MAX_SEARCH_TEXT / 2)
+        .map(|n| format!("{n} "))
+        .collect();
+    let long_word = "y".repeat(text::MAX_WORD_BYTES + 1);
+    let batch = ArchiveBatch {
+        jobs: vec![
+            record(job("r", "q", "t", JobState::Completed, &many), 1),
+            record(job("d", "q", "t", JobState::Completed, &distinct), 1),
+            record(
+                job(
+                    "l",
+                    "q",
+                    "t",
+                    JobState::Completed,
+                    &format!("{long_word} z"),
+                ),
+                1,
+            ),
+        ],
+        events: vec![],
+    };
+    for record in &batch.jobs {
+        assert!(record.text.len() <= text::MAX_SEARCH_TEXT);
+    }
+    fixture.store.record(&batch).await.unwrap();
+    assert_eq!(ids(fixture, &plan("a a a a")).await, ["r"]);
+    // The repeats of "a" past the cap are not kept, so "b" follows the last one kept.
+    assert_eq!(ids(fixture, &plan("a a b c")).await, ["r"]);
+    let distinct_words = text::words(&batch.jobs[1].text);
+    let last = distinct_words[distinct_words.len() - 3..].join(" ");
+    assert_eq!(ids(fixture, &plan(&last)).await, ["d"]);
+    assert_eq!(ids(fixture, &plan("0 1 2 3")).await, ["d"]);
+    assert_eq!(ids(fixture, &plan("z")).await, ["l"]);
+    assert!(ids(fixture, &plan(&long_word)).await.is_empty());
+    assert!(
+        ids(fixture, &plan(&format!("{long_word} z")))
+            .await
+            .is_empty()
+    );
 }
 
 async fn prune_is_bounded_scoped_and_clears_the_text_index(fixture: &Fixture) {

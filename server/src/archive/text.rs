@@ -10,6 +10,12 @@ pub const MAX_SEARCH_TEXT: usize = 32 * 1024;
 /// searches for them, and PostgreSQL refuses lexemes over 2,047 bytes.
 pub const MAX_WORD_BYTES: usize = 255;
 
+/// PostgreSQL keeps at most 256 positions of one word, so the search text holds no more
+/// repeats of a word than that: both backends then see the same words at the same places and
+/// match the same phrases. (Its other limit, positions up to 16,383, is never reached: 32 KiB
+/// holds that many words only if nearly all are one byte long, and there are 36 such words.)
+pub const MAX_REPEATS: usize = 256;
+
 /// The words of a text: maximal runs of letters and digits, lowercased.
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -37,10 +43,11 @@ pub fn search_text(job: &Job) -> String {
 }
 
 /// Words joined by spaces, up to `MAX_SEARCH_TEXT`: once a word does not fit, nothing more is
-/// added, so the text is a prefix of the job's words.
+/// added. Overlong words and repeats past `MAX_REPEATS` are skipped.
 #[derive(Default)]
 struct SearchText {
     text: String,
+    repeats: std::collections::HashMap<String, usize>,
     cut: bool,
 }
 
@@ -58,10 +65,14 @@ impl SearchText {
                 self.cut = true;
                 return;
             }
+            if self.repeats.get(&word) == Some(&MAX_REPEATS) {
+                continue;
+            }
             if separator == 1 {
                 self.text.push(' ');
             }
             self.text.push_str(&word);
+            *self.repeats.entry(word).or_default() += 1;
         }
     }
 
@@ -150,7 +161,8 @@ mod tests {
     #[test]
     fn search_text_is_capped_at_a_word_boundary_and_skips_overlong_words() {
         let long_word = "x".repeat(MAX_WORD_BYTES + 1);
-        let payload = format!("{long_word} {}", "abcdefg ".repeat(10_000));
+        let distinct: String = (0..10_000).map(|n| format!("w{n:06} ")).collect();
+        let payload = format!("{long_word} {distinct}");
         let job = Job {
             id: "j".into(),
             payload: payload.into_bytes(),
@@ -159,9 +171,29 @@ mod tests {
         };
         let text = search_text(&job);
         assert!(text.len() <= MAX_SEARCH_TEXT);
-        assert!(text.len() > MAX_SEARCH_TEXT - "abcdefg ".len());
-        assert!(text.starts_with("j abcdefg abcdefg"));
-        assert!(text.split(' ').skip(1).all(|word| word == "abcdefg"));
+        assert!(text.len() > MAX_SEARCH_TEXT - "w000000 ".len());
+        assert!(text.starts_with("j w000000 w000001"));
+        assert!(text.split(' ').skip(1).all(|word| word.len() == 7));
+    }
+
+    #[test]
+    fn search_text_keeps_as_many_repeats_of_a_word_as_postgresql_does() {
+        let job = Job {
+            id: "j".into(),
+            payload: format!("{}c d", "a b ".repeat(300)).into_bytes(),
+            ..Job::default()
+        };
+        let words = words(&search_text(&job));
+        assert_eq!(words.len(), 1 + 2 * MAX_REPEATS + 2);
+        assert_eq!(
+            words.iter().filter(|word| *word == "a").count(),
+            MAX_REPEATS
+        );
+        assert_eq!(
+            words.iter().filter(|word| *word == "b").count(),
+            MAX_REPEATS
+        );
+        assert_eq!(words[words.len() - 3..], ["b", "c", "d"]);
     }
 
     #[test]
