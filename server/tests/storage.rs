@@ -10,7 +10,7 @@ use zenith_server::archive::store::{
     ArchiveBatch, EventRecord, JobRecord, MetricRollup, PruneScope, Pruned, SearchPlan,
     SettingsOverride,
 };
-use zenith_server::archive::{SharedArchive, text};
+use zenith_server::archive::{ArchiveError, SharedArchive, text};
 use zenith_server::db::Database;
 use zenith_testkit::PostgresServer;
 
@@ -19,7 +19,7 @@ struct Fixture {
     store: SharedArchive,
     database: Database,
     _sqlite_dir: Option<tempfile::TempDir>,
-    _postgres: Option<PostgresServer>,
+    postgres_server: Option<PostgresServer>,
 }
 
 impl Fixture {
@@ -31,7 +31,7 @@ impl Fixture {
             store: zenith_server::archive::store::open(&database),
             database,
             _sqlite_dir: Some(dir),
-            _postgres: None,
+            postgres_server: None,
         }
     }
 
@@ -46,7 +46,7 @@ impl Fixture {
             store: zenith_server::archive::store::open(&database),
             database,
             _sqlite_dir: None,
-            _postgres: Some(server),
+            postgres_server: Some(server),
         }
     }
 }
@@ -832,4 +832,50 @@ async fn rollups_replace_and_read_by_range(fixture: &Fixture) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// PostgreSQL going away makes the store answer UNAVAILABLE (retryable), and it serves again
+/// once the server is back, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_outage_is_unavailable_and_passes() {
+    let mut fixture = Fixture::postgres().await;
+    let batch = ArchiveBatch {
+        jobs: vec![record(job("j1", "q", "t", JobState::Completed, "{}"), 1)],
+        events: vec![],
+    };
+    fixture.store.record(&batch).await.unwrap();
+    let mut server = fixture.postgres_server.take().unwrap();
+    tokio::task::spawn_blocking(move || {
+        server.stop();
+        server
+    })
+    .await
+    .map(|server| fixture.postgres_server = Some(server))
+    .unwrap();
+
+    let error = fixture.store.get_job("j1").await.unwrap_err();
+    assert!(matches!(error, ArchiveError::Unavailable(_)), "{error:?}");
+    let error = fixture.store.record(&batch).await.unwrap_err();
+    assert_eq!(tonic::Status::from(error).code(), tonic::Code::Unavailable);
+
+    let mut server = fixture.postgres_server.take().unwrap();
+    let server = tokio::task::spawn_blocking(move || {
+        server.start_again().unwrap();
+        server
+    })
+    .await
+    .unwrap();
+    fixture.postgres_server = Some(server);
+    let mut recovered = None;
+    for _ in 0..50 {
+        if let Ok(found) = fixture.store.get_job("j1").await {
+            recovered = found;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recovered.unwrap().job, batch.jobs[0].job);
+    fixture.store.record(&batch).await.unwrap();
+    assert_eq!(fixture.store.count_jobs().await.unwrap(), 1);
+    fixture.database.close().await;
 }
