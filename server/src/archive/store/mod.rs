@@ -31,7 +31,10 @@ pub struct ArchivedJob {
 }
 
 /// A version of a job to record. A job's row is written when it is first seen and replaced
-/// only by a record with a larger `version`, so replaying a record changes nothing.
+/// only by a record with a larger `version`, so replaying a record changes nothing. The row
+/// counts as finished (prunable once `finished_at` is older than the retention) when the job
+/// is completed, dead or cancelled, or has `finished_at` set: a job deleted by an operator is
+/// recorded with `finished_at` set to the deletion time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobRecord {
     pub job: Job,
