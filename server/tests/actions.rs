@@ -589,12 +589,10 @@ async fn a_cancelled_active_job_is_told_through_its_lease_and_ends_cancelled_on_
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, id);
 
-    let mut redis = h.redis.connection().await.unwrap();
-    let events: redis::streams::StreamRangeReply =
-        redis.xrange_all("zenith:{video}:events").await.unwrap();
-    let entry = events.ids.last().unwrap();
-    assert_eq!(entry.get::<String>("event").unwrap(), "cancelled");
-    assert_eq!(entry.get::<String>("ids").unwrap(), id);
+    let events = h.archived_events("video", &id).await;
+    let last = events.last().unwrap();
+    assert_eq!(last.kind(), JobEventKind::Cancelled);
+    assert_eq!(last.reason, "wrong file");
 
     // The unique key was released with the cancellation.
     let fresh = h.enqueue(again).await;
