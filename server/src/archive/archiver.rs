@@ -26,7 +26,7 @@ use crate::queue::{
 };
 
 /// Entries read per queue per round: one entry holds up to 1,000 jobs of a batch.
-const ENTRIES_PER_QUEUE: usize = 200;
+const ENTRIES_PER_QUEUE: usize = 100;
 /// How long a round waits when it found nothing.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// The longest back-off while Redis or SQL is unreachable.
@@ -59,8 +59,13 @@ pub async fn run(
     };
     let mut backoff = Duration::from_millis(50);
     let mut failing = false;
-    while !stop.is_cancelled() {
-        let wait = match archiver.round().await {
+    loop {
+        // A round cut short leaves its entries pending, to be read again: nothing is lost.
+        let result = tokio::select! {
+            _ = stop.cancelled() => return,
+            result = archiver.round() => result,
+        };
+        let wait = match result {
             Ok(recorded) => {
                 if failing {
                     tracing::info!("archiving resumed");
@@ -84,7 +89,7 @@ pub async fn run(
             }
         };
         tokio::select! {
-            _ = stop.cancelled() => {}
+            _ = stop.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
         }
     }
