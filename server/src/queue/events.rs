@@ -269,7 +269,8 @@ impl Engine {
     }
 
     /// The jobs as their hashes (or, for deleted ones, their tombs) hold them now, in order;
-    /// None where nothing is left. One round trip.
+    /// None where nothing is left, or what is left cannot be read (logged: one bad hash must
+    /// not hold up the archive). One round trip.
     pub async fn read_archived_jobs(&self, sources: &[JobSource]) -> Result<Vec<Option<Job>>> {
         if sources.is_empty() {
             return Ok(Vec::new());
@@ -292,7 +293,13 @@ impl Engine {
                 if fields.is_empty() {
                     return Ok(None);
                 }
-                job_from_fields(&source.queue, fields).map(Some)
+                match job_from_fields(&source.queue, fields) {
+                    Ok(job) => Ok(Some(job)),
+                    Err(error) => {
+                        tracing::error!(queue = %source.queue, job = %source.id, %error, "unreadable job not archived");
+                        Ok(None)
+                    }
+                }
             })
             .collect()
     }
