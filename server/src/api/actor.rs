@@ -1,5 +1,8 @@
 //! Who is asking: recorded with enqueues and operator actions until API keys name callers.
 
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
 use tonic::Request;
 
 use crate::queue::QueueError;
@@ -25,9 +28,16 @@ pub fn actor<T>(request: &Request<T>) -> Result<String, QueueError> {
             }
             Ok(String::from_utf8_lossy(bytes).into_owned())
         }
-        None => Ok(match request.remote_addr() {
-            Some(peer) => format!("anonymous@{}", peer.ip()),
-            None => "anonymous".to_owned(),
-        }),
+        None => {
+            let peer = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0)
+                .or_else(|| request.remote_addr());
+            Ok(match peer {
+                Some(peer) => format!("anonymous@{}", peer.ip()),
+                None => "anonymous".to_owned(),
+            })
+        }
     }
 }
