@@ -150,15 +150,21 @@ impl Archiver {
         if entries.is_empty() {
             return Ok(0);
         }
+        let started = tokio::time::Instant::now();
         let batch = self.batch(&entries).await?;
+        let read = started.elapsed();
         if !batch.events.is_empty() || !batch.jobs.is_empty() {
             self.store.record(&batch).await?;
         }
+        let written = started.elapsed();
         self.engine.ack_events(&entries).await?;
         tracing::debug!(
             entries = entries.len(),
             jobs = batch.jobs.len(),
             events = batch.events.len(),
+            ?read,
+            write = ?(written - read),
+            ack = ?(started.elapsed() - written),
             "archived"
         );
         Ok(entries.len())
