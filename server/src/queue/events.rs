@@ -15,6 +15,8 @@ use super::{Engine, Result, array, hash_pairs, int, text, unexpected_reply};
 pub const ARCHIVER_GROUP: &str = "archiver";
 /// Queues read per pipelined round trip.
 const QUEUES_PER_PAGE: usize = 1000;
+/// Job hashes read per pipelined round trip.
+const HASHES_PER_PIPELINE: usize = 2000;
 
 /// One entry of a queue's events stream: what one script run did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -270,38 +272,37 @@ impl Engine {
 
     /// The jobs as their hashes (or, for deleted ones, their tombs) hold them now, in order;
     /// None where nothing is left, or what is left cannot be read (logged: one bad hash must
-    /// not hold up the archive). One round trip.
+    /// not hold up the archive). Pipelined, `HASHES_PER_PIPELINE` at a time, so neither side
+    /// buffers a whole round of payloads at once.
     pub async fn read_archived_jobs(&self, sources: &[JobSource]) -> Result<Vec<Option<Job>>> {
-        if sources.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for source in sources {
-            let keys = self.keys.queue(&source.queue);
-            let key = match source.deleted_at {
-                Some(at) => keys.tomb(at, &source.id),
-                None => keys.job(&source.id),
-            };
-            pipe.cmd("HGETALL").arg(key);
-        }
-        let replies: Vec<Value> = pipe.query_async(&mut self.background.clone()).await?;
-        sources
-            .iter()
-            .zip(replies)
-            .map(|(source, reply)| {
+        let mut jobs = Vec::with_capacity(sources.len());
+        for chunk in sources.chunks(HASHES_PER_PIPELINE) {
+            let mut pipe = redis::pipe();
+            for source in chunk {
+                let keys = self.keys.queue(&source.queue);
+                let key = match source.deleted_at {
+                    Some(at) => keys.tomb(at, &source.id),
+                    None => keys.job(&source.id),
+                };
+                pipe.cmd("HGETALL").arg(key);
+            }
+            let replies: Vec<Value> = pipe.query_async(&mut self.background.clone()).await?;
+            for (source, reply) in chunk.iter().zip(replies) {
                 let fields = hash_pairs(reply)?;
                 if fields.is_empty() {
-                    return Ok(None);
+                    jobs.push(None);
+                    continue;
                 }
                 match job_from_fields(&source.queue, fields) {
-                    Ok(job) => Ok(Some(job)),
+                    Ok(job) => jobs.push(Some(job)),
                     Err(error) => {
                         tracing::error!(queue = %source.queue, job = %source.id, %error, "unreadable job not archived");
-                        Ok(None)
+                        jobs.push(None);
                     }
                 }
-            })
-            .collect()
+            }
+        }
+        Ok(jobs)
     }
 
     /// Acknowledges and deletes recorded entries, and drops the tombs of the jobs they deleted.
@@ -320,9 +321,12 @@ impl Engine {
                 .ignore();
             pipe.cmd("XDEL").arg(&keys.keys[7]).arg(&entry.id).ignore();
             for group in entry.groups.iter().filter(|g| g.kind == "deleted") {
-                for id in &group.ids {
-                    pipe.cmd("DEL").arg(keys.tomb(entry.at_ms, id)).ignore();
-                }
+                let tombs: Vec<String> = group
+                    .ids
+                    .iter()
+                    .map(|id| keys.tomb(entry.at_ms, id))
+                    .collect();
+                pipe.cmd("DEL").arg(tombs).ignore();
             }
         }
         pipe.query_async::<()>(&mut self.background.clone()).await?;
