@@ -545,3 +545,76 @@ async fn the_completed_prune_waits_for_the_archive_and_get_job_then_reads_it() {
         (ids[0].as_str(), JobState::Completed)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_operation_names_its_actor_and_itself_on_every_job_it_moves() {
+    let redis = RedisServer::start().unwrap();
+    let mut server = Server::start(&redis, &[]).await;
+    let mut dying = spec("imports", "load");
+    dying.max_attempts = 1;
+    let ids = server.enqueue_as("loader", vec![dying; 3]).await;
+    for reserved in server.reserve("imports", 3, "node-1").await {
+        let job = reserved.job.unwrap();
+        server
+            .workers
+            .fail(FailRequest {
+                queue: job.queue,
+                job_id: job.id,
+                lease_token: reserved.lease_token,
+                error: "bad row".into(),
+                stack_trace: String::new(),
+                retryable: Some(false),
+            })
+            .await
+            .unwrap();
+    }
+    let mut request = tonic::Request::new(StartBulkOperationRequest {
+        queue: "imports".into(),
+        state: JobState::Dead.into(),
+        action: BulkAction::Retry.into(),
+        ..Default::default()
+    });
+    request
+        .metadata_mut()
+        .insert("x-zenith-actor", "ops@example.com".parse().unwrap());
+    let operation = server
+        .queues
+        .start_bulk_operation(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .operation
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let now = server
+            .queues
+            .get_bulk_operation(GetBulkOperationRequest {
+                id: operation.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .operation
+            .unwrap();
+        if now.status() == BulkOperationStatus::Succeeded {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{now:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.wait_archived(Duration::from_secs(20)).await;
+
+    let store = open_store(server.process.database_url()).await;
+    for id in &ids {
+        let events = events_of(&store, id).await;
+        let last = events.last().unwrap();
+        assert_eq!(last.kind(), JobEventKind::Retried, "{id}");
+        assert_eq!(last.actor, "ops@example.com");
+        assert_eq!(last.bulk_operation_id, operation.id);
+        assert_eq!(last.state(), JobState::Pending);
+        // The archive no longer calls it dead: it runs again.
+        let archived = store.get_job(id).await.unwrap().unwrap();
+        assert_eq!(archived.job.state(), JobState::Pending);
+    }
+}
