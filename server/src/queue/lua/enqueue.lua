@@ -1,7 +1,8 @@
--- ARGV: base, count, actor, then per job: id, options, unique_key, retry, spec, extra field count n,
--- then n field/value pairs for the hash (priority, timeout, unique_key when set). options is ''
--- for the common case (a server-made id, no unique key, ready now, priority 0), else
--- "fresh unique_ttl_ms run_at_ms delay_ms priority" (fresh 1 when the server made the id).
+-- ARGV: base, count, actor (who enqueued, for the events), then per job: id, options,
+-- unique_key, retry, spec, extra field count n, then n field/value pairs for the hash (priority,
+-- timeout, unique_key when set). options is '' for the common case (a server-made id, no unique
+-- key, ready now, priority 0), else "fresh unique_ttl_ms run_at_ms delay_ms priority" (fresh 1
+-- when the server made the id).
 -- Returns {now_ms, {index, existing id, its state}...}: the duplicates only; every other job was
 -- written, as scheduled when its run-at is after now_ms, else pending.
 local now = now_ms()
