@@ -60,7 +60,7 @@ pub async fn run(
     let mut backoff = Duration::from_millis(50);
     let mut failing = false;
     loop {
-        // A round cut short leaves its entries pending, to be read again: nothing is lost.
+        // A round cut short leaves its entries pending; another replica claims them once idle.
         let result = tokio::select! {
             _ = stop.cancelled() => return,
             result = archiver.round() => result,
