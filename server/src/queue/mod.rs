@@ -5,6 +5,7 @@ mod bulk;
 mod error;
 mod job;
 mod keys;
+mod lookup;
 mod maintenance;
 mod metrics;
 mod scripts;
