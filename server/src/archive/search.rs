@@ -265,7 +265,7 @@ mod tests {
                 },
             ),
             (
-                "payload.email = \"user@example.com\" AND state = dead",
+                "payload.email = \"user@example.com\" AND state = \"dead\"",
                 SearchPlan {
                     phrases: vec![words(&["user", "example", "com"])],
                     states: vec![JobState::Dead],

@@ -63,6 +63,30 @@ fn ends_bare_text(c: u8) -> bool {
     c.is_ascii_whitespace() || matches!(c, b'(' | b')' | b'"' | b'=' | b'!' | b'<' | b'>' | b':')
 }
 
+fn is_field_name(word: &str) -> bool {
+    matches!(
+        word,
+        "id" | "queue"
+            | "type"
+            | "state"
+            | "error"
+            | "stack_trace"
+            | "content_type"
+            | "unique_key"
+            | "cancel_reason"
+            | "priority"
+            | "attempts"
+            | "max_attempts"
+            | "created_at"
+            | "scheduled_at"
+            | "started_at"
+            | "finished_at"
+            | "tags"
+            | "headers"
+            | "payload"
+    )
+}
+
 fn is_operator_start(c: u8) -> bool {
     matches!(c, b'=' | b'!' | b'<' | b'>' | b':')
 }
@@ -154,10 +178,15 @@ impl<'a> Parser<'a> {
                 }
             };
             if connective.is_some_and(|c| c != this) {
-                return Err(self.error(
-                    "AND and OR cannot be mixed without parentheses (terms side by side are \
-                     joined by AND); group them, as in (a AND b) OR c",
-                ));
+                let side_by_side = if self.search {
+                    " (terms side by side are joined by AND)"
+                } else {
+                    ""
+                };
+                return Err(self.error(format!(
+                    "AND and OR cannot be mixed without parentheses{side_by_side}; group them, \
+                     as in (a AND b) OR c"
+                )));
             }
             connective = Some(this);
             let keyword = if matches!(word, "AND" | "OR") {
@@ -219,6 +248,8 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let phrase = match self.peek() {
             Some(b'"') => self.string()?,
+            // Outside search a field name is a comparison whatever follows, for its messages.
+            Some(_) if !self.search && is_field_name(self.word_at(start)) => return Ok(None),
             Some(c) if !ends_bare_text(c) && !self.starts_comparison() => {
                 let len = self.bytes()[start..]
                     .iter()
