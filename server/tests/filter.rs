@@ -1181,12 +1181,11 @@ fn free_text_is_refused_outside_search_and_wordless_text_everywhere() {
         (
             "tpye = \"x\"",
             0,
-            format!(
-                "unknown field \"tpye\"; fields are id, queue, type, state, error, stack_trace, \
-                 content_type, unique_key, cancel_reason, priority, attempts, max_attempts, \
-                 created_at, scheduled_at, started_at, finished_at, tags, headers.<name>, \
-                 payload, payload.<path>"
-            ),
+            "unknown field \"tpye\"; fields are id, queue, type, state, error, stack_trace, \
+             content_type, unique_key, cancel_reason, priority, attempts, max_attempts, \
+             created_at, scheduled_at, started_at, finished_at, tags, headers.<name>, \
+             payload, payload.<path>"
+                .into(),
         ),
         (
             "type =",
