@@ -1241,7 +1241,7 @@ fn free_text_matches_whole_words_in_order() {
         ("off_sale", true),
         ("NOT timeout", false),
         ("missing OR timeout", true),
-        ("timeout AND state = dead", false),
+        ("timeout AND state = \"dead\"", false),
     ];
     for (query, expected) in cases {
         let filter = Filter::parse_search(query).unwrap();

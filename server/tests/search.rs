@@ -218,11 +218,18 @@ async fn seeded() -> Fixture {
         spec.id = id.into();
         spec.payload = payload.as_bytes().to_vec();
         fixture.harness.enqueue(spec).await;
-        let live = fixture.harness.job(id).await;
-        if id == "live-1" {
-            // Indexed at enqueue, as the archiver does: pending, not finished.
-            fixture.store.record(&batch(vec![live])).await.unwrap();
-        }
+        // Indexed at enqueue, as the archiver does: pending, not finished; a newer version of
+        // `both-1`, whose row keeps its place.
+        let mut indexed = record(fixture.harness.job(id).await);
+        indexed.version = 1;
+        fixture
+            .store
+            .record(&ArchiveBatch {
+                jobs: vec![indexed],
+                events: Vec::new(),
+            })
+            .await
+            .unwrap();
     }
     fixture
 }
@@ -336,6 +343,19 @@ async fn search_finds_live_and_archived_jobs_by_text_fields_and_filters() {
     assert_eq!(hit.job.as_ref().unwrap().state(), JobState::Pending);
     assert_eq!(hit.job.as_ref().unwrap().last_error, "");
 
+    // Redis answers for a job that moved on since it was recorded.
+    let reserved = fixture
+        .harness
+        .reserve("emails", 2, std::time::Duration::from_secs(60))
+        .await;
+    assert_eq!(reserved.len(), 2);
+    let live = fixture.query("live@example.com").await;
+    assert_eq!(ids(&live), ["live-1"]);
+    assert_eq!(live.hits[0].source(), JobSource::Live);
+    assert_eq!(live.hits[0].job.as_ref().unwrap().state(), JobState::Active);
+    let active = fixture.query("state = \"active\"").await;
+    assert_eq!(ids(&active), ["live-1", "both-1"]);
+
     // The request's own filters, checked against live state.
     let filtered = |queues: &[&str], states: &[JobState], types: &[&str]| SearchJobsRequest {
         queues: queues.iter().map(|q| (*q).into()).collect(),
@@ -344,13 +364,14 @@ async fn search_finds_live_and_archived_jobs_by_text_fields_and_filters() {
         ..Default::default()
     };
     let cases: Vec<(SearchJobsRequest, Vec<&str>)> = vec![
-        // `both-1` was recorded dead, but is pending in Redis now.
+        // Recorded pending at enqueue, active in Redis now.
         (
             filtered(&[], &[JobState::Dead], &[]),
             vec!["arch-charge", "arch-smtp"],
         ),
+        (filtered(&[], &[JobState::Pending], &[]), vec![]),
         (
-            filtered(&[], &[JobState::Pending], &[]),
+            filtered(&[], &[JobState::Active], &[]),
             vec!["live-1", "both-1"],
         ),
         (

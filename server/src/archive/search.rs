@@ -132,14 +132,8 @@ pub fn plan(search: &Search) -> Option<SearchPlan> {
         };
         match (field, op, value) {
             (Field::Text, Op::Has, Value::String(phrase)) => phrases.push(text::words(phrase)),
-            (Field::Id | Field::Error, Op::Eq, Value::String(exact)) => {
-                phrases.push(text::words(exact));
-            }
-            // The index holds the payload's raw text: a string value reads the same there only
-            // when JSON writes it without escapes that glue letters onto words (\n, \u00e9).
-            (Field::PayloadPath(_), Op::Eq, Value::String(exact))
-                if exact.bytes().all(|c| c.is_ascii() && !c.is_ascii_control()) =>
-            {
+            // The index holds these fields' words, and a JSON payload's strings unescaped.
+            (Field::Id | Field::Error | Field::PayloadPath(_), Op::Eq, Value::String(exact)) => {
                 phrases.push(text::words(exact));
             }
             (Field::Queue, Op::Eq, Value::String(queue)) => queues.narrow(queue.clone()),
@@ -285,7 +279,13 @@ mod tests {
             ("type = \"a\" OR error : \"smtp\"", SearchPlan::default()),
             ("NOT timeout", SearchPlan::default()),
             ("error : \"smtp\"", SearchPlan::default()),
-            ("payload.note = \"line\\nbreak\"", SearchPlan::default()),
+            (
+                "payload.note = \"line\\nbreak\"",
+                SearchPlan {
+                    phrases: vec![words(&["line", "break"])],
+                    ..SearchPlan::default()
+                },
+            ),
             (
                 "created_at >= \"2026-11-01T00:00:00.0005Z\" AND created_at < \"2026-11-02T00:00:00Z\"",
                 SearchPlan {
