@@ -613,3 +613,24 @@ impl ListJobs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_metadata_goes_on_every_request() {
+        let mut metadata = RequestMetadata::default();
+        metadata.insert("x-zenith-actor", "cli:ada@laptop").unwrap();
+        metadata.insert("x-zenith-actor", "cli:bob@laptop").unwrap();
+        let request = metadata.call(tonic::Request::new(())).unwrap();
+        let values: Vec<_> = request
+            .metadata()
+            .get_all("x-zenith-actor")
+            .iter()
+            .collect();
+        assert_eq!(values, ["cli:bob@laptop"]);
+        assert!(metadata.insert("bad key", "x").is_err());
+        assert!(metadata.insert("x-ok", "line\nbreak").is_err());
+    }
+}

@@ -192,6 +192,17 @@ mod tests {
     }
 
     #[test]
+    fn the_actor_names_user_and_host_in_visible_ascii() {
+        let actor = actor();
+        let (user, host) = actor
+            .strip_prefix("cli:")
+            .and_then(|rest| rest.split_once('@'))
+            .unwrap_or_else(|| panic!("{actor}"));
+        assert!(!user.is_empty() && !host.is_empty(), "{actor}");
+        assert!(actor.chars().all(|c| c.is_ascii_graphic()), "{actor}");
+    }
+
+    #[test]
     fn durations_parse() {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert!(
