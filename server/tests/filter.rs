@@ -1259,6 +1259,15 @@ fn text_blocks(document: &str) -> Vec<Vec<&str>> {
 }
 
 #[test]
+fn documented_search_examples_parse() {
+    let search_md = text_blocks(include_str!("../../proto/zenith/v1/SEARCH.md"));
+    for line in &search_md[0] {
+        let query = Filter::parse_search(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(Filter::parse_search(&query.to_string()), Ok(query));
+    }
+}
+
+#[test]
 fn documented_examples_parse() {
     let filter_md = text_blocks(include_str!("../../proto/zenith/v1/FILTER.md"));
     let readme = text_blocks(include_str!("../../README.md"));
