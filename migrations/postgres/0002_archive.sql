@@ -17,7 +17,9 @@ CREATE TABLE archived_jobs (
     words TSVECTOR NOT NULL
 );
 CREATE INDEX archived_jobs_queue_seq ON archived_jobs (queue, seq);
+-- Pruning by age, of one queue and of all queues but some.
 CREATE INDEX archived_jobs_retention ON archived_jobs (queue, finished_at_ms) WHERE finished;
+CREATE INDEX archived_jobs_finished_at ON archived_jobs (finished_at_ms) WHERE finished;
 CREATE INDEX archived_jobs_words ON archived_jobs USING GIN (words);
 
 -- Every event of every job's life, unique per stream entry so that replays change nothing.
@@ -34,7 +36,9 @@ CREATE TABLE job_events (
     UNIQUE (queue, entry, job_id)
 );
 CREATE INDEX job_events_job ON job_events (job_id, pos);
+-- Pruning by age, of one queue and of all queues but some.
 CREATE INDEX job_events_retention ON job_events (queue, at_ms);
+CREATE INDEX job_events_at ON job_events (at_ms);
 
 -- Per-queue overrides of the archive defaults; NULL follows the default.
 CREATE TABLE archive_settings (

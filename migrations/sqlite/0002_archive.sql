@@ -1,6 +1,8 @@
--- The job archive: one row per job id, in the order jobs were first recorded (seq = rowid).
+-- The job archive: one row per job id, in the order jobs were first recorded (seq = rowid;
+-- AUTOINCREMENT so that a pruned newest row's seq is never handed out again and paging stays
+-- newest first).
 CREATE TABLE archived_jobs (
-    seq INTEGER PRIMARY KEY,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     queue TEXT NOT NULL,
     type TEXT NOT NULL,
@@ -15,7 +17,9 @@ CREATE TABLE archived_jobs (
     job BLOB NOT NULL
 );
 CREATE INDEX archived_jobs_queue_seq ON archived_jobs (queue, seq);
+-- Pruning by age, of one queue and of all queues but some.
 CREATE INDEX archived_jobs_retention ON archived_jobs (queue, finished_at_ms) WHERE finished = 1;
+CREATE INDEX archived_jobs_finished_at ON archived_jobs (finished_at_ms) WHERE finished = 1;
 
 -- Words of each job (text::search_text), rowid = archived_jobs.seq. Contentless: the words live
 -- only in the index. Diacritics are kept so that SQLite matches exactly the words PostgreSQL does.
@@ -40,7 +44,9 @@ CREATE TABLE job_events (
     UNIQUE (queue, entry, job_id)
 );
 CREATE INDEX job_events_job ON job_events (job_id, pos);
+-- Pruning by age, of one queue and of all queues but some.
 CREATE INDEX job_events_retention ON job_events (queue, at_ms);
+CREATE INDEX job_events_at ON job_events (at_ms);
 
 -- Per-queue overrides of the archive defaults; NULL follows the default.
 CREATE TABLE archive_settings (

@@ -84,6 +84,7 @@ storage_tests!(
     search_pages_newest_first_by_cursor,
     search_matches_special_characters_literally,
     words_match_alike_on_both_backends,
+    the_longest_texts_are_recorded_and_found,
     prune_is_bounded_scoped_and_clears_the_text_index,
     settings_overrides_are_created_replaced_and_deleted,
     rollups_replace_and_read_by_range,
@@ -526,13 +527,13 @@ async fn search_matches_special_characters_literally(fixture: &Fixture) {
         }
     }
     // Phrases with raw operator text, as a caller might pass them: still literal, and only
-    // the letters and digits in them count.
+    // the letters and digits in them count; without any, a phrase requires nothing.
     let mut near = plan("");
-    near.phrases = vec![vec!["NEAR(".to_string()]];
+    near.phrases = vec![vec!["NEAR(".to_string()], vec!["\"D\"".to_string()]];
     assert_eq!(ids(fixture, &near).await, ["s2"]);
     for raw in [
         "\"",
-        "a\" OR \"b",
+        "\"()\" *:^",
         "*",
         "-",
         "^",
@@ -546,12 +547,8 @@ async fn search_matches_special_characters_literally(fixture: &Fixture) {
         "!",
     ] {
         let mut raw_plan = plan("");
-        raw_plan.phrases = vec![vec![raw.to_string()]];
-        assert_eq!(
-            ids(fixture, &raw_plan).await,
-            Vec::<String>::new(),
-            "raw {raw:?}"
-        );
+        raw_plan.phrases = vec![vec![raw.to_string()], vec!["start".to_string()]];
+        assert_eq!(ids(fixture, &raw_plan).await, ["s3"], "raw {raw:?}");
     }
 }
 
@@ -564,6 +561,7 @@ async fn words_match_alike_on_both_backends(fixture: &Fixture) {
         ("w5", "Привет мир"),
         ("w6", "user@example.com https://example.com/path?q=1"),
         ("w7", "שלום עולם مرحبا"),
+        ("w8", "٣٤٥ Ⅻ ½ ²x हिन्दी ﬁle ǅemal"),
     ];
     let batch = ArchiveBatch {
         jobs: samples
@@ -592,6 +590,51 @@ async fn words_match_alike_on_both_backends(fixture: &Fixture) {
     assert!(ids(fixture, &plan("cafe")).await.is_empty());
     assert!(ids(fixture, &plan("abc")).await.is_empty());
     assert!(ids(fixture, &plan("123")).await.is_empty());
+}
+
+async fn the_longest_texts_are_recorded_and_found(fixture: &Fixture) {
+    // As many words as the search text holds, the same word as often as it is kept, and
+    // words of all lengths up to the cap.
+    let many = format!("{}b c", "a ".repeat(300));
+    let distinct: String = (0..text::MAX_SEARCH_TEXT / 2)
+        .map(|n| format!("{n} "))
+        .collect();
+    let long_word = "y".repeat(text::MAX_WORD_BYTES + 1);
+    let batch = ArchiveBatch {
+        jobs: vec![
+            record(job("r", "q", "t", JobState::Completed, &many), 1),
+            record(job("d", "q", "t", JobState::Completed, &distinct), 1),
+            record(
+                job(
+                    "l",
+                    "q",
+                    "t",
+                    JobState::Completed,
+                    &format!("{long_word} z"),
+                ),
+                1,
+            ),
+        ],
+        events: vec![],
+    };
+    for record in &batch.jobs {
+        assert!(record.text.len() <= text::MAX_SEARCH_TEXT);
+    }
+    fixture.store.record(&batch).await.unwrap();
+    assert_eq!(ids(fixture, &plan("a a a a")).await, ["r"]);
+    // The repeats of "a" past the cap are not kept, so "b" follows the last one kept.
+    assert_eq!(ids(fixture, &plan("a a b c")).await, ["r"]);
+    let distinct_words = text::words(&batch.jobs[1].text);
+    let last = distinct_words[distinct_words.len() - 3..].join(" ");
+    assert_eq!(ids(fixture, &plan(&last)).await, ["d"]);
+    assert_eq!(ids(fixture, &plan("0 1 2 3")).await, ["d"]);
+    assert_eq!(ids(fixture, &plan("z")).await, ["l"]);
+    assert!(ids(fixture, &plan(&long_word)).await.is_empty());
+    assert!(
+        ids(fixture, &plan(&format!("{long_word} z")))
+            .await
+            .is_empty()
+    );
 }
 
 async fn prune_is_bounded_scoped_and_clears_the_text_index(fixture: &Fixture) {
@@ -686,6 +729,30 @@ async fn prune_is_bounded_scoped_and_clears_the_text_index(fixture: &Fixture) {
     );
     assert_eq!(ids(fixture, &plan("prunable")).await, ["live"]);
     assert_eq!(store.count_jobs().await.unwrap(), 1);
+
+    // A job deleted by an operator is recorded with finished_at set, whatever its state, and
+    // is pruned like any finished job; the seq of the pruned newest row is not handed out
+    // again, so newer rows still sort first.
+    let mut deleted = job("deleted", "q", "t", JobState::Pending, "{}");
+    deleted.finished_at = Some(ts(1_000));
+    let one = |job: Job| ArchiveBatch {
+        jobs: vec![record(job, 1)],
+        events: vec![],
+    };
+    store.record(&one(deleted)).await.unwrap();
+    let deleted_seq = store.get_job("deleted").await.unwrap().unwrap().seq;
+    assert_eq!(
+        store
+            .prune(&PruneScope::Queue("q".into()), 5_000, 100)
+            .await
+            .unwrap(),
+        Pruned { jobs: 1, events: 0 }
+    );
+    store
+        .record(&one(job("after", "q", "t", JobState::Completed, "{}")))
+        .await
+        .unwrap();
+    assert!(store.get_job("after").await.unwrap().unwrap().seq > deleted_seq);
 }
 
 async fn settings_overrides_are_created_replaced_and_deleted(fixture: &Fixture) {

@@ -62,7 +62,9 @@ pub struct ArchiveBatch {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchPlan {
     /// Phrases (each a list of words as `text::words` makes them) that every candidate's text
-    /// contains, in order within each phrase. Empty: no text condition.
+    /// contains, in order within each phrase. Empty: no text condition. Words are cut again
+    /// by `text::words`, so other text is taken literally too; a phrase with no words in it
+    /// requires nothing.
     pub phrases: Vec<Vec<String>>,
     /// Any of these queues; empty: all.
     pub queues: Vec<String>,
@@ -221,6 +223,21 @@ fn is_finished(job: &Job) -> bool {
         job.state(),
         JobState::Completed | JobState::Dead | JobState::Cancelled
     ) || job.finished_at.is_some()
+}
+
+/// The phrases as `text::words` cuts them, whatever the caller passed, without the ones left
+/// with no words: those require nothing, as with `text::contains_phrase`.
+fn phrase_words(phrases: &[Vec<String>]) -> Vec<Vec<String>> {
+    phrases
+        .iter()
+        .map(|phrase| {
+            phrase
+                .iter()
+                .flat_map(|word| super::text::words(word))
+                .collect()
+        })
+        .filter(|words: &Vec<String>| !words.is_empty())
+        .collect()
 }
 
 fn timestamp_ms(at: &prost_types::Timestamp) -> i64 {

@@ -1,9 +1,11 @@
 //! The archive on PostgreSQL: rows in `archived_jobs` with their words in a `tsvector` column
 //! under a GIN index. Batches go in as arrays (`UNNEST`), one statement per table and chunk.
 //!
-//! The `simple` parser keeps each of our words (`text::words`: runs of letters and digits,
-//! space-separated) as one lexeme, including mixed forms like "abc123", numbers and non-Latin
-//! words; the storage tests check it against SQLite.
+//! Words go in and out as `tsvector` / `tsquery` literals of quoted lexemes (`'order':1
+//! 'id':2`, `'order' <-> 'id'`) rather than through `to_tsvector` and `phraseto_tsquery`: the
+//! text-search parser drops characters that `text::words` keeps (with most locales "½" or
+//! "٣٤٥" vanish), so SQLite and PostgreSQL would find different jobs. Literals hold exactly our
+//! words, whatever the database locale; quoting keeps every word a lexeme and never an operator.
 
 use async_trait::async_trait;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -12,9 +14,9 @@ use zenith_proto::v1::JobEvent;
 use super::{
     ArchiveBatch, ArchiveStore, ArchivedJob, MetricRollup, PruneScope, Pruned, SearchPlan,
     SettingsOverride, decode_event, decode_fields, decode_job, encode_fields, event_at_ms,
-    job_rows, limit_param, retention_seconds,
+    job_rows, limit_param, phrase_words, retention_seconds,
 };
-use crate::archive::Result;
+use crate::archive::{Result, text};
 
 /// Rows per statement: arrays have no parameter limit, but one statement should stay short.
 const CHUNK: usize = 2_000;
@@ -27,6 +29,58 @@ impl PostgresArchive {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
     }
+}
+
+/// A lexeme literal: our words hold only letters and digits, but quoting is what makes the
+/// literal safe, so it is done in full.
+fn lexeme(word: &str) -> String {
+    format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The `tsvector` literal of a search text: each word a lexeme at its position (the tsvector
+/// limit of 16,383 positions is more than `text::MAX_SEARCH_TEXT` can hold).
+fn tsvector(text: &str) -> String {
+    let mut literal = String::with_capacity(text.len() * 2);
+    for (position, word) in text.split(' ').filter(|word| !word.is_empty()).enumerate() {
+        if position > 0 {
+            literal.push(' ');
+        }
+        literal.push_str(&lexeme(word));
+        literal.push(':');
+        literal.push_str(&(position + 1).to_string());
+    }
+    literal
+}
+
+enum Query {
+    Words(String),
+    /// A word longer than any indexed word: nothing can match.
+    Unmatchable,
+}
+
+/// The `tsquery` literal that requires every phrase, each as consecutive lexemes; `None` when
+/// there are no words.
+fn tsquery(phrases: &[Vec<String>]) -> Option<Query> {
+    let phrases = phrase_words(phrases);
+    if phrases.is_empty() {
+        return None;
+    }
+    if phrases
+        .iter()
+        .flat_map(|phrase| phrase.iter())
+        .any(|word| word.len() > text::MAX_WORD_BYTES)
+    {
+        return Some(Query::Unmatchable);
+    }
+    let literal = phrases
+        .iter()
+        .map(|phrase| {
+            let words: Vec<String> = phrase.iter().map(|word| lexeme(word)).collect();
+            format!("({})", words.join(" <-> "))
+        })
+        .collect::<Vec<_>>()
+        .join(" & ");
+    Some(Query::Words(literal))
 }
 
 #[async_trait]
@@ -44,11 +98,11 @@ impl ArchiveStore for PostgresArchive {
                 "INSERT INTO archived_jobs (id, queue, type, state, finished, created_at_ms, \
                  finished_at_ms, version, job, words) \
                  SELECT id, queue, type, state, finished, created_at_ms, finished_at_ms, version, \
-                 job, to_tsvector('simple', text) \
+                 job, words::tsvector \
                  FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int4[], $5::bool[], \
                  $6::int8[], $7::int8[], $8::int8[], $9::bytea[], $10::text[]) \
                  AS r(id, queue, type, state, finished, created_at_ms, finished_at_ms, version, \
-                 job, text) \
+                 job, words) \
                  ON CONFLICT (id) DO UPDATE SET queue = EXCLUDED.queue, type = EXCLUDED.type, \
                  state = EXCLUDED.state, finished = EXCLUDED.finished, \
                  created_at_ms = EXCLUDED.created_at_ms, finished_at_ms = EXCLUDED.finished_at_ms, \
@@ -79,7 +133,12 @@ impl ArchiveStore for PostgresArchive {
                     .map(|row| row.job.as_slice())
                     .collect::<Vec<_>>(),
             )
-            .bind(chunk.iter().map(|row| row.text).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|row| tsvector(row.text))
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut *tx)
             .await?;
         }
@@ -145,9 +204,15 @@ impl ArchiveStore for PostgresArchive {
     async fn search(&self, plan: &SearchPlan) -> Result<Vec<ArchivedJob>> {
         let mut query =
             QueryBuilder::<Postgres>::new("SELECT seq, id, job FROM archived_jobs WHERE TRUE");
-        for phrase in plan.phrases.iter().filter(|phrase| !phrase.is_empty()) {
-            query.push(" AND words @@ phraseto_tsquery('simple', ");
-            query.push_bind(phrase.join(" ")).push(")");
+        match tsquery(&plan.phrases) {
+            Some(Query::Words(query_text)) => {
+                query
+                    .push(" AND words @@ ")
+                    .push_bind(query_text)
+                    .push("::tsquery");
+            }
+            Some(Query::Unmatchable) => return Ok(Vec::new()),
+            None => {}
         }
         if let Some(before) = plan.before_seq {
             query.push(" AND seq < ").push_bind(before);

@@ -8,7 +8,7 @@ use zenith_proto::v1::JobEvent;
 use super::{
     ArchiveBatch, ArchiveStore, ArchivedJob, MetricRollup, PruneScope, Pruned, SearchPlan,
     SettingsOverride, decode_event, decode_fields, decode_job, encode_fields, event_at_ms,
-    job_rows, limit_param, retention_seconds,
+    job_rows, limit_param, phrase_words, retention_seconds,
 };
 use crate::archive::Result;
 
@@ -30,9 +30,8 @@ impl SqliteArchive {
 /// An FTS5 query that requires every phrase, each a quoted string so that nothing in it is
 /// an operator; `None` when there are no words.
 fn match_expression(phrases: &[Vec<String>]) -> Option<String> {
-    let quoted: Vec<String> = phrases
+    let quoted: Vec<String> = phrase_words(phrases)
         .iter()
-        .filter(|phrase| !phrase.is_empty())
         .map(|phrase| format!("\"{}\"", phrase.join(" ").replace('"', "\"\"")))
         .collect();
     (!quoted.is_empty()).then(|| quoted.join(" AND "))
@@ -162,9 +161,18 @@ impl ArchiveStore for SqliteArchive {
                 " ORDER BY j.seq DESC"
             }
         };
-        if !plan.queues.is_empty() {
-            query.push(" AND j.queue IN (SELECT value FROM json_each(");
-            query.push_bind(json_list(&plan.queues)).push("))");
+        // One queue: its (queue, seq) index is in seq order. Several: the unary plus keeps
+        // SQLite walking seq downwards and stopping at the limit rather than sorting every
+        // row of those queues.
+        match plan.queues.as_slice() {
+            [] => {}
+            [queue] => {
+                query.push(" AND j.queue = ").push_bind(queue.as_str());
+            }
+            queues => {
+                query.push(" AND +j.queue IN (SELECT value FROM json_each(");
+                query.push_bind(json_list(queues)).push("))");
+            }
         }
         if !plan.types.is_empty() {
             query.push(" AND j.type IN (SELECT value FROM json_each(");
