@@ -12,24 +12,50 @@ use zenith_proto::v1::*;
 use zenith_server::archive::store::{ArchiveBatch, EventRecord, JobRecord};
 use zenith_server::archive::{SharedArchive, store, text};
 use zenith_server::db::Database;
+use zenith_testkit::PostgresServer;
 
 /// 2026-11-01T00:00:00Z in ms.
 const NOV_1_MS: i64 = 1_793_491_200_000;
 const HOUR_MS: i64 = 3_600_000;
 
 struct Fixture {
-    // Fields drop in order: clients, the server, then the database file.
+    // Fields drop in order: clients, the server, then the database.
     archive: ArchiveServiceClient<Channel>,
     harness: Harness,
     store: SharedArchive,
     _dir: tempfile::TempDir,
+    _postgres: Option<PostgresServer>,
+}
+
+/// Which SQL backend a fixture runs on.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 impl Fixture {
-    /// A database seeded by `seed` before the server starts on it.
+    /// A SQLite database seeded by `seed` before the server starts on it.
     async fn start(seed: &[ArchiveBatch]) -> Self {
+        Self::start_on(Backend::Sqlite, seed).await
+    }
+
+    async fn start_on(backend: Backend, seed: &[ArchiveBatch]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("z.db").display());
+        let (url, postgres) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("z.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let server = tokio::task::spawn_blocking(PostgresServer::start)
+                    .await
+                    .unwrap()
+                    .expect("start postgres");
+                let url = server.create_database("zenith").expect("create database");
+                (url, Some(server))
+            }
+        };
         let db = Database::connect(&url).await.expect("open database");
         let store = store::open(&db);
         for batch in seed {
@@ -44,6 +70,7 @@ impl Fixture {
             harness,
             store,
             _dir: dir,
+            _postgres: postgres,
         }
     }
 
@@ -147,6 +174,10 @@ fn invalid_field(status: &tonic::Status) -> String {
 /// Archived jobs a1..a4 and an archived version of `both-1`, recorded in that order an hour
 /// apart from 2026-11-01; then `live-1` and `both-1` enqueued live and indexed at enqueue.
 async fn seeded() -> Fixture {
+    seeded_on(Backend::Sqlite).await
+}
+
+async fn seeded_on(backend: Backend) -> Fixture {
     use JobState::*;
     let archived = vec![
         finished(
@@ -206,7 +237,7 @@ async fn seeded() -> Fixture {
         ),
     ];
     let seed: Vec<ArchiveBatch> = archived.into_iter().map(|j| batch(vec![j])).collect();
-    let mut fixture = Fixture::start(&seed).await;
+    let mut fixture = Fixture::start_on(backend, &seed).await;
     for (id, payload) in [
         ("both-1", r#"{"email":"both@example.com"}"#),
         (
@@ -236,7 +267,16 @@ async fn seeded() -> Fixture {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_finds_live_and_archived_jobs_by_text_fields_and_filters() {
-    let mut fixture = seeded().await;
+    search_table(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_the_same_jobs_on_postgres() {
+    search_table(Backend::Postgres).await;
+}
+
+async fn search_table(backend: Backend) {
+    let mut fixture = seeded_on(backend).await;
     let all = [
         "live-1",
         "both-1",
