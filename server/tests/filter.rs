@@ -1288,3 +1288,26 @@ fn documented_examples_parse() {
         );
     }
 }
+
+#[test]
+fn pathological_search_queries_parse_in_linear_time() {
+    let cases = [
+        "b.\"x\"".repeat(3_000),
+        "a ".repeat(8_000),
+        "payload.\"k\"[0]".repeat(1_000),
+        "\"x\" ".repeat(4_000),
+        "(".repeat(64) + "a" + &")".repeat(64),
+    ];
+    for text in cases {
+        let text = &text[..text.len().min(16 * 1024)];
+        let started = Clock::now();
+        let _ = Filter::parse_search(text);
+        let _ = Filter::parse(text);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{} bytes took {:?}",
+            text.len(),
+            started.elapsed()
+        );
+    }
+}

@@ -311,17 +311,26 @@ impl<'a> Parser<'a> {
         }
         let name = probe.word_at(probe.pos);
         probe.pos += name.len();
-        // Path steps, quoted keys included, as `field` reads them.
+        // Path steps as `field` reads them, and no further, so probes never overlap and
+        // parsing stays linear.
         loop {
-            match probe.peek() {
-                Some(b'.') if probe.bytes().get(probe.pos + 1) == Some(&b'"') => {
+            match (probe.peek(), probe.bytes().get(probe.pos + 1)) {
+                (Some(b'.'), Some(b'"')) => {
                     probe.pos += 1;
                     if probe.string().is_err() {
                         return false;
                     }
                 }
-                Some(b'.' | b'[' | b']') => probe.pos += 1,
-                Some(c) if is_word_byte(c) => probe.pos += probe.word_at(probe.pos).len(),
+                (Some(b'.'), Some(&c)) if is_word_byte(c) => {
+                    probe.pos += 1 + probe.word_at(probe.pos + 1).len();
+                }
+                (Some(b'['), _) => {
+                    let index = probe.word_at(probe.pos + 1).len();
+                    if probe.bytes().get(probe.pos + 1 + index) != Some(&b']') {
+                        break;
+                    }
+                    probe.pos += index + 2;
+                }
                 _ => break,
             }
         }
