@@ -747,9 +747,10 @@ fn start_with_archive(count: i64) -> (Harness, tempfile::TempDir) {
         store.record(&batch).await.unwrap();
     });
     let redis = RedisServer::start().expect("start redis");
+    // Retention long enough that the fixed dates of the data are never pruned.
+    let args = ["--database-url", &url, "--archive-retention", "3650d"];
     let server =
-        ZenithServer::start_with(Path::new(ZENITH), &redis.url(), &["--database-url", &url])
-            .expect("start zenith");
+        ZenithServer::start_with(Path::new(ZENITH), &redis.url(), &args).expect("start zenith");
     let harness = Harness {
         server,
         _redis: redis,

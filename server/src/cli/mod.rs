@@ -102,6 +102,7 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
 
 /// The header that tells the server who acts.
 const ACTOR_HEADER: &str = "x-zenith-actor";
+const MAX_ACTOR_CHARS: usize = 128;
 
 /// Who runs this CLI, as the server records it: `cli:<user>@<hostname>`.
 fn actor() -> String {
@@ -109,10 +110,11 @@ fn actor() -> String {
         .into_iter()
         .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
         .unwrap_or_else(|| "unknown".into());
-    // Metadata values are visible ASCII.
+    // The server takes 1-128 printable ASCII characters.
     format!("cli:{user}@{}", hostname())
         .chars()
         .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+        .take(MAX_ACTOR_CHARS)
         .collect()
 }
 
@@ -200,6 +202,7 @@ mod tests {
             .unwrap_or_else(|| panic!("{actor}"));
         assert!(!user.is_empty() && !host.is_empty(), "{actor}");
         assert!(actor.chars().all(|c| c.is_ascii_graphic()), "{actor}");
+        assert!(actor.len() <= MAX_ACTOR_CHARS, "{actor}");
     }
 
     #[test]
