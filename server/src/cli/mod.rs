@@ -109,6 +109,7 @@ fn actor() -> String {
     let user = ["USER", "LOGNAME", "USERNAME"]
         .into_iter()
         .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .or_else(login_name)
         .unwrap_or_else(|| "unknown".into());
     // The server takes 1-128 printable ASCII characters.
     format!("cli:{user}@{}", hostname())
@@ -116,6 +117,23 @@ fn actor() -> String {
         .map(|c| if c.is_ascii_graphic() { c } else { '_' })
         .take(MAX_ACTOR_CHARS)
         .collect()
+}
+
+/// The name of the user this process runs as, for shells that set no `USER`.
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid returns null or a record in static storage, read at once here, while
+    // nothing else in this process looks users up.
+    unsafe {
+        let record = libc::getpwuid(libc::getuid());
+        if record.is_null() || (*record).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*record).pw_name)
+            .to_str()
+            .ok()
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+    }
 }
 
 fn hostname() -> String {
