@@ -29,8 +29,9 @@ const HISTORY_PAGE: i32 = 1_000;
 #[derive(Args)]
 pub struct SearchArgs {
     /// Free text and filter terms: timeout, '"user@example.com"',
-    /// 'payload.email = "a@b.c" AND state = "dead"' (see proto/zenith/v1/SEARCH.md); '' for
+    /// 'payload.email = "a@b.c" AND state = "dead"' (see proto/zenith/v1/SEARCH.md); none for
     /// every job.
+    #[arg(default_value = "")]
     query: String,
     /// Only this queue; repeatable.
     #[arg(long = "queue", value_name = "QUEUE")]
