@@ -647,3 +647,249 @@ fn jobs_delete_by_filter_counts_first_asks_and_follows_the_operation() {
         "{stderr}"
     );
 }
+
+/// A server on a database seeded through the archive store with `count` finished jobs of queue
+/// `archived`, an hour apart up to 2026-10-31T23:00:00Z (`arch-0000` the oldest), those ending
+/// in 1 dead with an SMTP timeout, and the timeline of `arch-0001`.
+fn start_with_archive(count: i64) -> (Harness, tempfile::TempDir) {
+    use zenith_proto::v1::{Job, JobEvent, JobEventKind, JobState};
+    use zenith_server::archive::store::{ArchiveBatch, EventRecord, JobRecord};
+    const NOV_1_S: i64 = 1_793_491_200;
+    let at = |seconds: i64| prost_types::Timestamp { seconds, nanos: 0 };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("z.db").display());
+    let jobs: Vec<JobRecord> = (0..count)
+        .map(|i| {
+            let dead = i % 10 == 1;
+            let created = NOV_1_S - (count - i) * 3600;
+            let job = Job {
+                id: format!("arch-{i:04}"),
+                queue: "archived".into(),
+                r#type: if dead { "send-email" } else { "render" }.into(),
+                payload: format!(r#"{{"n":{i},"email":"user{i}@example.com"}}"#).into_bytes(),
+                state: if dead {
+                    JobState::Dead
+                } else {
+                    JobState::Completed
+                } as i32,
+                last_error: if dead { "SMTP timeout after 30s" } else { "" }.into(),
+                attempts: 1,
+                max_attempts: 1,
+                created_at: Some(at(created)),
+                finished_at: Some(at(created + 60)),
+                ..Job::default()
+            };
+            JobRecord {
+                text: zenith_server::archive::text::search_text(&job),
+                version: 0,
+                job,
+            }
+        })
+        .collect();
+    let created = NOV_1_S - (count - 1) * 3600;
+    let event = |offset: i64, kind: JobEventKind, state: JobState, event: JobEvent| EventRecord {
+        job_id: "arch-0001".into(),
+        queue: "archived".into(),
+        entry: format!("{}-{offset}", created * 1000),
+        event: JobEvent {
+            at: Some(at(created + offset)),
+            kind: kind as i32,
+            state: state as i32,
+            ..event
+        },
+    };
+    let events = vec![
+        event(
+            0,
+            JobEventKind::Enqueued,
+            JobState::Pending,
+            JobEvent {
+                actor: "cli:ada@laptop".into(),
+                ..JobEvent::default()
+            },
+        ),
+        event(
+            1,
+            JobEventKind::Reserved,
+            JobState::Active,
+            JobEvent {
+                worker: "node-7".into(),
+                attempt: 1,
+                ..JobEvent::default()
+            },
+        ),
+        event(
+            60,
+            JobEventKind::Failed,
+            JobState::Dead,
+            JobEvent {
+                worker: "node-7".into(),
+                attempt: 1,
+                error: "SMTP timeout after 30s".into(),
+                ..JobEvent::default()
+            },
+        ),
+    ];
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = zenith_server::db::Database::connect(&url).await.unwrap();
+        let store = zenith_server::archive::store::open(&db);
+        for chunk in jobs.chunks(500) {
+            let batch = ArchiveBatch {
+                jobs: chunk.to_vec(),
+                events: Vec::new(),
+            };
+            store.record(&batch).await.unwrap();
+        }
+        let batch = ArchiveBatch {
+            jobs: Vec::new(),
+            events,
+        };
+        store.record(&batch).await.unwrap();
+    });
+    let redis = RedisServer::start().expect("start redis");
+    // Retention long enough that the fixed dates of the data are never pruned.
+    let args = ["--database-url", &url, "--archive-retention", "3650d"];
+    let server =
+        ZenithServer::start_with(Path::new(ZENITH), &redis.url(), &args).expect("start zenith");
+    let harness = Harness {
+        server,
+        _redis: redis,
+    };
+    (harness, dir)
+}
+
+fn hit_ids(found: &Value) -> Vec<String> {
+    found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["job"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn search_finds_archived_jobs_and_follows_pages_to_the_limit() {
+    let (harness, _dir) = start_with_archive(600);
+    let table = harness.ok(&["search", "timeout", "--limit", "2"]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert_eq!(
+        rows[0],
+        [
+            "ID", "QUEUE", "TYPE", "STATE", "SOURCE", "CREATED", "FINISHED"
+        ],
+        "{table}"
+    );
+    assert_eq!(
+        rows[1][..5],
+        ["arch-0591", "archived", "send-email", "dead", "archive"],
+        "{table}"
+    );
+    assert_eq!(rows[2][0], "arch-0581", "{table}");
+
+    let found = harness.json(&["search", "user3@example.com"]);
+    assert_eq!(hit_ids(&found), ["arch-0003"]);
+    assert_eq!(found["hits"][0]["source"], "JOB_SOURCE_ARCHIVE");
+
+    // 550 hits take two pages (at most 500 each), newest first.
+    let found = harness.json(&["search", "", "--limit", "550"]);
+    let expected: Vec<String> = (50..600).rev().map(|i| format!("arch-{i:04}")).collect();
+    assert_eq!(hit_ids(&found), expected);
+    assert!(!found["nextPageToken"].as_str().unwrap_or("").is_empty());
+
+    let filtered = |args: &[&str]| hit_ids(&harness.json(&[&["search"], args].concat()));
+    assert_eq!(
+        filtered(&[
+            "",
+            "--state",
+            "dead",
+            "--type",
+            "send-email",
+            "--limit",
+            "3"
+        ]),
+        ["arch-0591", "arch-0581", "arch-0571"]
+    );
+    assert_eq!(
+        filtered(&["payload.n = 7 OR payload.n = 8", "--queue", "archived"]),
+        ["arch-0008", "arch-0007"]
+    );
+    assert!(filtered(&["--queue", "other"]).is_empty());
+    assert_eq!(
+        filtered(&["", "--until", "2026-10-31T21:30:00Z", "--limit", "2"]),
+        ["arch-0597", "arch-0596"]
+    );
+    assert!(filtered(&["", "--since", "1h"]).is_empty());
+    assert_eq!(
+        harness.ok(&["search", "nothing-like-this"]),
+        "no jobs match\n"
+    );
+
+    let output = harness.run(&["search", "type = "]);
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: invalid query: at position 7: expected a value after \"=\", found end of \
+         filter\n  type = \n         ^\n"
+    );
+    let output = harness.run(&["search", "x", "--state", "done"]);
+    assert!(!output.status.success());
+}
+
+#[test]
+fn jobs_history_prints_the_timeline() {
+    let (harness, _dir) = start_with_archive(3);
+    let table = harness.ok(&["jobs", "history", "arch-0001"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    assert_eq!(
+        lines[0], "job arch-0001 (archived, send-email): dead, from the archive",
+        "{table}"
+    );
+    let header: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["TIME", "EVENT", "STATE", "ATTEMPT", "BY", "DETAIL"],
+        "{table}"
+    );
+    let row = |n: usize| lines[n].split_whitespace().skip(1).collect::<Vec<_>>();
+    assert_eq!(row(2), ["enqueued", "pending", "0", "cli:ada@laptop"]);
+    assert_eq!(row(3), ["reserved", "active", "1", "node-7"]);
+    assert_eq!(
+        row(4),
+        [
+            "failed", "dead", "1", "node-7", "SMTP", "timeout", "after", "30s"
+        ]
+    );
+    assert!(lines[2].starts_with("2026-10-31T22:00:00.000Z"), "{table}");
+
+    let history = harness.json(&["jobs", "history", "arch-0001"]);
+    assert_eq!(history["source"], "JOB_SOURCE_ARCHIVE");
+    assert_eq!(history["job"]["id"], "arch-0001");
+    let kinds: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "JOB_EVENT_KIND_ENQUEUED",
+            "JOB_EVENT_KIND_RESERVED",
+            "JOB_EVENT_KIND_FAILED"
+        ]
+    );
+
+    assert_eq!(
+        harness.ok(&["jobs", "history", "arch-0002"]),
+        "job arch-0002 (archived, render): completed, from the archive\nno events recorded\n"
+    );
+    let output = harness.run(&["jobs", "history", "nope"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not found"), "{stderr}");
+}

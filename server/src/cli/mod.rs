@@ -5,18 +5,21 @@ mod bulk;
 mod metrics;
 mod ops;
 mod output;
+mod search;
 mod top;
 mod work;
 
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use tonic::service::interceptor::InterceptedService;
 use tracing_subscriber::EnvFilter;
-use zenith_sdk::{DEFAULT_SERVER_URL, JobState};
+use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
 
 pub use bulk::BulkCommand;
 pub use metrics::QueuesCommand;
 pub use ops::{EnqueueArgs, JobsCommand};
+pub use search::SearchArgs;
 pub use top::TopArgs;
 pub use work::WorkArgs;
 
@@ -61,6 +64,8 @@ pub enum Command {
     /// Lists, shows or cancels bulk operations.
     #[command(subcommand)]
     Bulk(BulkCommand),
+    /// Finds live and archived jobs by free text and filter terms, newest first.
+    Search(Box<SearchArgs>),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -91,7 +96,62 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Work(work) => work::run(&args, *work).await,
         Command::Top(top) => top::run(&args, top).await,
         Command::Bulk(command) => bulk::command(&args, command).await,
+        Command::Search(search) => search::search(&args, *search).await,
     }
+}
+
+/// The header that tells the server who acts.
+const ACTOR_HEADER: &str = "x-zenith-actor";
+const MAX_ACTOR_CHARS: usize = 128;
+
+/// Who runs this CLI, as the server records it: `cli:<user>@<hostname>`.
+fn actor() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .or_else(login_name)
+        .unwrap_or_else(|| "unknown".into());
+    // The server takes 1-128 printable ASCII characters.
+    format!("cli:{user}@{}", hostname())
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+        .take(MAX_ACTOR_CHARS)
+        .collect()
+}
+
+/// The name of the user this process runs as, for shells that set no `USER`.
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid returns null or a record in static storage, read at once here, while
+    // nothing else in this process looks users up.
+    unsafe {
+        let record = libc::getpwuid(libc::getuid());
+        if record.is_null() || (*record).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*record).pw_name)
+            .to_str()
+            .ok()
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+    }
+}
+
+fn hostname() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: gethostname writes at most `buffer.len()` bytes into the buffer.
+    let ok = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0;
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    match std::str::from_utf8(&buffer[..end]) {
+        Ok(name) if ok && !name.is_empty() => name.to_owned(),
+        _ => "unknown".into(),
+    }
+}
+
+/// A connection for the services the SDK client has no methods for, sending what the client
+/// sends (the actor).
+async fn transport(args: &ClientArgs) -> anyhow::Result<Transport> {
+    let (channel, metadata) = ops::connect(args).await?.transport();
+    Ok(InterceptedService::new(channel, metadata))
 }
 
 /// `outer: inner: root`, without the repeats some error types add by printing their source.
@@ -149,6 +209,18 @@ mod tests {
         let error = parse_state("done").unwrap_err();
         assert!(error.contains("unknown state \"done\""), "{error}");
         assert!(parse_state("unspecified").is_err());
+    }
+
+    #[test]
+    fn the_actor_names_user_and_host_in_visible_ascii() {
+        let actor = actor();
+        let (user, host) = actor
+            .strip_prefix("cli:")
+            .and_then(|rest| rest.split_once('@'))
+            .unwrap_or_else(|| panic!("{actor}"));
+        assert!(!user.is_empty() && !host.is_empty(), "{actor}");
+        assert!(actor.chars().all(|c| c.is_ascii_graphic()), "{actor}");
+        assert!(actor.len() <= MAX_ACTOR_CHARS, "{actor}");
     }
 
     #[test]
