@@ -7,6 +7,7 @@ mod job;
 mod keys;
 mod maintenance;
 mod metrics;
+mod rollup_reads;
 mod scripts;
 mod waiters;
 
