@@ -14,6 +14,8 @@ use super::store::{PruneScope, Pruned, SharedArchive};
 const PRUNE_BATCH: usize = 1000;
 /// Pause between batches: lets the archiver's transactions in (SQLite has one writer).
 const BATCH_PAUSE: Duration = Duration::from_millis(5);
+/// The first background sweep comes this soon after start at the latest.
+const FIRST_SWEEP_WITHIN: Duration = Duration::from_secs(60);
 
 /// Prunes every queue (or one) now, until nothing older than its retention is left.
 pub async fn prune_now(
@@ -75,16 +77,19 @@ fn now_ms() -> i64 {
         .map_or(0, |since| since.as_millis() as i64)
 }
 
-/// The background sweep, on every replica: one soon after start, then one every `interval`,
-/// each delayed by up to a tenth of it so replicas started together do not sweep together.
-/// Two replicas sweeping at once only delete the same rows twice over, which is harmless.
+/// The background sweep, on every replica: the first within a minute of start (sooner for
+/// short intervals), then one every `interval`, each moved by a random tenth so replicas
+/// started together do not sweep together. Two replicas sweeping at once delete disjoint or
+/// already deleted rows, which is harmless.
 pub async fn run(
     store: SharedArchive,
     settings: SharedSettings,
     interval: Duration,
     stop: CancellationToken,
 ) {
-    let mut wait = jitter(interval);
+    let mut wait = interval
+        .min(FIRST_SWEEP_WITHIN)
+        .mul_f64(rand::rng().random_range(0.5..1.0));
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
@@ -101,10 +106,6 @@ pub async fn run(
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "archive prune failed"),
         }
-        wait = interval + jitter(interval);
+        wait = interval.mul_f64(rand::rng().random_range(0.9..1.1));
     }
-}
-
-fn jitter(interval: Duration) -> Duration {
-    interval.mul_f64(rand::rng().random_range(0.0..0.1))
 }
