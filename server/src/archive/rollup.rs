@@ -40,7 +40,7 @@ pub async fn run(engine: SharedEngine, store: SharedArchive, stop: CancellationT
 }
 
 /// One round: the all-queues hours, then every registered queue's.
-pub async fn roll_up(engine: &SharedEngine, store: &SharedArchive) -> Result<()> {
+async fn roll_up(engine: &SharedEngine, store: &SharedArchive) -> Result<()> {
     let now_ms = engine.redis_time_ms().await?;
     let last_finished = (now_ms - GRACE_MS).div_euclid(HOUR_MS) * HOUR_MS - HOUR_MS;
     let oldest_kept = now_ms.div_euclid(HOUR_MS) * HOUR_MS - KEPT_HOURS * HOUR_MS;

@@ -488,6 +488,24 @@ mod tests {
     }
 
     #[test]
+    fn long_series_read_whole_hours_from_roll_ups_and_the_rest_from_minutes() {
+        let now_ms = (500_000 * 60 + 17) * MINUTE_MS + 1234;
+        let current = now_ms / MINUTE_MS;
+        // A week in 2-hour points: roll-ups up to the first whole hour Redis still keeps.
+        let (first, minutes_from) = window(now_ms, 84, 120);
+        assert_eq!(first % 120, 0);
+        assert_eq!(minutes_from % HOUR_MINUTES, 0);
+        assert!(minutes_from > current - MAX_MINUTES && minutes_from <= current - MAX_MINUTES + 60);
+        assert_eq!(
+            Engine::rolled_up_span(now_ms, 84, 120),
+            Some((first * MINUTE_MS, minutes_from * MINUTE_MS))
+        );
+        // Within 48 h, or in steps that are not whole hours, Redis alone answers.
+        assert_eq!(Engine::rolled_up_span(now_ms, 60, 1), None);
+        assert_eq!(Engine::rolled_up_span(now_ms, 120, 24), None);
+    }
+
+    #[test]
     fn rates_blend_the_previous_minute() {
         let r = rates([60, 0, 0], [120, 0, 0], 30_000);
         assert!((r.enqueued - 2.0).abs() < 1e-9, "{}", r.enqueued);
