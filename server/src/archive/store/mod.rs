@@ -6,14 +6,17 @@
 //! `job_events` (one row per event per job, unique on its stream entry), `archive_settings`
 //! (per-queue overrides) and `metric_rollups` (hourly queue metrics).
 
-use std::collections::BTreeMap;
+mod postgres;
+mod sqlite;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use zenith_proto::v1::{Job, JobEvent, JobState};
 
-use super::Result;
+use super::{ArchiveError, Result};
 
 pub type SharedArchive = Arc<dyn ArchiveStore>;
 
@@ -153,5 +156,113 @@ pub trait ArchiveStore: Send + Sync + 'static {
 
 /// The archive store over the server's database.
 pub fn open(database: &crate::db::Database) -> SharedArchive {
-    todo!("archive store over {}", database.backend())
+    match database {
+        crate::db::Database::Sqlite(pool) => Arc::new(sqlite::SqliteArchive::new(pool.clone())),
+        crate::db::Database::Postgres(pool) => {
+            Arc::new(postgres::PostgresArchive::new(pool.clone()))
+        }
+    }
+}
+
+/// A job record as its row's columns.
+struct JobRow<'a> {
+    id: &'a str,
+    queue: &'a str,
+    r#type: &'a str,
+    state: i32,
+    finished: bool,
+    created_at_ms: i64,
+    finished_at_ms: Option<i64>,
+    version: i64,
+    job: Vec<u8>,
+    text: &'a str,
+}
+
+/// The rows a batch writes: one per job id, the record with the largest version, since one
+/// statement may not touch a row twice and smaller versions would lose anyway.
+fn job_rows(records: &[JobRecord]) -> Vec<JobRow<'_>> {
+    let mut newest: HashMap<&str, &JobRecord> = HashMap::with_capacity(records.len());
+    for record in records {
+        newest
+            .entry(record.job.id.as_str())
+            .and_modify(|kept| {
+                if record.version > kept.version {
+                    *kept = record;
+                }
+            })
+            .or_insert(record);
+    }
+    // Recording order follows the batch, so seq grows with the stream.
+    records
+        .iter()
+        .filter(|record| std::ptr::eq(newest[record.job.id.as_str()], *record))
+        .map(|record| {
+            let job = &record.job;
+            JobRow {
+                id: &job.id,
+                queue: &job.queue,
+                r#type: &job.r#type,
+                state: job.state,
+                finished: is_finished(job),
+                created_at_ms: job.created_at.as_ref().map_or(0, timestamp_ms),
+                finished_at_ms: job.finished_at.as_ref().map(timestamp_ms),
+                version: record.version,
+                job: prost::Message::encode_to_vec(job),
+                text: &record.text,
+            }
+        })
+        .collect()
+}
+
+/// Finished jobs no longer change: completed, dead, cancelled, or deleted by an operator (the
+/// archiver records those with `finished_at` set).
+fn is_finished(job: &Job) -> bool {
+    matches!(
+        job.state(),
+        JobState::Completed | JobState::Dead | JobState::Cancelled
+    ) || job.finished_at.is_some()
+}
+
+fn timestamp_ms(at: &prost_types::Timestamp) -> i64 {
+    at.seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(at.nanos / 1_000_000))
+}
+
+fn event_at_ms(event: &JobEvent) -> i64 {
+    event.at.as_ref().map_or(0, timestamp_ms)
+}
+
+fn decode_job(seq: i64, id: &str, bytes: &[u8]) -> Result<ArchivedJob> {
+    let job = prost::Message::decode(bytes).map_err(|error| ArchiveError::Corrupt {
+        id: id.to_owned(),
+        message: error.to_string(),
+    })?;
+    Ok(ArchivedJob { seq, job })
+}
+
+fn decode_event(job_id: &str, bytes: &[u8]) -> Result<JobEvent> {
+    prost::Message::decode(bytes).map_err(|error| ArchiveError::Corrupt {
+        id: job_id.to_owned(),
+        message: format!("event: {error}"),
+    })
+}
+
+fn encode_fields(fields: &BTreeMap<String, i64>) -> String {
+    serde_json::to_string(fields).expect("a map of numbers encodes")
+}
+
+fn decode_fields(queue: &str, hour_ms: i64, text: &str) -> Result<BTreeMap<String, i64>> {
+    serde_json::from_str(text).map_err(|error| ArchiveError::Corrupt {
+        id: format!("rollup {queue}@{hour_ms}"),
+        message: error.to_string(),
+    })
+}
+
+fn limit_param(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn retention_seconds(retention: std::time::Duration) -> i64 {
+    i64::try_from(retention.as_secs()).unwrap_or(i64::MAX)
 }

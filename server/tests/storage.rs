@@ -1,0 +1,768 @@
+//! The archive store, the same tests on SQLite (a temporary file) and on PostgreSQL (a real
+//! server per test): every test body below runs as `sqlite::<name>` and `postgres::<name>`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use prost_types::Timestamp;
+use zenith_proto::v1::{Job, JobEvent, JobEventKind, JobState};
+use zenith_server::archive::store::{
+    ArchiveBatch, EventRecord, JobRecord, MetricRollup, PruneScope, Pruned, SearchPlan,
+    SettingsOverride,
+};
+use zenith_server::archive::{SharedArchive, text};
+use zenith_server::db::Database;
+use zenith_testkit::PostgresServer;
+
+/// A store over a fresh database, and what keeps that database alive.
+struct Fixture {
+    store: SharedArchive,
+    database: Database,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    _postgres: Option<PostgresServer>,
+}
+
+impl Fixture {
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("zenith.db").display());
+        let database = Database::connect(&url).await.unwrap();
+        Self {
+            store: zenith_server::archive::store::open(&database),
+            database,
+            _sqlite_dir: Some(dir),
+            _postgres: None,
+        }
+    }
+
+    async fn postgres() -> Self {
+        let server = tokio::task::spawn_blocking(PostgresServer::start)
+            .await
+            .unwrap()
+            .unwrap();
+        let url = server.create_database("zenith").unwrap();
+        let database = Database::connect(&url).await.unwrap();
+        Self {
+            store: zenith_server::archive::store::open(&database),
+            database,
+            _sqlite_dir: None,
+            _postgres: Some(server),
+        }
+    }
+}
+
+macro_rules! storage_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let fixture = super::Fixture::sqlite().await;
+                    super::$name(&fixture).await;
+                    fixture.database.close().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let fixture = super::Fixture::postgres().await;
+                    super::$name(&fixture).await;
+                    fixture.database.close().await;
+                }
+            )*
+        }
+    };
+}
+
+storage_tests!(
+    record_twice_changes_nothing,
+    older_versions_change_nothing_and_newer_ones_replace,
+    events_are_unique_per_entry_and_paged_by_position,
+    search_filters_by_words_queue_type_state_and_time,
+    search_pages_newest_first_by_cursor,
+    search_matches_special_characters_literally,
+    words_match_alike_on_both_backends,
+    prune_is_bounded_scoped_and_clears_the_text_index,
+    settings_overrides_are_created_replaced_and_deleted,
+    rollups_replace_and_read_by_range,
+);
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// A job as the archiver would record it, created at `created_ms`.
+fn job(id: &str, queue: &str, r#type: &str, state: JobState, payload: &str) -> Job {
+    let finished = matches!(
+        state,
+        JobState::Completed | JobState::Dead | JobState::Cancelled
+    );
+    Job {
+        id: id.into(),
+        queue: queue.into(),
+        r#type: r#type.into(),
+        payload: payload.as_bytes().to_vec(),
+        content_type: "application/json".into(),
+        state: state as i32,
+        created_at: Some(ts(1_000)),
+        finished_at: finished.then(|| ts(2_000)),
+        ..Job::default()
+    }
+}
+
+fn record(job: Job, version: i64) -> JobRecord {
+    JobRecord {
+        text: text::search_text(&job),
+        job,
+        version,
+    }
+}
+
+fn event(job_id: &str, queue: &str, entry: &str, kind: JobEventKind, at_ms: i64) -> EventRecord {
+    EventRecord {
+        job_id: job_id.into(),
+        queue: queue.into(),
+        entry: entry.into(),
+        event: JobEvent {
+            at: Some(ts(at_ms)),
+            kind: kind as i32,
+            ..JobEvent::default()
+        },
+    }
+}
+
+fn plan(query: &str) -> SearchPlan {
+    SearchPlan {
+        phrases: query
+            .split(',')
+            .map(text::words)
+            .filter(|words| !words.is_empty())
+            .collect(),
+        limit: 100,
+        ..SearchPlan::default()
+    }
+}
+
+async fn ids(fixture: &Fixture, plan: &SearchPlan) -> Vec<String> {
+    fixture
+        .store
+        .search(plan)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|hit| hit.job.id)
+        .collect()
+}
+
+async fn all_events(fixture: &Fixture, job_id: &str) -> Vec<(i64, JobEvent)> {
+    fixture.store.job_events(job_id, None, 1_000).await.unwrap()
+}
+
+async fn record_twice_changes_nothing(fixture: &Fixture) {
+    let batch = ArchiveBatch {
+        jobs: vec![
+            record(
+                job(
+                    "j1",
+                    "mail",
+                    "send",
+                    JobState::Completed,
+                    r#"{"to":"a@b.c"}"#,
+                ),
+                5,
+            ),
+            record(job("j2", "mail", "send", JobState::Dead, "plain text"), 7),
+        ],
+        events: vec![
+            event("j1", "mail", "1-0", JobEventKind::Enqueued, 1_000),
+            event("j1", "mail", "2-0", JobEventKind::Completed, 2_000),
+            event("j2", "mail", "3-0", JobEventKind::Failed, 2_000),
+        ],
+    };
+    fixture.store.record(&batch).await.unwrap();
+    let first = fixture.store.get_job("j1").await.unwrap().unwrap();
+    let events = all_events(fixture, "j1").await;
+    fixture.store.record(&batch).await.unwrap();
+
+    assert_eq!(fixture.store.count_jobs().await.unwrap(), 2);
+    assert_eq!(fixture.store.get_job("j1").await.unwrap().unwrap(), first);
+    assert_eq!(first.job, batch.jobs[0].job);
+    assert_eq!(all_events(fixture, "j1").await, events);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].1, batch.events[0].event);
+    assert_eq!(events[1].1, batch.events[1].event);
+    assert_eq!(ids(fixture, &plan("a b c")).await, ["j1"]);
+    assert!(fixture.store.get_job("missing").await.unwrap().is_none());
+    assert!(all_events(fixture, "missing").await.is_empty());
+}
+
+async fn older_versions_change_nothing_and_newer_ones_replace(fixture: &Fixture) {
+    let pending = job(
+        "j1",
+        "mail",
+        "send",
+        JobState::Pending,
+        r#"{"word":"early"}"#,
+    );
+    let mut done = job(
+        "j1",
+        "mail",
+        "send",
+        JobState::Completed,
+        r#"{"word":"late"}"#,
+    );
+    done.last_error = "timeout talking to smtp".into();
+    let store = &fixture.store;
+    store
+        .record(&ArchiveBatch {
+            jobs: vec![record(done.clone(), 10)],
+            events: vec![],
+        })
+        .await
+        .unwrap();
+    let seq = store.get_job("j1").await.unwrap().unwrap().seq;
+    store
+        .record(&ArchiveBatch {
+            jobs: vec![record(pending.clone(), 3)],
+            events: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.get_job("j1").await.unwrap().unwrap().job, done);
+    assert!(ids(fixture, &plan("early")).await.is_empty());
+    assert_eq!(ids(fixture, &plan("late")).await, ["j1"]);
+
+    // A newer version replaces the row in place (same seq) and its words replace the old ones.
+    let mut dead = done.clone();
+    dead.state = JobState::Dead as i32;
+    dead.payload = br#"{"word":"final"}"#.to_vec();
+    store
+        .record(&ArchiveBatch {
+            jobs: vec![record(dead.clone(), 11)],
+            events: vec![],
+        })
+        .await
+        .unwrap();
+    let stored = store.get_job("j1").await.unwrap().unwrap();
+    assert_eq!(stored.job, dead);
+    assert_eq!(stored.seq, seq);
+    assert!(ids(fixture, &plan("late")).await.is_empty());
+    assert_eq!(ids(fixture, &plan("final")).await, ["j1"]);
+    assert_eq!(ids(fixture, &plan("smtp")).await, ["j1"]);
+
+    // Several versions of one job in one batch: the largest wins, whatever the order.
+    let mut v1 = job("j2", "mail", "send", JobState::Pending, r#"{"v":"one"}"#);
+    let mut v2 = v1.clone();
+    v2.payload = br#"{"v":"two"}"#.to_vec();
+    v2.state = JobState::Completed as i32;
+    v1.attempts = 1;
+    store
+        .record(&ArchiveBatch {
+            jobs: vec![record(v2.clone(), 20), record(v1, 19)],
+            events: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.get_job("j2").await.unwrap().unwrap().job, v2);
+    assert_eq!(ids(fixture, &plan("two")).await, ["j2"]);
+    assert!(ids(fixture, &plan("one")).await.is_empty());
+    assert_eq!(store.count_jobs().await.unwrap(), 2);
+}
+
+async fn events_are_unique_per_entry_and_paged_by_position(fixture: &Fixture) {
+    let store = &fixture.store;
+    let events: Vec<EventRecord> = (0..25)
+        .map(|n| event("j1", "q", &format!("{n}-0"), JobEventKind::Reserved, n))
+        .chain([
+            // One stream entry may carry events of several jobs: unique per job.
+            event("j2", "q", "0-0", JobEventKind::Enqueued, 0),
+            // The same entry id in another queue is another event.
+            event("j1", "other", "0-0", JobEventKind::Deleted, 99),
+        ])
+        .collect();
+    store
+        .record(&ArchiveBatch {
+            jobs: vec![],
+            events: events.clone(),
+        })
+        .await
+        .unwrap();
+    // A replay of a part, with the same entries, adds nothing.
+    store
+        .record(&ArchiveBatch {
+            jobs: vec![],
+            events: events[3..9].to_vec(),
+        })
+        .await
+        .unwrap();
+    let all = all_events(fixture, "j1").await;
+    assert_eq!(all.len(), 26);
+    assert!(all.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    assert_eq!(all[25].1.kind, JobEventKind::Deleted as i32);
+    assert_eq!(all_events(fixture, "j2").await.len(), 1);
+
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.job_events("j1", after, 10).await.unwrap();
+        assert!(page.len() <= 10);
+        let Some(last) = page.last() else { break };
+        after = Some(last.0);
+        paged.extend(page);
+    }
+    assert_eq!(paged, all);
+}
+
+async fn search_filters_by_words_queue_type_state_and_time(fixture: &Fixture) {
+    let mut jobs = [
+        job(
+            "a1",
+            "mail",
+            "welcome",
+            JobState::Completed,
+            r#"{"email":"ann@example.com"}"#,
+        ),
+        job(
+            "a2",
+            "mail",
+            "receipt",
+            JobState::Dead,
+            r#"{"email":"bob@example.com","order":1234}"#,
+        ),
+        job(
+            "a3",
+            "billing",
+            "charge",
+            JobState::Pending,
+            r#"{"order":1234,"amount":"12.50"}"#,
+        ),
+        job(
+            "a4",
+            "billing",
+            "refund",
+            JobState::Cancelled,
+            r#"{"order":999}"#,
+        ),
+        job(
+            "a5",
+            "mail",
+            "welcome",
+            JobState::Completed,
+            "not json: Order 1234 shipped",
+        ),
+    ];
+    for (n, job) in jobs.iter_mut().enumerate() {
+        job.created_at = Some(ts(1_000 * (n as i64 + 1)));
+    }
+    let batch = ArchiveBatch {
+        jobs: jobs.iter().cloned().map(|job| record(job, 1)).collect(),
+        events: vec![],
+    };
+    fixture.store.record(&batch).await.unwrap();
+
+    assert_eq!(
+        ids(fixture, &plan("")).await,
+        ["a5", "a4", "a3", "a2", "a1"]
+    );
+    assert_eq!(ids(fixture, &plan("example")).await, ["a2", "a1"]);
+    assert_eq!(ids(fixture, &plan("example com")).await, ["a2", "a1"]);
+    assert_eq!(
+        ids(fixture, &plan("com example")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(fixture, &plan("order 1234")).await, ["a5", "a3", "a2"]);
+    assert_eq!(ids(fixture, &plan("ORDER, 1234")).await, ["a5", "a3", "a2"]);
+    assert_eq!(ids(fixture, &plan("order, bob")).await, ["a2"]);
+    assert_eq!(ids(fixture, &plan("12 50")).await, ["a3"]);
+    assert_eq!(ids(fixture, &plan("a3")).await, ["a3"]);
+    assert_eq!(ids(fixture, &plan("refund")).await, ["a4"]);
+    assert_eq!(ids(fixture, &plan("orde")).await, Vec::<String>::new());
+
+    let mut by_queue = plan("1234");
+    by_queue.queues = vec!["billing".into()];
+    assert_eq!(ids(fixture, &by_queue).await, ["a3"]);
+    by_queue.queues.push("mail".into());
+    assert_eq!(ids(fixture, &by_queue).await, ["a5", "a3", "a2"]);
+
+    let mut by_type = plan("");
+    by_type.types = vec!["welcome".into(), "refund".into()];
+    assert_eq!(ids(fixture, &by_type).await, ["a5", "a4", "a1"]);
+    by_type.queues = vec!["mail".into()];
+    assert_eq!(ids(fixture, &by_type).await, ["a5", "a1"]);
+
+    // Unfinished rows are candidates for any state: only Redis knows their state now.
+    let mut by_state = plan("");
+    by_state.states = vec![JobState::Dead];
+    assert_eq!(ids(fixture, &by_state).await, ["a3", "a2"]);
+    by_state.states = vec![JobState::Completed, JobState::Cancelled];
+    assert_eq!(ids(fixture, &by_state).await, ["a5", "a4", "a3", "a1"]);
+    let mut words_and_state = plan("order");
+    words_and_state.states = vec![JobState::Completed];
+    assert_eq!(ids(fixture, &words_and_state).await, ["a5", "a3"]);
+
+    let mut by_time = plan("");
+    by_time.created_after_ms = Some(2_000);
+    by_time.created_before_ms = Some(4_000);
+    assert_eq!(ids(fixture, &by_time).await, ["a3", "a2"]);
+    let mut words_and_time = plan("1234");
+    words_and_time.created_after_ms = Some(3_000);
+    assert_eq!(ids(fixture, &words_and_time).await, ["a5", "a3"]);
+    words_and_time.created_after_ms = None;
+    words_and_time.created_before_ms = Some(3_000);
+    assert_eq!(ids(fixture, &words_and_time).await, ["a2"]);
+}
+
+async fn search_pages_newest_first_by_cursor(fixture: &Fixture) {
+    let batch = ArchiveBatch {
+        jobs: (0..120)
+            .map(|n| {
+                let kind = if n % 3 == 0 { "three" } else { "other" };
+                record(
+                    job(&format!("p{n:03}"), "q", kind, JobState::Completed, "{}"),
+                    1,
+                )
+            })
+            .collect(),
+        events: vec![],
+    };
+    fixture.store.record(&batch).await.unwrap();
+    for query in ["", "three"] {
+        let mut expected: Vec<String> = (0..120)
+            .filter(|n| query.is_empty() || n % 3 == 0)
+            .map(|n| format!("p{n:03}"))
+            .collect();
+        expected.reverse();
+        let mut seen = Vec::new();
+        let mut plan = plan(query);
+        plan.limit = 7;
+        loop {
+            let page = fixture.store.search(&plan).await.unwrap();
+            assert!(page.len() <= 7);
+            assert!(page.windows(2).all(|pair| pair[0].seq > pair[1].seq));
+            let Some(last) = page.last() else { break };
+            plan.before_seq = Some(last.seq);
+            seen.extend(page.into_iter().map(|hit| hit.job.id));
+        }
+        assert_eq!(seen, expected, "query {query:?}");
+    }
+}
+
+async fn search_matches_special_characters_literally(fixture: &Fixture) {
+    let tricky = [
+        ("s1", r#"{"note":"it's \"quoted\" 100% of a_b"}"#),
+        (
+            "s2",
+            r#"{"path":"C:\\temp\\dir","op":"a AND b OR c NOT d NEAR e"}"#,
+        ),
+        (
+            "s3",
+            r#"{"sql":"'; DROP TABLE archived_jobs; --","glob":"pre* ^start col:val (x) -y"}"#,
+        ),
+        ("s4", r#"{"plain":"nothing special here"}"#),
+    ];
+    let batch = ArchiveBatch {
+        jobs: tricky
+            .iter()
+            .map(|(id, payload)| record(job(id, "q", "t", JobState::Completed, payload), 1))
+            .collect(),
+        events: vec![],
+    };
+    fixture.store.record(&batch).await.unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        (r#"it's "quoted""#, &["s1"]),
+        ("\"", &["s4", "s3", "s2", "s1"]),
+        ("100%", &["s1"]),
+        ("%", &["s4", "s3", "s2", "s1"]),
+        ("a_b", &["s1"]),
+        ("_", &["s4", "s3", "s2", "s1"]),
+        (r"C:\temp", &["s2"]),
+        ("\\", &["s4", "s3", "s2", "s1"]),
+        ("AND", &["s2"]),
+        ("a AND b", &["s2"]),
+        ("b OR c", &["s2"]),
+        ("OR", &["s2"]),
+        ("NOT d", &["s2"]),
+        ("NOT", &["s2"]),
+        ("NEAR", &["s2"]),
+        ("NEAR(a b)", &[]),
+        ("d NEAR e", &["s2"]),
+        ("a OR nothing", &[]),
+        ("NOT nothing", &[]),
+        ("'; DROP TABLE archived_jobs; --", &["s3"]),
+        ("drop table", &["s3"]),
+        ("SELECT", &[]),
+        ("pre*", &["s3"]),
+        ("pr*", &[]),
+        ("^start", &["s3"]),
+        ("col:val", &["s3"]),
+        ("col:", &["s3"]),
+        ("(x)", &["s3"]),
+        ("-y", &["s3"]),
+        ("x -y", &["s3"]),
+        ("special -here", &["s4"]),
+        ("y x", &[]),
+        ("&", &["s4", "s3", "s2", "s1"]),
+        ("a & !b | <->", &["s1"]),
+        ("!quoted", &["s1"]),
+        ("quoted:*", &["s1"]),
+    ];
+    for (query, expected) in cases {
+        // As one phrase, and as separate words: both are taken literally.
+        assert_eq!(
+            &ids(fixture, &plan(query)).await,
+            expected,
+            "query {query:?}"
+        );
+        let mut separate = plan("");
+        separate.phrases = text::words(query).into_iter().map(|w| vec![w]).collect();
+        let found = ids(fixture, &separate).await;
+        for id in *expected {
+            assert!(found.contains(&id.to_string()), "query {query:?} words");
+        }
+    }
+    // Phrases with raw operator text, as a caller might pass them: still literal, and only
+    // the letters and digits in them count.
+    let mut near = plan("");
+    near.phrases = vec![vec!["NEAR(".to_string()]];
+    assert_eq!(ids(fixture, &near).await, ["s2"]);
+    for raw in [
+        "\"",
+        "a\" OR \"b",
+        "*",
+        "-",
+        "^",
+        ":",
+        "(",
+        ")",
+        "'",
+        "\\",
+        "&",
+        "|",
+        "!",
+    ] {
+        let mut raw_plan = plan("");
+        raw_plan.phrases = vec![vec![raw.to_string()]];
+        assert_eq!(
+            ids(fixture, &raw_plan).await,
+            Vec::<String>::new(),
+            "raw {raw:?}"
+        );
+    }
+}
+
+async fn words_match_alike_on_both_backends(fixture: &Fixture) {
+    let samples = [
+        ("w1", "abc123 def"),
+        ("w2", "007 42x x42 1e5 0x1f 3.14"),
+        ("w3", "日本語 テキスト"),
+        ("w4", "Ünïcödé café naïve"),
+        ("w5", "Привет мир"),
+        ("w6", "user@example.com https://example.com/path?q=1"),
+        ("w7", "שלום עולם مرحبا"),
+    ];
+    let batch = ArchiveBatch {
+        jobs: samples
+            .iter()
+            .map(|(id, payload)| record(job(id, "q", "t", JobState::Completed, payload), 1))
+            .collect(),
+        events: vec![],
+    };
+    fixture.store.record(&batch).await.unwrap();
+    for (id, payload) in samples {
+        let words = text::words(payload);
+        for word in &words {
+            let found = ids(fixture, &plan(word)).await;
+            assert!(
+                found.contains(&id.to_string()),
+                "word {word:?} of {id}: {found:?}"
+            );
+        }
+        for pair in words.windows(2) {
+            let mut pair_plan = plan("");
+            pair_plan.phrases = vec![pair.to_vec()];
+            assert_eq!(ids(fixture, &pair_plan).await, [id], "phrase {pair:?}");
+        }
+    }
+    // Diacritics are kept: "cafe" is another word than "café".
+    assert!(ids(fixture, &plan("cafe")).await.is_empty());
+    assert!(ids(fixture, &plan("abc")).await.is_empty());
+    assert!(ids(fixture, &plan("123")).await.is_empty());
+}
+
+async fn prune_is_bounded_scoped_and_clears_the_text_index(fixture: &Fixture) {
+    let store = &fixture.store;
+    let mut jobs = Vec::new();
+    let mut events = Vec::new();
+    for n in 0..10 {
+        for queue in ["old", "kept", "other"] {
+            let id = format!("{queue}{n}");
+            let mut job = job(
+                &id,
+                queue,
+                "t",
+                JobState::Completed,
+                "{\"word\":\"prunable\"}",
+            );
+            // Half finished long ago, half recently.
+            job.finished_at = Some(ts(if n < 5 { 1_000 } else { 9_000 }));
+            jobs.push(record(job, 1));
+            events.push(event(
+                &id,
+                queue,
+                &format!("{n}-0"),
+                JobEventKind::Completed,
+                if n < 5 { 1_000 } else { 9_000 },
+            ));
+        }
+    }
+    // Unfinished jobs stay, however old.
+    let mut live = job(
+        "live",
+        "old",
+        "t",
+        JobState::Pending,
+        "{\"word\":\"prunable\"}",
+    );
+    live.created_at = Some(ts(0));
+    jobs.push(record(live, 1));
+    store.record(&ArchiveBatch { jobs, events }).await.unwrap();
+    assert_eq!(store.count_jobs().await.unwrap(), 31);
+
+    let scope = PruneScope::Queue("old".into());
+    assert_eq!(
+        store.prune(&scope, 5_000, 3).await.unwrap(),
+        Pruned { jobs: 3, events: 3 }
+    );
+    assert_eq!(
+        store.prune(&scope, 5_000, 3).await.unwrap(),
+        Pruned { jobs: 2, events: 2 }
+    );
+    assert_eq!(
+        store.prune(&scope, 5_000, 3).await.unwrap(),
+        Pruned::default()
+    );
+    assert_eq!(store.count_jobs().await.unwrap(), 26);
+    for n in 0..5 {
+        assert!(store.get_job(&format!("old{n}")).await.unwrap().is_none());
+        assert!(all_events(fixture, &format!("old{n}")).await.is_empty());
+    }
+    assert!(store.get_job("old5").await.unwrap().is_some());
+    assert!(store.get_job("live").await.unwrap().is_some());
+    assert!(store.get_job("kept0").await.unwrap().is_some());
+
+    let everything_else = PruneScope::AllExcept(vec!["kept".into()]);
+    assert_eq!(
+        store.prune(&everything_else, 5_000, 100).await.unwrap(),
+        Pruned { jobs: 5, events: 5 }
+    );
+    assert!(store.get_job("kept0").await.unwrap().is_some());
+    assert!(store.get_job("other0").await.unwrap().is_none());
+
+    // Pruned jobs leave the text index: only the survivors are found.
+    let mut found = ids(fixture, &plan("prunable")).await;
+    found.sort();
+    let mut expected: Vec<String> = (5..10)
+        .flat_map(|n| [format!("old{n}"), format!("kept{n}"), format!("other{n}")])
+        .chain((0..5).map(|n| format!("kept{n}")))
+        .chain(["live".to_string()])
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+
+    assert_eq!(
+        store
+            .prune(&PruneScope::AllExcept(vec![]), 10_000, 100)
+            .await
+            .unwrap(),
+        Pruned {
+            jobs: 20,
+            events: 20
+        }
+    );
+    assert_eq!(ids(fixture, &plan("prunable")).await, ["live"]);
+    assert_eq!(store.count_jobs().await.unwrap(), 1);
+}
+
+async fn settings_overrides_are_created_replaced_and_deleted(fixture: &Fixture) {
+    let store = &fixture.store;
+    assert!(store.settings_overrides().await.unwrap().is_empty());
+    let mail = SettingsOverride {
+        queue: "mail".into(),
+        retention: Some(Duration::from_secs(7 * 86_400)),
+        index_on_enqueue: None,
+    };
+    let billing = SettingsOverride {
+        queue: "billing".into(),
+        retention: None,
+        index_on_enqueue: Some(false),
+    };
+    store.put_settings_override(&mail).await.unwrap();
+    store.put_settings_override(&billing).await.unwrap();
+    assert_eq!(
+        store.settings_overrides().await.unwrap(),
+        [billing.clone(), mail.clone()]
+    );
+    let mail_again = SettingsOverride {
+        queue: "mail".into(),
+        retention: None,
+        index_on_enqueue: Some(true),
+    };
+    store.put_settings_override(&mail_again).await.unwrap();
+    assert_eq!(
+        store.settings_overrides().await.unwrap(),
+        [billing.clone(), mail_again]
+    );
+    store.delete_settings_override("mail").await.unwrap();
+    store.delete_settings_override("absent").await.unwrap();
+    assert_eq!(store.settings_overrides().await.unwrap(), [billing]);
+}
+
+async fn rollups_replace_and_read_by_range(fixture: &Fixture) {
+    let store = &fixture.store;
+    const HOUR: i64 = 3_600_000;
+    let rollup = |queue: &str, hour: i64, enqueued: i64| MetricRollup {
+        queue: queue.into(),
+        hour_ms: hour * HOUR,
+        fields: BTreeMap::from([
+            ("enqueued".to_string(), enqueued),
+            ("run_max".to_string(), 7),
+        ]),
+    };
+    store
+        .put_rollups(&[
+            rollup("q", 1, 10),
+            rollup("q", 2, 20),
+            rollup("q", 3, 30),
+            rollup("", 2, 99),
+        ])
+        .await
+        .unwrap();
+    store.put_rollups(&[rollup("q", 2, 21)]).await.unwrap();
+    assert_eq!(
+        store.rollups("q", HOUR, 3 * HOUR).await.unwrap(),
+        [rollup("q", 1, 10), rollup("q", 2, 21)]
+    );
+    assert_eq!(
+        store.rollups("", 0, 10 * HOUR).await.unwrap(),
+        [rollup("", 2, 99)]
+    );
+    assert!(
+        store
+            .rollups("q", 4 * HOUR, 5 * HOUR)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .rollups("absent", 0, 10 * HOUR)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
