@@ -47,20 +47,17 @@ async fn roll_up(engine: &SharedEngine, store: &SharedArchive) -> Result<()> {
     // The all-queues minute hashes are complete only up to the maintenance loop's marker.
     if let Some(summed_minute) = engine.all_queues_rolled_minute().await? {
         let summed_through = ((summed_minute + 1) * 60_000).div_euclid(HOUR_MS) * HOUR_MS - HOUR_MS;
-        roll_up_queue(
-            engine,
-            store,
-            None,
-            oldest_kept,
-            last_finished.min(summed_through),
-        )
-        .await?;
+        let marker = engine.rolled_up_hours(&[None]).await?.pop().flatten();
+        let through = last_finished.min(summed_through);
+        roll_up_queue(engine, store, None, marker, oldest_kept, through).await?;
     }
     let mut after = String::new();
     loop {
         let names = engine.queue_names_after(&after, QUEUES_PER_PAGE).await?;
-        for name in &names {
-            roll_up_queue(engine, store, Some(name), oldest_kept, last_finished).await?;
+        let queues: Vec<Option<&str>> = names.iter().map(|name| Some(name.as_str())).collect();
+        let markers = engine.rolled_up_hours(&queues).await?;
+        for (queue, marker) in queues.into_iter().zip(markers) {
+            roll_up_queue(engine, store, queue, marker, oldest_kept, last_finished).await?;
         }
         match names.last() {
             Some(last) if names.len() == QUEUES_PER_PAGE => after = last.clone(),
@@ -69,16 +66,17 @@ async fn roll_up(engine: &SharedEngine, store: &SharedArchive) -> Result<()> {
     }
 }
 
-/// Rolls up one queue's hours after its marker, through `last_hour_ms`, moving the marker
-/// only after SQL has the rows, so a failure redoes hours rather than skipping them.
+/// Rolls up one queue's hours after its marker (the last hour rolled), through
+/// `last_hour_ms`, moving the marker only after SQL has the rows, so a failure redoes hours
+/// rather than skipping them.
 async fn roll_up_queue(
     engine: &SharedEngine,
     store: &SharedArchive,
     queue: Option<&str>,
+    marker: Option<i64>,
     oldest_kept_ms: i64,
     last_hour_ms: i64,
 ) -> Result<()> {
-    let marker = engine.rolled_up_hour(queue).await?;
     let mut from = marker
         .map_or(oldest_kept_ms, |hour| hour + HOUR_MS)
         .max(oldest_kept_ms);

@@ -20,12 +20,17 @@ impl Engine {
             .await
     }
 
-    /// The start (ms) of the last hour rolled up for a queue (None: all queues).
-    pub async fn rolled_up_hour(&self, queue: Option<&str>) -> Result<Option<i64>> {
-        Ok(redis::cmd("GET")
-            .arg(self.rolled_up_hour_key(queue))
-            .query_async(&mut self.background.clone())
-            .await?)
+    /// The start (ms) of the last hour rolled up for each queue (None: all queues), in one
+    /// round trip.
+    pub async fn rolled_up_hours(&self, queues: &[Option<&str>]) -> Result<Vec<Option<i64>>> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for queue in queues {
+            pipe.get(self.rolled_up_hour_key(*queue));
+        }
+        Ok(pipe.query_async(&mut self.background.clone()).await?)
     }
 
     pub async fn set_rolled_up_hour(&self, queue: Option<&str>, hour_ms: i64) -> Result<()> {
