@@ -60,6 +60,9 @@ fn demo_job(rng: &mut impl Rng) -> NewJob {
     }
 }
 
+/// Who the demo's jobs say enqueued them.
+const DEMO_ACTOR: &str = "demo";
+
 async fn produce(engine: Arc<Engine>, stop: CancellationToken) {
     loop {
         let jobs: Vec<NewJob> = {
@@ -67,7 +70,7 @@ async fn produce(engine: Arc<Engine>, stop: CancellationToken) {
             let count = rng.random_range(1..6);
             (0..count).map(|_| demo_job(&mut rng)).collect()
         };
-        if let Err(error) = engine.enqueue(jobs).await {
+        if let Err(error) = engine.enqueue(jobs, DEMO_ACTOR).await {
             tracing::warn!(%error, "demo producer could not enqueue");
         }
         tokio::select! {

@@ -188,6 +188,8 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     let draining = Arc::new(tokio::sync::Notify::new());
     let shutdown_engine = engine.clone();
     let drain_started = draining.clone();
+    // The peer address names anonymous actors (`api::actor`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight calls");

@@ -589,12 +589,10 @@ async fn a_cancelled_active_job_is_told_through_its_lease_and_ends_cancelled_on_
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, id);
 
-    let mut redis = h.redis.connection().await.unwrap();
-    let events: redis::streams::StreamRangeReply =
-        redis.xrange_all("zenith:{video}:events").await.unwrap();
-    let entry = events.ids.last().unwrap();
-    assert_eq!(entry.get::<String>("event").unwrap(), "cancelled");
-    assert_eq!(entry.get::<String>("ids").unwrap(), id);
+    let events = h.archived_events("video", &id).await;
+    let last = events.last().unwrap();
+    assert_eq!(last.kind(), JobEventKind::Cancelled);
+    assert_eq!(last.reason, "wrong file");
 
     // The unique key was released with the cancellation.
     let fresh = h.enqueue(again).await;
@@ -640,7 +638,8 @@ async fn a_cancelled_job_whose_lease_runs_out_ends_cancelled_and_is_pruned_later
         vec![(JobState::Cancelled, 1)]
     );
 
-    // Past the retention, cancelled jobs go like completed ones, index entry and all.
+    // Past the retention, cancelled jobs go like completed ones, index entry and all; the
+    // archive answers for them then.
     let started = Instant::now();
     loop {
         let found = h
@@ -649,12 +648,18 @@ async fn a_cancelled_job_whose_lease_runs_out_ends_cancelled_and_is_pruned_later
                 id: id.clone(),
                 queue: String::new(),
             })
-            .await;
-        match found {
-            Err(status) if status.code() == Code::NotFound => break,
-            _ if started.elapsed() > Duration::from_secs(20) => panic!("job {id} never pruned"),
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+            .await
+            .unwrap()
+            .into_inner();
+        if found.source() == JobSource::Archive {
+            assert_eq!(found.job.unwrap().state(), JobState::Cancelled);
+            break;
         }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "job {id} never pruned"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(nonzero_counts(&mut h, "q").await, vec![]);
     let mut redis = h.redis.connection().await.unwrap();

@@ -5,7 +5,6 @@ mod common;
 use std::time::Duration;
 
 use common::{Harness, duration, error_reason, spec};
-use redis::AsyncCommands;
 use tonic::Code;
 use zenith_proto::v1::*;
 
@@ -34,16 +33,17 @@ async fn enqueue_reserve_ack_completes_the_job_and_records_it_for_the_archive() 
     let counts = h.queue("emails").await.counts.unwrap();
     assert_eq!((counts.pending, counts.active, counts.completed), (0, 0, 1));
 
-    let mut redis = h.redis.connection().await.unwrap();
-    let events: redis::streams::StreamRangeReply =
-        redis.xrange_all("zenith:{emails}:events").await.unwrap();
-    assert_eq!(events.ids.len(), 1);
-    let entry = &events.ids[0];
-    assert_eq!(entry.get::<String>("event").unwrap(), "completed");
-    assert_eq!(entry.get::<String>("ids").unwrap(), job.id);
-    let finished = done.finished_at.unwrap();
-    let finished_ms = finished.seconds * 1000 + i64::from(finished.nanos) / 1_000_000;
-    assert_eq!(entry.get::<i64>("at").unwrap(), finished_ms);
+    let events = h.archived_events("emails", &job.id).await;
+    let kinds: Vec<JobEventKind> = events.iter().map(JobEvent::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            JobEventKind::Enqueued,
+            JobEventKind::Reserved,
+            JobEventKind::Completed
+        ]
+    );
+    assert_eq!(events[2].at, done.finished_at);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

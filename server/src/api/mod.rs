@@ -1,6 +1,7 @@
 //! One module per gRPC service: validate → authorize (the policy layer) → call the engine → map
 //! errors (once, in `queue::error`).
 
+mod actor;
 mod archive;
 mod page_token;
 mod queue;

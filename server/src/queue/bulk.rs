@@ -52,6 +52,8 @@ pub struct BulkRequest {
     pub action: Action,
     pub reason: String,
     pub request_id: String,
+    /// Who started it; recorded on the operation and on each job's events.
+    pub actor: String,
 }
 
 /// The states an action accepts, as `lua/actions.lua` has them.
@@ -210,7 +212,8 @@ impl Engine {
             .arg(states.join(" "))
             .arg(request.filter.to_string())
             .arg(&request.reason)
-            .arg(&request.request_id);
+            .arg(&request.request_id)
+            .arg(&request.actor);
         // Registered before it exists, so a crash between the two leaves an entry the runners
         // clean up, never an operation nobody runs.
         let mut pipe = redis::pipe();

@@ -17,6 +17,12 @@ impl QueueKeys {
     pub fn job(&self, id: &str) -> String {
         format!("{}job:{id}", self.base)
     }
+
+    /// A job deleted at `at_ms`, kept until the archiver has recorded it: the job hash renamed,
+    /// so the id is free again at once.
+    pub fn tomb(&self, at_ms: i64, id: &str) -> String {
+        format!("{}gone:{at_ms}:{id}", self.base)
+    }
 }
 
 impl Keys {
@@ -92,6 +98,10 @@ impl Keys {
         format!("{}:metrics:rolled", self.prefix)
     }
 
+    /// A queue's keys. `events` is the stream of lifecycle events the archiver consumes: one
+    /// entry per script run, `at` (ms) and then a group of fields per kind of event (`kind`,
+    /// `ids`, and as the kind needs `state`, `attempt` and `due` lists, `actor`, `worker`,
+    /// `error`, `reason`, `op`); the format is documented in `lua/prelude.lua`.
     pub fn queue(&self, queue: &str) -> QueueKeys {
         let base = format!("{}:{{{queue}}}:", self.prefix);
         let keys = [

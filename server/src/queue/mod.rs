@@ -3,6 +3,7 @@
 
 mod bulk;
 mod error;
+mod events;
 mod job;
 mod keys;
 mod maintenance;
@@ -29,12 +30,15 @@ pub use bulk::{BulkRequest, action_accepts, run_bulk_operations};
 use crate::filter::Filter;
 
 pub use error::{QueueError, Result};
-pub use job::{NewJob, apply_spec, proto_duration, state_name, timestamp_from_ms, timestamp_to_ms};
+pub use events::{ARCHIVER_GROUP, EventBacklog, EventEntry, EventGroup, JobSource};
+pub use job::{
+    NewJob, apply_spec, job_from_fields, proto_duration, state_from_name, state_name,
+    timestamp_from_ms, timestamp_to_ms,
+};
 pub use keys::Keys;
 pub use maintenance::run_maintenance;
 pub use metrics::{MAX_MINUTES, add_rates};
 
-use job::job_from_fields;
 use scripts::Scripts;
 use waiters::Waiters;
 
@@ -332,8 +336,8 @@ impl Engine {
     }
 
     /// Adds jobs, one script call per queue, all in one round trip. A batch that spans several
-    /// queues runs as one MULTI block so it lands whole.
-    pub async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
+    /// queues runs as one MULTI block so it lands whole. `actor` is recorded as who enqueued.
+    pub async fn enqueue(&self, jobs: Vec<NewJob>, actor: &str) -> Result<Vec<Enqueued>> {
         let by_queue: Vec<(String, Vec<usize>)> =
             group_by_queue(jobs.iter().enumerate(), |(_, job)| job.queue.as_str())
                 .into_iter()
@@ -363,7 +367,7 @@ impl Engine {
             } else {
                 self.scripts.enqueue.call(&queue_keys)
             };
-            call.arg(indexes.len());
+            call.arg(indexes.len()).arg(actor);
             for &i in indexes {
                 jobs[i].push_args(&mut call);
             }
@@ -730,7 +734,8 @@ impl Engine {
 
 impl Engine {
     /// Applies an action to jobs of one queue (at most 1,000) in one script call; `expect`
-    /// refuses jobs in any other state. One result per id, in order.
+    /// refuses jobs in any other state; `actor` is recorded as who asked. One result per id, in
+    /// order.
     pub async fn act(
         &self,
         queue: &str,
@@ -738,11 +743,13 @@ impl Engine {
         ids: &[String],
         expect: Option<JobState>,
         reason: &str,
+        actor: &str,
     ) -> Result<Vec<ActResult>> {
         let mut call = self.scripts.act.call(&self.keys.queue(queue));
         call.arg(action.name())
             .arg(expect.map_or("", state_name))
             .arg(reason)
+            .arg(actor)
             .arg(ids);
         let reply: Value = self.scripts.query(&mut self.conn(), &call).await?;
         let mut parts = array(reply)?.into_iter();
@@ -806,6 +813,7 @@ impl Engine {
         action: Action,
         ids: &[String],
         reason: &str,
+        actor: &str,
     ) -> Result<Vec<(Option<String>, ActResult)>> {
         let queues = self.job_queues(ids).await?;
         let mut results: Vec<(Option<String>, ActResult)> = ids
@@ -825,7 +833,9 @@ impl Engine {
             .filter_map(|(i, queue)| queue.map(|queue| (i, queue)));
         for (queue, group) in group_by_queue(known, |(_, queue)| queue.as_str()) {
             let group_ids: Vec<String> = group.iter().map(|(i, _)| ids[*i].clone()).collect();
-            let acted = self.act(&queue, action, &group_ids, None, reason).await?;
+            let acted = self
+                .act(&queue, action, &group_ids, None, reason, actor)
+                .await?;
             for ((i, _), result) in group.into_iter().zip(acted) {
                 results[i] = (Some(queue.clone()), result);
             }

@@ -137,6 +137,33 @@ impl Harness {
         }
         panic!("job {id} never reached {state:?}");
     }
+
+    /// A job's events as the archive has them, once the archiver has caught up with `queue`.
+    pub async fn archived_events(&mut self, queue: &str, id: &str) -> Vec<JobEvent> {
+        let mut conn = self.redis.connection().await.unwrap();
+        let stream = format!("zenith:{{{queue}}}:events");
+        for _ in 0..200 {
+            let waiting: i64 = redis::cmd("XLEN")
+                .arg(&stream)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            if waiting == 0 {
+                let database = zenith_server::db::Database::connect(self.server.database_url())
+                    .await
+                    .expect("open database");
+                return zenith_server::archive::store::open(&database)
+                    .job_events(id, None, 1000)
+                    .await
+                    .expect("job events")
+                    .into_iter()
+                    .map(|(_, event)| event)
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("events of {queue} never archived");
+    }
 }
 
 pub fn spec(queue: &str, job_type: &str) -> JobSpec {

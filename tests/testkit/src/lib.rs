@@ -361,12 +361,13 @@ pub fn zenith_binary() -> anyhow::Result<PathBuf> {
 pub struct ZenithServer {
     port: u16,
     child: Option<Child>,
+    database_url: String,
     _dir: tempfile::TempDir,
 }
 
 impl ZenithServer {
-    /// Starts `zenith serve` against the given Redis, with a fresh SQLite database and any
-    /// extra flags.
+    /// Starts `zenith serve` against the given Redis, with a fresh SQLite database (unless
+    /// `extra_args` has a `--database-url`) and any extra flags.
     pub fn start(redis_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
         Self::start_with(&zenith_binary()?, redis_url, extra_args)
     }
@@ -374,12 +375,23 @@ impl ZenithServer {
     pub fn start_with(binary: &Path, redis_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let port = free_port();
-        let database_url = format!("sqlite://{}", dir.path().join("zenith.db").display());
-        let child = Command::new(binary)
+        let given = extra_args
+            .iter()
+            .position(|arg| *arg == "--database-url")
+            .and_then(|i| extra_args.get(i + 1));
+        let database_url = match given {
+            Some(url) => (*url).to_owned(),
+            None => format!("sqlite://{}", dir.path().join("zenith.db").display()),
+        };
+        let mut command = Command::new(binary);
+        command
             .arg("serve")
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--redis-url", redis_url])
-            .args(["--database-url", &database_url])
+            .args(["--redis-url", redis_url]);
+        if given.is_none() {
+            command.args(["--database-url", &database_url]);
+        }
+        let child = command
             .args(extra_args)
             .current_dir(dir.path())
             .env(
@@ -393,6 +405,7 @@ impl ZenithServer {
         let mut server = Self {
             port,
             child: Some(child),
+            database_url,
             _dir: dir,
         };
         if let Err(error) = wait_for_port(port, Duration::from_secs(30)) {
@@ -409,6 +422,11 @@ impl ZenithServer {
     /// `http://127.0.0.1:PORT`, for gRPC clients and the CLI's `--server`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The SQL database the server uses.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     pub fn pid(&self) -> Option<u32> {

@@ -15,9 +15,10 @@ impl QueueApi {
     pub(super) async fn retry_job_rpc(
         &self,
         request: RetryJobRequest,
+        actor: &str,
     ) -> Result<RetryJobResponse, QueueError> {
         let (job, _) = self
-            .act_on_one(Action::Retry, request.id, &request.queue, "")
+            .act_on_one(Action::Retry, request.id, &request.queue, "", actor)
             .await?;
         Ok(RetryJobResponse { job: Some(job) })
     }
@@ -25,9 +26,10 @@ impl QueueApi {
     pub(super) async fn promote_job_rpc(
         &self,
         request: PromoteJobRequest,
+        actor: &str,
     ) -> Result<PromoteJobResponse, QueueError> {
         let (job, _) = self
-            .act_on_one(Action::Promote, request.id, &request.queue, "")
+            .act_on_one(Action::Promote, request.id, &request.queue, "", actor)
             .await?;
         Ok(PromoteJobResponse { job: Some(job) })
     }
@@ -35,10 +37,11 @@ impl QueueApi {
     pub(super) async fn delete_job_rpc(
         &self,
         request: DeleteJobRequest,
+        actor: &str,
     ) -> Result<DeleteJobResponse, QueueError> {
         check_one(&request.id, &request.queue, "")?;
         let (queue, result) = self
-            .act_on(Action::Delete, vec![request.id], &request.queue, "")
+            .act_on(Action::Delete, vec![request.id], &request.queue, "", actor)
             .await?
             .remove(0);
         single_outcome(Action::Delete, queue, &result)?;
@@ -48,9 +51,16 @@ impl QueueApi {
     pub(super) async fn cancel_job_rpc(
         &self,
         request: CancelJobRequest,
+        actor: &str,
     ) -> Result<CancelJobResponse, QueueError> {
         let (job, outcome) = self
-            .act_on_one(Action::Cancel, request.id, &request.queue, &request.reason)
+            .act_on_one(
+                Action::Cancel,
+                request.id,
+                &request.queue,
+                &request.reason,
+                actor,
+            )
             .await?;
         Ok(CancelJobResponse {
             job: Some(job),
@@ -61,9 +71,10 @@ impl QueueApi {
     pub(super) async fn batch_retry_jobs_rpc(
         &self,
         request: BatchRetryJobsRequest,
+        actor: &str,
     ) -> Result<BatchRetryJobsResponse, QueueError> {
         let results = self
-            .act_on_batch(Action::Retry, request.ids, &request.queue, "")
+            .act_on_batch(Action::Retry, request.ids, &request.queue, "", actor)
             .await?;
         Ok(BatchRetryJobsResponse { results })
     }
@@ -71,9 +82,10 @@ impl QueueApi {
     pub(super) async fn batch_promote_jobs_rpc(
         &self,
         request: BatchPromoteJobsRequest,
+        actor: &str,
     ) -> Result<BatchPromoteJobsResponse, QueueError> {
         let results = self
-            .act_on_batch(Action::Promote, request.ids, &request.queue, "")
+            .act_on_batch(Action::Promote, request.ids, &request.queue, "", actor)
             .await?;
         Ok(BatchPromoteJobsResponse { results })
     }
@@ -81,9 +93,10 @@ impl QueueApi {
     pub(super) async fn batch_delete_jobs_rpc(
         &self,
         request: BatchDeleteJobsRequest,
+        actor: &str,
     ) -> Result<BatchDeleteJobsResponse, QueueError> {
         let results = self
-            .act_on_batch(Action::Delete, request.ids, &request.queue, "")
+            .act_on_batch(Action::Delete, request.ids, &request.queue, "", actor)
             .await?;
         Ok(BatchDeleteJobsResponse { results })
     }
@@ -91,9 +104,16 @@ impl QueueApi {
     pub(super) async fn batch_cancel_jobs_rpc(
         &self,
         request: BatchCancelJobsRequest,
+        actor: &str,
     ) -> Result<BatchCancelJobsResponse, QueueError> {
         let results = self
-            .act_on_batch(Action::Cancel, request.ids, &request.queue, &request.reason)
+            .act_on_batch(
+                Action::Cancel,
+                request.ids,
+                &request.queue,
+                &request.reason,
+                actor,
+            )
             .await?;
         Ok(BatchCancelJobsResponse { results })
     }
@@ -105,10 +125,11 @@ impl QueueApi {
         id: String,
         queue: &str,
         reason: &str,
+        actor: &str,
     ) -> Result<(Job, ActOutcome), QueueError> {
         check_one(&id, queue, reason)?;
         let (found_in, result) = self
-            .act_on(action, vec![id], queue, reason)
+            .act_on(action, vec![id], queue, reason, actor)
             .await?
             .remove(0);
         let queue = single_outcome(action, found_in, &result)?;
@@ -122,6 +143,7 @@ impl QueueApi {
         ids: Vec<String>,
         queue: &str,
         reason: &str,
+        actor: &str,
     ) -> Result<Vec<JobActionResult>, QueueError> {
         if ids.is_empty() {
             return Err(QueueError::invalid(
@@ -139,7 +161,7 @@ impl QueueApi {
             validate::name(&format!("ids[{i}]"), id)?;
         }
         check_queue_and_reason(queue, reason)?;
-        let acted = self.act_on(action, ids, queue, reason).await?;
+        let acted = self.act_on(action, ids, queue, reason, actor).await?;
         Ok(acted
             .into_iter()
             .map(|(queue, result)| action_result(action, queue, result))
@@ -153,11 +175,15 @@ impl QueueApi {
         ids: Vec<String>,
         queue: &str,
         reason: &str,
+        actor: &str,
     ) -> Result<Vec<Acted>, QueueError> {
         if queue.is_empty() {
-            return self.engine.act_by_id(action, &ids, reason).await;
+            return self.engine.act_by_id(action, &ids, reason, actor).await;
         }
-        let results = self.engine.act(queue, action, &ids, None, reason).await?;
+        let results = self
+            .engine
+            .act(queue, action, &ids, None, reason, actor)
+            .await?;
         Ok(results
             .into_iter()
             .map(|result| (Some(queue.to_owned()), result))

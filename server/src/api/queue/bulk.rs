@@ -67,6 +67,7 @@ impl QueueApi {
     pub(super) async fn start_bulk_operation_rpc(
         &self,
         request: StartBulkOperationRequest,
+        actor: &str,
     ) -> Result<StartBulkOperationResponse, QueueError> {
         validate::name("queue", &request.queue)?;
         let state = required_state(request.state)?;
@@ -100,6 +101,7 @@ impl QueueApi {
                 action,
                 reason: request.reason,
                 request_id: request.request_id,
+                actor: actor.to_owned(),
             })
             .await?;
         Ok(StartBulkOperationResponse {
@@ -161,6 +163,7 @@ impl QueueApi {
         queue: String,
         states: Vec<JobState>,
         action: Action,
+        actor: &str,
     ) -> Result<BulkOperation, QueueError> {
         validate::name("queue", &queue)?;
         self.engine
@@ -171,6 +174,7 @@ impl QueueApi {
                 action,
                 reason: String::new(),
                 request_id: String::new(),
+                actor: actor.to_owned(),
             })
             .await
     }
@@ -178,9 +182,10 @@ impl QueueApi {
     pub(super) async fn retry_all_dead_rpc(
         &self,
         request: RetryAllDeadRequest,
+        actor: &str,
     ) -> Result<RetryAllDeadResponse, QueueError> {
         let operation = self
-            .whole_states(request.queue, vec![JobState::Dead], Action::Retry)
+            .whole_states(request.queue, vec![JobState::Dead], Action::Retry, actor)
             .await?;
         Ok(RetryAllDeadResponse {
             operation: Some(operation),
@@ -190,9 +195,10 @@ impl QueueApi {
     pub(super) async fn delete_all_dead_rpc(
         &self,
         request: DeleteAllDeadRequest,
+        actor: &str,
     ) -> Result<DeleteAllDeadResponse, QueueError> {
         let operation = self
-            .whole_states(request.queue, vec![JobState::Dead], Action::Delete)
+            .whole_states(request.queue, vec![JobState::Dead], Action::Delete, actor)
             .await?;
         Ok(DeleteAllDeadResponse {
             operation: Some(operation),
@@ -202,6 +208,7 @@ impl QueueApi {
     pub(super) async fn purge_queue_rpc(
         &self,
         request: PurgeQueueRequest,
+        actor: &str,
     ) -> Result<PurgeQueueResponse, QueueError> {
         let states = match JobState::try_from(request.state) {
             Ok(JobState::Unspecified) => PURGED_STATES.to_vec(),
@@ -215,7 +222,7 @@ impl QueueApi {
             Err(_) => return Err(QueueError::invalid("state", "unknown state")),
         };
         let operation = self
-            .whole_states(request.queue, states, Action::Delete)
+            .whole_states(request.queue, states, Action::Delete, actor)
             .await?;
         Ok(PurgeQueueResponse {
             operation: Some(operation),

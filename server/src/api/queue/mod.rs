@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use zenith_proto::v1::queue_service_server::QueueService;
 use zenith_proto::v1::*;
 
+use super::actor::actor;
 use super::validate;
 use super::{Limits, page_token};
 use crate::archive::SharedArchive;
@@ -175,6 +176,7 @@ impl QueueService for QueueApi {
         &self,
         request: Request<EnqueueRequest>,
     ) -> Result<Response<EnqueueResponse>, Status> {
+        let actor = actor(&request)?;
         let spec = request
             .into_inner()
             .job
@@ -182,7 +184,7 @@ impl QueueService for QueueApi {
         let job = self.new_job("job", spec)?;
         let outcome = self
             .engine
-            .enqueue(vec![job.clone()])
+            .enqueue(vec![job.clone()], &actor)
             .await?
             .pop()
             .expect("one outcome per job");
@@ -208,6 +210,7 @@ impl QueueService for QueueApi {
         &self,
         request: Request<BatchEnqueueRequest>,
     ) -> Result<Response<BatchEnqueueResponse>, Status> {
+        let actor = actor(&request)?;
         let specs = request.into_inner().jobs;
         if specs.is_empty() {
             return Err(QueueError::invalid("jobs", "at least one job is required").into());
@@ -224,7 +227,7 @@ impl QueueService for QueueApi {
             .enumerate()
             .map(|(i, spec)| self.new_job(&format!("jobs[{i}]"), spec))
             .collect::<Result<Vec<_>, QueueError>>()?;
-        let outcomes = self.engine.enqueue(jobs).await?;
+        let outcomes = self.engine.enqueue(jobs, &actor).await?;
         let jobs = outcomes
             .into_iter()
             .map(|outcome| EnqueuedJob {
@@ -378,8 +381,9 @@ impl QueueService for QueueApi {
         &self,
         request: Request<RetryJobRequest>,
     ) -> Result<Response<RetryJobResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.retry_job_rpc(request.into_inner()).await?,
+            self.retry_job_rpc(request.into_inner(), &actor).await?,
         ))
     }
 
@@ -387,8 +391,9 @@ impl QueueService for QueueApi {
         &self,
         request: Request<PromoteJobRequest>,
     ) -> Result<Response<PromoteJobResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.promote_job_rpc(request.into_inner()).await?,
+            self.promote_job_rpc(request.into_inner(), &actor).await?,
         ))
     }
 
@@ -396,8 +401,9 @@ impl QueueService for QueueApi {
         &self,
         request: Request<DeleteJobRequest>,
     ) -> Result<Response<DeleteJobResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.delete_job_rpc(request.into_inner()).await?,
+            self.delete_job_rpc(request.into_inner(), &actor).await?,
         ))
     }
 
@@ -405,8 +411,9 @@ impl QueueService for QueueApi {
         &self,
         request: Request<CancelJobRequest>,
     ) -> Result<Response<CancelJobResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.cancel_job_rpc(request.into_inner()).await?,
+            self.cancel_job_rpc(request.into_inner(), &actor).await?,
         ))
     }
 
@@ -414,8 +421,10 @@ impl QueueService for QueueApi {
         &self,
         request: Request<BatchRetryJobsRequest>,
     ) -> Result<Response<BatchRetryJobsResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.batch_retry_jobs_rpc(request.into_inner()).await?,
+            self.batch_retry_jobs_rpc(request.into_inner(), &actor)
+                .await?,
         ))
     }
 
@@ -423,8 +432,10 @@ impl QueueService for QueueApi {
         &self,
         request: Request<BatchPromoteJobsRequest>,
     ) -> Result<Response<BatchPromoteJobsResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.batch_promote_jobs_rpc(request.into_inner()).await?,
+            self.batch_promote_jobs_rpc(request.into_inner(), &actor)
+                .await?,
         ))
     }
 
@@ -432,8 +443,10 @@ impl QueueService for QueueApi {
         &self,
         request: Request<BatchDeleteJobsRequest>,
     ) -> Result<Response<BatchDeleteJobsResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.batch_delete_jobs_rpc(request.into_inner()).await?,
+            self.batch_delete_jobs_rpc(request.into_inner(), &actor)
+                .await?,
         ))
     }
 
@@ -441,8 +454,10 @@ impl QueueService for QueueApi {
         &self,
         request: Request<BatchCancelJobsRequest>,
     ) -> Result<Response<BatchCancelJobsResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.batch_cancel_jobs_rpc(request.into_inner()).await?,
+            self.batch_cancel_jobs_rpc(request.into_inner(), &actor)
+                .await?,
         ))
     }
 
@@ -459,8 +474,10 @@ impl QueueService for QueueApi {
         &self,
         request: Request<StartBulkOperationRequest>,
     ) -> Result<Response<StartBulkOperationResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.start_bulk_operation_rpc(request.into_inner()).await?,
+            self.start_bulk_operation_rpc(request.into_inner(), &actor)
+                .await?,
         ))
     }
 
@@ -495,8 +512,10 @@ impl QueueService for QueueApi {
         &self,
         request: Request<RetryAllDeadRequest>,
     ) -> Result<Response<RetryAllDeadResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.retry_all_dead_rpc(request.into_inner()).await?,
+            self.retry_all_dead_rpc(request.into_inner(), &actor)
+                .await?,
         ))
     }
 
@@ -504,8 +523,10 @@ impl QueueService for QueueApi {
         &self,
         request: Request<DeleteAllDeadRequest>,
     ) -> Result<Response<DeleteAllDeadResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.delete_all_dead_rpc(request.into_inner()).await?,
+            self.delete_all_dead_rpc(request.into_inner(), &actor)
+                .await?,
         ))
     }
 
@@ -513,8 +534,9 @@ impl QueueService for QueueApi {
         &self,
         request: Request<PurgeQueueRequest>,
     ) -> Result<Response<PurgeQueueResponse>, Status> {
+        let actor = actor(&request)?;
         Ok(Response::new(
-            self.purge_queue_rpc(request.into_inner()).await?,
+            self.purge_queue_rpc(request.into_inner(), &actor).await?,
         ))
     }
 

@@ -24,9 +24,20 @@ end
 
 -- What a run of actions changed, applied once at its end by finish_actions(): set changes go
 -- in one ZREM per set and one ZADD per set, which costs Redis far less than a call per job.
-local function new_action_batch()
-  return {pending_changed = false, woke = false, deleted = {}, cancelled = {}, removed = {},
-    to_pending = {}, to_cancelled = {}}
+-- `actor` asked for the run, on behalf of bulk operation `op` ('' for none).
+local function new_action_batch(actor, op)
+  return {pending_changed = false, woke = false, deleted = {}, removed = {}, to_pending = {},
+    to_cancelled = {}, actor = actor, op = op, events = {}}
+end
+
+-- The batch's event group of a kind, all with the batch's actor and operation.
+local function action_events(batch, now, kind, reason)
+  local group = batch.events[kind]
+  if not group then
+    group = event_group(now, kind, {'actor', batch.actor, 'op', batch.op, 'reason', reason})
+    batch.events[kind] = group
+  end
+  return group
 end
 
 local function note_removed(batch, state, id)
@@ -39,14 +50,15 @@ local function note_removed(batch, state, id)
 end
 
 -- Applies `action` to one job. `expect` ('' for any) refuses a job in another state, so a bulk
--- chunk never touches a job that moved since it was matched. `op` ('' for none) is the bulk
--- operation acting: a job it already moved once (and that came back, say by failing again) is
--- refused, so no operation acts on a job twice. Returns an outcome ('done', 'requested',
+-- chunk never touches a job that moved since it was matched. The batch's `op` ('' for none) is
+-- the bulk operation acting: a job it already moved once (and that came back, say by failing
+-- again) is refused, so no operation acts on a job twice. Returns an outcome ('done', 'requested',
 -- 'not_found' or 'wrong_state') and the job's state after the action, or the state that
 -- refused it.
-local function act_on_job(batch, action, id, expect, reason, now, op)
+local function act_on_job(batch, action, id, expect, reason, now)
+  local op = batch.op
   local key = job_key(id)
-  local f = redis.call('HMGET', key, 'state', 'priority', 'unique_key', 'bulk_op')
+  local f = redis.call('HMGET', key, 'state', 'priority', 'unique_key', 'bulk_op', 'attempts')
   local state = f[1]
   if not state then return 'not_found', '' end
   if (expect ~= '' and state ~= expect) or not ACTION_FROM[action][state]
@@ -55,6 +67,7 @@ local function act_on_job(batch, action, id, expect, reason, now, op)
   end
   if action == 'cancel' and state == 'active' then
     redis.call('HSET', key, 'cancel_requested', '1', 'cancel_reason', reason)
+    add_event(action_events(batch, now, 'cancel_requested', reason), id, f[5] or '0')
     return 'requested', 'active'
   end
   note_removed(batch, state, id)
@@ -69,9 +82,11 @@ local function act_on_job(batch, action, id, expect, reason, now, op)
       redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'attempts', '0',
         'finished_at', '', 'bulk_op', op)
       note_metric(now, 'retried', 1)
+      add_event(action_events(batch, now, 'retried', ''), id, '0')
     else
       redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'finished_at', '',
         'bulk_op', op)
+      add_event(action_events(batch, now, 'promoted', ''), id, f[5] or '0')
     end
     tally('pending', 1)
     batch.pending_changed, batch.woke = true, true
@@ -79,15 +94,17 @@ local function act_on_job(batch, action, id, expect, reason, now, op)
   end
   release_unique(id, f[3])
   if action == 'delete' then
-    redis.call('DEL', key)
+    -- Kept as a tomb until archived; the id is free again at once.
+    redis.call('RENAME', key, base .. 'gone:' .. int(now) .. ':' .. id)
     batch.deleted[#batch.deleted + 1] = id
+    add_event(action_events(batch, now, 'deleted', ''), id, f[5] or '0')
     return 'done', ''
   end
   redis.call('HSET', key, 'state', 'cancelled', 'finished_at', int(now), 'cancel_reason', reason)
   batch.to_cancelled[#batch.to_cancelled + 1] = int(now)
   batch.to_cancelled[#batch.to_cancelled + 1] = id
   tally_state('cancelled', 1)
-  batch.cancelled[#batch.cancelled + 1] = id
+  add_event(action_events(batch, now, 'cancelled', reason), id, f[5] or '0')
   return 'done', 'cancelled'
 end
 
@@ -96,8 +113,6 @@ local function finish_actions(batch, now)
   for state, ids in pairs(batch.removed) do redis.call('ZREM', STATE_SETS[state], unpack(ids)) end
   zadd_all(pending, batch.to_pending)
   zadd_all(cancelled, batch.to_cancelled)
-  if #batch.deleted > 0 then emit_finished(batch.deleted, 'deleted', now) end
-  if #batch.cancelled > 0 then emit_finished(batch.cancelled, 'cancelled', now) end
   if batch.pending_changed then note_pending_head() end
   save_meta()
 end

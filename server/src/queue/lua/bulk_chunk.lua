@@ -12,7 +12,7 @@
 -- holds it) or {'moved'} (the walk moved since the page was read).
 local key = op_key(ARGV[2])
 local f = redis.call('HMGET', key, 'status', 'owner', 'action', 'states', 'state_index', 'bound',
-  'cursor_id', 'cursor_score', 'reason')
+  'cursor_id', 'cursor_score', 'reason', 'actor')
 if f[1] ~= 'running' then return {'stopped'} end
 if f[2] ~= ARGV[3] then return {'lost'} end
 local action, states, state_index, bound = f[3], words(f[4]), tonumber(f[5]), f[6]
@@ -20,7 +20,7 @@ local cursor_id, cursor_score, reason = f[7], f[8], f[9]
 local state = states[state_index]
 local set = STATE_SETS[state]
 local now = now_ms()
-local batch = new_action_batch()
+local batch = new_action_batch(f[10] or '', ARGV[2])
 -- Half of the few milliseconds a call may take: the deferred set changes cost about as much.
 local TIME_BUDGET_MS = 2
 
@@ -30,7 +30,7 @@ local last_id, last_score = '', ''
 local kept = {}
 local done, skipped = 0, 0
 local function act(id, score)
-  local outcome = act_on_job(batch, action, id, state, reason, now, ARGV[2])
+  local outcome = act_on_job(batch, action, id, state, reason, now)
   if outcome == 'done' or outcome == 'requested' then done = done + 1 else skipped = skipped + 1 end
   if outcome ~= 'done' then kept[#kept + 1] = {id, score} end
 end

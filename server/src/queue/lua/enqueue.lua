@@ -1,4 +1,4 @@
--- ARGV: base, count, then per job: id, options, unique_key, retry, spec, extra field count n,
+-- ARGV: base, count, actor, then per job: id, options, unique_key, retry, spec, extra field count n,
 -- then n field/value pairs for the hash (priority, timeout, unique_key when set). options is ''
 -- for the common case (a server-made id, no unique key, ready now, priority 0), else
 -- "fresh unique_ttl_ms run_at_ms delay_ms priority" (fresh 1 when the server made the id).
@@ -7,9 +7,11 @@
 local now = now_ms()
 local created = int(now)
 local count = tonumber(ARGV[2])
-local i = 3
+local i = 4
 local out = {now}
 local ready, later = {}, {}
+local enqueued_pending = event_group(now, 'enqueued', {'state', 'pending', 'actor', ARGV[3]})
+local enqueued_scheduled = event_group(now, 'enqueued', {'state', 'scheduled', 'actor', ARGV[3]})
 local scores = {}
 for n = 1, count do
   local id, options, unique_key, retry_policy, spec = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -45,6 +47,7 @@ for n = 1, count do
       state, due = 'scheduled', int(run_at)
       later[#later + 1] = due
       later[#later + 1] = id
+      add_event(enqueued_scheduled, id, nil, due)
     else
       state, due = 'pending', created
       local score = scores[priority]
@@ -54,6 +57,7 @@ for n = 1, count do
       end
       ready[#ready + 1] = score
       ready[#ready + 1] = id
+      add_event(enqueued_pending, id)
     end
     redis.call('HSET', key, 'state', state, 'created_at', created, 'scheduled_at', due,
       'retry', retry_policy, 'spec', spec, unpack(ARGV, first, first + nextra * 2 - 1))

@@ -12,7 +12,7 @@ if f[3] == '1' then
   cancel_attempt(key, id, now, ARGV[4], ARGV[5])
 else
   note_failed_attempt(now, key)
-  state, when = fail_attempt(key, id, now, ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]))
+  state, when = fail_attempt('failed', key, id, now, ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]))
   tally(state, 1)
 end
 save_meta()

@@ -1,8 +1,8 @@
 -- Shared by every queue script. KEYS are the queue's keys, all in one hash slot:
 -- 1 meta (one string, see read_meta), 2 pending, 3 scheduled, 4 retry, 5 active, 6 dead,
--- 7 completed (sorted sets), 8 events (stream of finished jobs), 9 cancelled (sorted set).
--- ARGV[1] is the queue's key base ("zenith:{q}:"), to which job hashes ("job:<id>") and unique
--- keys ("unique:<k>") belong.
+-- 7 completed (sorted sets), 8 events (stream of lifecycle events), 9 cancelled (sorted set).
+-- ARGV[1] is the queue's key base ("zenith:{q}:"), to which job hashes ("job:<id>"), unique
+-- keys ("unique:<k>") and tombs of deleted jobs ("gone:<at ms>:<id>") belong.
 local meta, pending, scheduled, retry, active, dead, completed, events, cancelled =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local base = ARGV[1]
@@ -56,11 +56,89 @@ local function release_unique(id, unique_key)
   end
 end
 
--- The archive reads finished jobs from here: which jobs (`ids`, space-separated), how they
--- ended, and when; one entry per script run. The job hashes hold the rest until the
--- completed-retention window ends.
-local function emit_finished(ids, event, now)
-  redis.call('XADD', events, '*', 'event', event, 'at', int(now), 'ids', table.concat(ids, ' '))
+-- Lifecycle events, which the archiver moves into SQL. A script run adds at most one entry
+-- to `events`, written by save_meta() or flush_events(): the field `at` (Redis time of the run,
+-- ms), then one group of fields per kind of event, each group starting with `kind`:
+--   kind     enqueued, reserved, lease_extended, failed, lease_expired, promoted, completed,
+--            retried, cancel_requested, cancelled or deleted
+--   ids      the jobs, space-separated
+--   state    their state right after (failed and lease_expired: retry or dead; enqueued:
+--            pending or scheduled)
+--   attempt  one per id, space-separated: the attempt the event belongs to
+--   due      one per id, ms: run-at (enqueued scheduled), lease deadline (reserved,
+--            lease_extended), retry time (failed or lease_expired to retry)
+--   actor    who asked (enqueue, operator actions); op: the bulk operation that acted
+--   worker   the worker node (reserved); error (failed, lease_expired, cancelled); reason
+--            (cancel_requested, cancelled)
+-- Optional fields are left out when empty; a field name repeats once per group. A deleted
+-- job's hash is renamed to the tomb "gone:<at>:<id>", which the archiver reads and deletes once
+-- it has recorded the job. Archived entries are deleted, so the first entry is the oldest event
+-- not yet archived.
+local event_at
+local event_groups = {}
+local event_group_by = {}
+
+-- The group of this run's events with these single-valued fields ({name, value, ...}; empty
+-- values are left out); created on first use. Callers add ids (and attempt/due lists) to it.
+local function event_group(now, kind, fields)
+  event_at = event_at or now
+  local key = kind .. '\0' .. table.concat(fields, '\0')
+  local group = event_group_by[key]
+  if not group then
+    group = {kind = kind, fields = fields, ids = {}, attempt = {}, due = {}}
+    event_group_by[key] = group
+    event_groups[#event_groups + 1] = group
+  end
+  return group
+end
+
+local function add_event(group, id, attempt, due)
+  local ids = group.ids
+  ids[#ids + 1] = id
+  if attempt then group.attempt[#group.attempt + 1] = attempt end
+  if due then group.due[#group.due + 1] = due end
+end
+
+local function flush_events()
+  if not event_at then return end
+  local args = {'at', int(event_at)}
+  for _, group in ipairs(event_groups) do
+    if #group.ids > 0 then
+      args[#args + 1] = 'kind'
+      args[#args + 1] = group.kind
+      args[#args + 1] = 'ids'
+      args[#args + 1] = table.concat(group.ids, ' ')
+      for i = 1, #group.fields, 2 do
+        local value = group.fields[i + 1]
+        if value and value ~= '' then
+          args[#args + 1] = group.fields[i]
+          args[#args + 1] = value
+        end
+      end
+      if #group.attempt > 0 then
+        args[#args + 1] = 'attempt'
+        args[#args + 1] = table.concat(group.attempt, ' ')
+      end
+      if #group.due > 0 then
+        args[#args + 1] = 'due'
+        args[#args + 1] = table.concat(group.due, ' ')
+      end
+    end
+  end
+  if #args > 2 then redis.call('XADD', events, '*', unpack(args)) end
+  event_at, event_groups, event_group_by = nil, {}, {}
+end
+
+-- The time of the oldest event not yet archived, or nil: jobs that finished since may not be
+-- in the archive yet.
+local function oldest_unarchived_ms()
+  local first = redis.call('XRANGE', events, '-', '+', 'COUNT', 1)[1]
+  if not first then return nil end
+  local fields = first[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'at' then return tonumber(fields[i + 1]) end
+  end
+  return tonumber(string.match(first[1], '^(%d+)'))
 end
 
 -- Per-minute metrics of the queue, one hash per minute: "metrics:<minutes since the epoch>",
@@ -167,6 +245,7 @@ end
 
 local function save_meta()
   flush_metrics()
+  flush_events()
   local m = loaded_meta
   if not m then return end
   redis.call('SET', meta, string.format('%d %d %d %d %d %d %d %s %d', m.pending, m.scheduled,
@@ -185,10 +264,11 @@ local function zadd_all(set, pairs)
   if #pairs > 0 then redis.call('ZADD', set, unpack(pairs)) end
 end
 
--- Ends an attempt that failed: retry after backoff while attempts remain and the failure is
--- retryable, else dead. The caller takes the job out of `active` and fixes the counts. Lease
--- fields stay behind; they mean nothing once the state is not active.
-local function fail_attempt(key, id, now, err, stack, retryable, jitter)
+-- Ends an attempt that failed (`kind` failed or lease_expired): retry after backoff while
+-- attempts remain and the failure is retryable, else dead. The caller takes the job out of
+-- `active` and fixes the counts. Lease fields stay behind; they mean nothing once the state is
+-- not active.
+local function fail_attempt(kind, key, id, now, err, stack, retryable, jitter)
   local f = redis.call('HMGET', key, 'attempts', 'retry', 'unique_key')
   local attempts = tonumber(f[1])
   local max_attempts, base_ms, max_ms = string.match(f[2], '(%d+):(%d+):(%d+)')
@@ -196,22 +276,23 @@ local function fail_attempt(key, id, now, err, stack, retryable, jitter)
     local due = now + backoff_ms(attempts, tonumber(base_ms), tonumber(max_ms), jitter)
     redis.call('HSET', key, 'state', 'retry', 'error', err, 'stack', stack, 'scheduled_at', int(due))
     redis.call('ZADD', retry, int(due), id)
+    add_event(event_group(now, kind, {'state', 'retry', 'error', err}), id, f[1] or '0', int(due))
     return 'retry', due
   end
   redis.call('HSET', key, 'state', 'dead', 'error', err, 'stack', stack, 'finished_at', int(now))
   redis.call('ZADD', dead, int(now), id)
   release_unique(id, f[3])
-  emit_finished({id}, 'dead', now)
+  add_event(event_group(now, kind, {'state', 'dead', 'error', err}), id, f[1] or '0')
   return 'dead', now
 end
 
 -- Ends an attempt whose worker was asked to stop (see act_on_job): the job is cancelled, keeping
 -- its cancel_reason. The caller takes the job out of `active` and fixes the active count.
 local function cancel_attempt(key, id, now, err, stack)
-  local unique_key = redis.call('HGET', key, 'unique_key')
+  local f = redis.call('HMGET', key, 'unique_key', 'cancel_reason', 'attempts')
   redis.call('HSET', key, 'state', 'cancelled', 'error', err, 'stack', stack, 'finished_at', int(now))
   redis.call('ZADD', cancelled, int(now), id)
-  release_unique(id, unique_key)
+  release_unique(id, f[1])
   tally('cancelled', 1)
-  emit_finished({id}, 'cancelled', now)
+  add_event(event_group(now, 'cancelled', {'error', err, 'reason', f[2] or ''}), id, f[3] or '0')
 end

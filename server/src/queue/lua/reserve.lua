@@ -9,6 +9,7 @@ local now = now_ms()
 local started = int(now)
 local out = {started}
 local leased = {}
+local reserved = event_group(now, 'reserved', {'worker', worker})
 for k = 1, #popped, 2 do
   local id = popped[k]
   local key = job_key(id)
@@ -36,6 +37,7 @@ for k = 1, #popped, 2 do
     end
     leased[#leased + 1] = int(deadline)
     leased[#leased + 1] = id
+    add_event(reserved, id, attempts, int(deadline))
     out[#out + 1] = {f[1], f[2], f[3], f[4] or '', f[5] or '', attempts, token, int(deadline)}
   end
 end

@@ -1,0 +1,43 @@
+//! Who is asking: recorded with enqueues and operator actions until API keys name callers.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use tonic::Request;
+
+use crate::queue::QueueError;
+
+/// The request metadata a caller may set to say who it acts for.
+pub const ACTOR_HEADER: &str = "x-zenith-actor";
+const MAX_ACTOR_BYTES: usize = 128;
+
+/// The caller's `x-zenith-actor` (1-128 printable ASCII characters), else
+/// `anonymous@<peer ip>`.
+pub fn actor<T>(request: &Request<T>) -> Result<String, QueueError> {
+    match request.metadata().get(ACTOR_HEADER) {
+        Some(value) => {
+            let bytes = value.as_bytes();
+            if bytes.is_empty()
+                || bytes.len() > MAX_ACTOR_BYTES
+                || !bytes.iter().all(|b| (0x20..0x7f).contains(b))
+            {
+                return Err(QueueError::invalid(
+                    ACTOR_HEADER,
+                    "must be 1-128 printable ASCII characters",
+                ));
+            }
+            Ok(String::from_utf8_lossy(bytes).into_owned())
+        }
+        None => {
+            let peer = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0)
+                .or_else(|| request.remote_addr());
+            Ok(match peer {
+                Some(peer) => format!("anonymous@{}", peer.ip()),
+                None => "anonymous".to_owned(),
+            })
+        }
+    }
+}
