@@ -21,8 +21,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ZENITH_REDIS_URL")]
     pub redis_url: Option<String>,
     /// SQL database: sqlite://FILE (created if missing) or postgres://… [default: sqlite://zenith.db].
-    // Given twice, the last wins, so tests and wrappers can override a default they pass.
-    #[arg(long, env = "ZENITH_DATABASE_URL", overrides_with = "database_url")]
+    #[arg(long, env = "ZENITH_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Prefix of every Redis key [default: zenith].
     #[arg(long, env = "ZENITH_PREFIX")]
