@@ -244,7 +244,8 @@ async fn raw_insert_per_s(database: &Database, count: usize) -> anyhow::Result<f
 
 /// Archived jobs per second through a real server: with SQL writes held back by a lock,
 /// `count` jobs are enqueued and completed through gRPC, so their events wait in Redis; then
-/// the lock goes, and the clock runs from the first archived job to the last.
+/// the lock goes, and the clock runs from the first archived job to the last; the jobs of
+/// that first commit are not counted, since their time is not measured.
 async fn archive_insert_per_s(
     url: &str,
     binary: &Path,

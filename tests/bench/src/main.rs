@@ -78,7 +78,7 @@ impl Scale {
                 fill_limit: Duration::from_secs(10),
                 bulk_jobs: 100_000,
                 archived_jobs: 20_000,
-                archive_e2e_jobs: 5_000,
+                archive_e2e_jobs: 20_000,
                 search_queries: 100,
             }
         } else {
@@ -123,7 +123,8 @@ async fn main() -> anyhow::Result<()> {
     let scale = Scale::new(args.quick);
     let target_dir = server::target_dir()?;
     let binary = match args.server_binary {
-        Some(binary) => binary,
+        // The server starts in a directory of its own, so a relative path would miss.
+        Some(binary) => std::path::absolute(binary)?,
         None => {
             phase("building the release server", async {
                 server::build_release(&target_dir)
