@@ -117,8 +117,20 @@ fn p99(latency: Latency) -> f64 {
     latency.p99_ms
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The servers log at warn; sqlx's slow-statement warning would print whole multi-row
+    // INSERTs each time the archive bench holds writes back on purpose.
+    if std::env::var_os("RUST_LOG").is_none() {
+        // SAFETY: no other thread runs yet; the runtime starts below.
+        unsafe { std::env::set_var("RUST_LOG", "warn,sqlx=error") };
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let scale = Scale::new(args.quick);
     let target_dir = server::target_dir()?;
