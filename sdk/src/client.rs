@@ -1,8 +1,13 @@
 //! [`Client`]: enqueue jobs and inspect queues over gRPC.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
+use tonic::Status;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::worker_service_client::WorkerServiceClient;
@@ -24,11 +29,46 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:7700";
 /// The environment variable naming the server, as the CLI and examples read it.
 pub const SERVER_URL_ENV: &str = "ZENITH_SERVER";
 
+/// Metadata sent with every request of a [`Client`], such as `x-zenith-actor` (who acts, which
+/// the server records with what the request does).
+#[derive(Clone, Debug, Default)]
+pub struct RequestMetadata {
+    entries: Vec<(AsciiMetadataKey, AsciiMetadataValue)>,
+}
+
+impl RequestMetadata {
+    /// Adds (or replaces) one ASCII header.
+    pub fn insert(&mut self, key: &str, value: &str) -> Result<()> {
+        let key = AsciiMetadataKey::from_str(key)
+            .map_err(|_| Error::InvalidArgument(format!("invalid metadata key {key:?}")))?;
+        let value = AsciiMetadataValue::from_str(value).map_err(|_| {
+            Error::InvalidArgument(format!("invalid metadata value {value:?} for {key}"))
+        })?;
+        self.entries.retain(|(existing, _)| *existing != key);
+        self.entries.push((key, value));
+        Ok(())
+    }
+}
+
+impl Interceptor for RequestMetadata {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        for (key, value) in &self.entries {
+            request.metadata_mut().insert(key.clone(), value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The channel every call goes through, adding the client's metadata.
+pub type Transport = InterceptedService<Channel, RequestMetadata>;
+
 /// A connection to a Zenith server. Cheap to clone: clones share one HTTP/2 channel.
 #[derive(Clone, Debug)]
 pub struct Client {
-    pub(crate) queues: QueueServiceClient<Channel>,
-    pub(crate) workers: WorkerServiceClient<Channel>,
+    channel: Channel,
+    metadata: RequestMetadata,
+    pub(crate) queues: QueueServiceClient<Transport>,
+    pub(crate) workers: WorkerServiceClient<Transport>,
 }
 
 impl Client {
@@ -57,10 +97,31 @@ impl Client {
 
     /// Wraps a channel configured by the caller (TLS, interceptors' channel, etc.).
     pub fn from_channel(channel: Channel) -> Self {
+        Self::with_metadata(channel, RequestMetadata::default())
+    }
+
+    fn with_metadata(channel: Channel, metadata: RequestMetadata) -> Self {
+        let transport = || InterceptedService::new(channel.clone(), metadata.clone());
         Self {
-            queues: QueueServiceClient::new(channel.clone()),
-            workers: WorkerServiceClient::new(channel),
+            queues: QueueServiceClient::new(transport()),
+            workers: WorkerServiceClient::new(transport()),
+            channel,
+            metadata,
         }
+    }
+
+    /// Sends the header `key: value` with every request from now on, e.g.
+    /// `x-zenith-actor: cli:ada@laptop`.
+    pub fn header(self, key: &str, value: &str) -> Result<Self> {
+        let mut metadata = self.metadata;
+        metadata.insert(key, value)?;
+        Ok(Self::with_metadata(self.channel, metadata))
+    }
+
+    /// The channel and metadata this client sends with, for calling services the client has no
+    /// methods for (e.g. `ArchiveServiceClient::with_interceptor`).
+    pub fn transport(&self) -> (Channel, RequestMetadata) {
+        (self.channel.clone(), self.metadata.clone())
     }
 
     /// Starts building a job of `job_type` for `queue`; finish with [`Enqueue::send`].

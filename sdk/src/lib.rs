@@ -28,8 +28,8 @@ mod time;
 mod worker;
 
 pub use client::{
-    Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, SERVER_URL_ENV,
-    default_server_url,
+    Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, RequestMetadata,
+    SERVER_URL_ENV, Transport, default_server_url,
 };
 pub use error::{Error, Result};
 pub use time::{from_proto_duration, from_proto_timestamp};

@@ -740,6 +740,33 @@ mod properties {
             })
     }
 
+    /// Filters with free-text terms among the comparisons.
+    fn search_expr() -> impl Strategy<Value = Expr> {
+        let text_term = word()
+            .prop_filter("has a letter or digit", |w| {
+                w.chars().any(char::is_alphanumeric)
+            })
+            .prop_map(|phrase| {
+                Expr::Compare(Comparison {
+                    field: Field::Text,
+                    op: Op::Has,
+                    value: Value::String(phrase),
+                })
+            });
+        prop_oneof![text_term, comparison().prop_map(Expr::Compare)].prop_recursive(
+            4,
+            32,
+            4,
+            |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+                    prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::Or),
+                    inner.prop_map(|e| Expr::Not(Box::new(e))),
+                ]
+            },
+        )
+    }
+
     fn json(depth: u32) -> BoxedStrategy<Json> {
         let leaf = prop_oneof![
             Just(Json::Null),
@@ -918,6 +945,7 @@ mod properties {
                 Value::String(v) => lower_contains(&String::from_utf8_lossy(&job.payload), v),
                 _ => unreachable!(),
             },
+            Field::Text => unreachable!("free text is tested against the search index"),
             Field::PayloadPath(path) => {
                 let Ok(root) = serde_json::from_slice::<Json>(&job.payload) else {
                     return false;
@@ -976,6 +1004,38 @@ mod properties {
         }
 
         #[test]
+        fn search_queries_print_then_parse_the_same(
+            expr in search_expr(),
+        ) {
+            let filter = Filter::from(expr);
+            let text = filter.to_string();
+            prop_assert_eq!(Filter::parse_search(&text), Ok(filter), "{}", text);
+        }
+
+        #[test]
+        fn any_search_text_parses_or_fails_at_a_position_inside_it(
+            text in prop_oneof![
+                any::<String>(),
+                prop::collection::vec(
+                    prop::sample::select(vec![
+                        "type", "payload", ".a", "timeout", "user@example.com", " ", "=", ":",
+                        "\"x y\"", "%", "*", "_", "\\", "'", ";", "AND", "OR", "NOT", "NEAR",
+                        "-", "(", ")", "\"", "é", "state", "\"dead\"", "50%",
+                    ]),
+                    0..24,
+                )
+                .prop_map(|parts| parts.concat()),
+            ],
+        ) {
+            match Filter::parse_search(&text) {
+                Ok(filter) => {
+                    prop_assert_eq!(Filter::parse_search(&filter.to_string()), Ok(filter))
+                }
+                Err(error) => prop_assert!(error.position <= text.len(), "{:?}: {}", text, error),
+            }
+        }
+
+        #[test]
         fn any_text_parses_or_fails_at_a_position_inside_it(
             text in prop_oneof![
                 any::<String>(),
@@ -1018,6 +1078,174 @@ mod properties {
                 prop_assert_eq!(filter.matches(job), reference(&expr, job), "{} on {:?}", filter, job);
             }
         }
+    }
+}
+
+#[test]
+fn search_queries_take_free_text_and_print_canonically() {
+    let cases = [
+        ("timeout", "\"timeout\""),
+        ("\"user@example.com\"", "\"user@example.com\""),
+        ("user@example.com", "\"user@example.com\""),
+        ("1234", "\"1234\""),
+        ("order-1234", "\"order-1234\""),
+        ("smtp timeout", "\"smtp\" AND \"timeout\""),
+        ("smtp AND timeout", "\"smtp\" AND \"timeout\""),
+        ("smtp OR timeout", "\"smtp\" OR \"timeout\""),
+        ("-smtp", "NOT \"smtp\""),
+        ("NOT \"a b\"", "NOT \"a b\""),
+        ("(a OR b) c", "(\"a\" OR \"b\") AND \"c\""),
+        (
+            "payload.email = \"user@example.com\" AND state = \"dead\"",
+            "payload.email = \"user@example.com\" AND state = \"dead\"",
+        ),
+        (
+            "type = \"send-email\" OR error:\"smtp\"",
+            "type = \"send-email\" OR error : \"smtp\"",
+        ),
+        ("error smtp", "\"error\" AND \"smtp\""),
+        (
+            "\"AND\" \"NEAR\" \"*x*\"",
+            "\"AND\" AND \"NEAR\" AND \"*x*\"",
+        ),
+        (
+            "\"'; DROP TABLE archived_jobs; --\"",
+            "\"'; DROP TABLE archived_jobs; --\"",
+        ),
+        ("50% off_sale", "\"50%\" AND \"off_sale\""),
+        ("\"back\\\\slash\"", "\"back\\\\slash\""),
+    ];
+    for (text, canonical) in cases {
+        let filter = Filter::parse_search(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(filter.to_string(), canonical, "{text:?}");
+        assert_eq!(Filter::parse_search(canonical), Ok(filter), "{canonical:?}");
+    }
+    let text_term = |phrase: &str| {
+        Expr::Compare(Comparison {
+            field: Field::Text,
+            op: Op::Has,
+            value: Value::String(phrase.into()),
+        })
+    };
+    assert_eq!(
+        Filter::parse_search("smtp \"connection refused\"").unwrap(),
+        Filter::from(Expr::And(vec![
+            text_term("smtp"),
+            text_term("connection refused")
+        ]))
+    );
+    assert!(Filter::parse_search("timeout").unwrap().reads_payload());
+}
+
+#[test]
+fn free_text_is_refused_outside_search_and_wordless_text_everywhere() {
+    let hint = |shown: &str| {
+        format!(
+            "free text such as {shown} is only for search (SearchJobs, zenith search); here \
+             write a comparison such as error : \"timeout\""
+        )
+    };
+    let cases: Vec<(&str, usize, String)> = vec![
+        ("timeout", 0, hint("\"timeout\"")),
+        ("\"timeout\"", 0, hint("\"timeout\"")),
+        ("type = \"a\" AND 1234", 15, hint("\"1234\"")),
+        (
+            "type = \"a\" smtp",
+            11,
+            "expected AND, OR or end of filter, found smtp".into(),
+        ),
+    ];
+    for (text, position, message) in cases {
+        assert_eq!(
+            Filter::parse(text),
+            Err(FilterError { position, message }),
+            "{text:?}"
+        );
+    }
+    let cases: Vec<(&str, usize, String)> = vec![
+        (
+            "*",
+            0,
+            "\"*\" has no letters or digits to search for".into(),
+        ),
+        (
+            "a \"%\"",
+            2,
+            "\"%\" has no letters or digits to search for".into(),
+        ),
+        (
+            "'; DROP",
+            0,
+            "\"';\" has no letters or digits to search for".into(),
+        ),
+        (
+            "tpye = \"x\"",
+            0,
+            "unknown field \"tpye\"; fields are id, queue, type, state, error, stack_trace, \
+             content_type, unique_key, cancel_reason, priority, attempts, max_attempts, \
+             created_at, scheduled_at, started_at, finished_at, tags, headers.<name>, \
+             payload, payload.<path>"
+                .into(),
+        ),
+        (
+            "type =",
+            6,
+            "expected a value after \"=\", found end of filter".into(),
+        ),
+        ("\"open", 0, "unterminated string: no closing \"".into()),
+        (
+            "a b OR c",
+            4,
+            "AND and OR cannot be mixed without parentheses (terms side by side are joined \
+             by AND); group them, as in (a AND b) OR c"
+                .into(),
+        ),
+        (
+            "a and b",
+            2,
+            "keywords are uppercase: write AND instead of and".into(),
+        ),
+    ];
+    for (text, position, message) in cases {
+        assert_eq!(
+            Filter::parse_search(text),
+            Err(FilterError { position, message }),
+            "{text:?}"
+        );
+    }
+}
+
+/// The job's words, as search matches them: a phrase matches only as whole consecutive words.
+#[test]
+fn free_text_matches_whole_words_in_order() {
+    let job = Job {
+        id: "job-42".into(),
+        r#type: "send-email".into(),
+        payload: br#"{"email":"User@Example.com","note":"50% off_sale"}"#.to_vec(),
+        last_error: "SMTP timeout after 30s".into(),
+        ..Job::default()
+    };
+    let cases = [
+        ("timeout", true),
+        ("TIMEOUT", true),
+        ("time", false),
+        ("\"smtp timeout\"", true),
+        ("\"timeout smtp\"", false),
+        ("smtp timeout", true),
+        ("user@example.com", true),
+        ("\"example user\"", false),
+        ("job-42", true),
+        ("42", true),
+        ("send-email", true),
+        ("\"50%\"", true),
+        ("off_sale", true),
+        ("NOT timeout", false),
+        ("missing OR timeout", true),
+        ("timeout AND state = \"dead\"", false),
+    ];
+    for (query, expected) in cases {
+        let filter = Filter::parse_search(query).unwrap();
+        assert_eq!(filter.matches(&job), expected, "{query}");
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Subcommand;
 use zenith_proto::to_json;
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
@@ -11,7 +10,7 @@ use zenith_proto::v1::{DurationSummary, GetQueueMetricsRequest};
 use zenith_sdk::{JobState, from_proto_timestamp};
 
 use super::output::{Table, proto_duration};
-use super::{ClientArgs, ops, parse_duration, parse_state};
+use super::{ClientArgs, ops, parse_duration, parse_state, transport};
 
 #[derive(Subcommand)]
 pub enum QueuesCommand {
@@ -54,9 +53,7 @@ async fn series(
     range: Duration,
     step: Option<Duration>,
 ) -> anyhow::Result<()> {
-    let mut client = QueueServiceClient::connect(args.server.clone())
-        .await
-        .with_context(|| format!("connect to {}", args.server))?;
+    let mut client = QueueServiceClient::new(transport(args).await?);
     let to_proto = |d: Duration| prost_types::Duration {
         seconds: d.as_secs() as i64,
         nanos: d.subsec_nanos() as i32,

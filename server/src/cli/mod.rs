@@ -5,18 +5,21 @@ mod bulk;
 mod metrics;
 mod ops;
 mod output;
+mod search;
 mod top;
 mod work;
 
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use tonic::service::interceptor::InterceptedService;
 use tracing_subscriber::EnvFilter;
-use zenith_sdk::{DEFAULT_SERVER_URL, JobState};
+use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
 
 pub use bulk::BulkCommand;
 pub use metrics::QueuesCommand;
 pub use ops::{EnqueueArgs, JobsCommand};
+pub use search::SearchArgs;
 pub use top::TopArgs;
 pub use work::WorkArgs;
 
@@ -61,6 +64,8 @@ pub enum Command {
     /// Lists, shows or cancels bulk operations.
     #[command(subcommand)]
     Bulk(BulkCommand),
+    /// Finds live and archived jobs by free text and filter terms, newest first.
+    Search(Box<SearchArgs>),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -91,7 +96,42 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Work(work) => work::run(&args, *work).await,
         Command::Top(top) => top::run(&args, top).await,
         Command::Bulk(command) => bulk::command(&args, command).await,
+        Command::Search(search) => search::search(&args, *search).await,
     }
+}
+
+/// The header that tells the server who acts.
+const ACTOR_HEADER: &str = "x-zenith-actor";
+
+/// Who runs this CLI, as the server records it: `cli:<user>@<hostname>`.
+fn actor() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    // Metadata values are visible ASCII.
+    format!("cli:{user}@{}", hostname())
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+        .collect()
+}
+
+fn hostname() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: gethostname writes at most `buffer.len()` bytes into the buffer.
+    let ok = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0;
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    match std::str::from_utf8(&buffer[..end]) {
+        Ok(name) if ok && !name.is_empty() => name.to_owned(),
+        _ => "unknown".into(),
+    }
+}
+
+/// A connection for the services the SDK client has no methods for, sending what the client
+/// sends (the actor).
+async fn transport(args: &ClientArgs) -> anyhow::Result<Transport> {
+    let (channel, metadata) = ops::connect(args).await?.transport();
+    Ok(InterceptedService::new(channel, metadata))
 }
 
 /// `outer: inner: root`, without the repeats some error types add by printing their source.

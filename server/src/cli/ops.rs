@@ -15,7 +15,7 @@ use super::actions::{self, CancelArgs, TargetArgs};
 use super::output::{
     Table, full_timestamp, one_line, printable, proto_duration, relative_timestamp,
 };
-use super::{ClientArgs, parse_duration, parse_state};
+use super::{ACTOR_HEADER, ClientArgs, actor, parse_duration, parse_state, search};
 
 #[derive(Subcommand)]
 pub enum JobsCommand {
@@ -53,6 +53,11 @@ pub enum JobsCommand {
     Delete(TargetArgs),
     /// Cancels jobs; active ones are asked to stop and end cancelled once their worker does.
     Cancel(CancelArgs),
+    /// Shows everything that happened to a job, oldest first, from Redis and the archive.
+    History {
+        /// Job id.
+        id: String,
+    },
 }
 
 #[derive(Args)]
@@ -100,8 +105,11 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("invalid header {text:?}; expected KEY=VALUE"))
 }
 
+/// A client that says who acts on every request.
 pub(super) async fn connect(args: &ClientArgs) -> anyhow::Result<Client> {
-    Ok(Client::connect(args.server.clone()).await?)
+    Ok(Client::connect(args.server.clone())
+        .await?
+        .header(ACTOR_HEADER, &actor())?)
 }
 
 /// Prints one JSON document; an empty list is printed as `[]` rather than left out, so
@@ -171,6 +179,7 @@ pub async fn jobs(args: &ClientArgs, command: JobsCommand) -> anyhow::Result<()>
             filter,
         } => list_jobs(args, queue, state, limit, newest, filter).await,
         JobsCommand::Get { id, queue } => get_job(args, id, queue).await,
+        JobsCommand::History { id } => search::history(args, id).await,
         JobsCommand::Retry(target) => {
             actions::act(args, BulkAction::Retry, target, String::new()).await
         }
@@ -187,7 +196,7 @@ pub async fn jobs(args: &ClientArgs, command: JobsCommand) -> anyhow::Result<()>
 }
 
 /// The filter on one line with a caret under the byte at `position`.
-fn point_at(filter: &str, position: usize) -> String {
+pub(super) fn point_at(filter: &str, position: usize) -> String {
     let line = filter.replace(['\n', '\r', '\t'], " ");
     let column = filter
         .get(..position)

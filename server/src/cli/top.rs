@@ -3,14 +3,14 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::time::SystemTime;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use zenith_proto::to_json;
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::{QueueCounts, QueueRates, WatchQueuesRequest, WatchQueuesResponse};
 
-use super::ClientArgs;
 use super::output::{Table, proto_duration};
+use super::{ClientArgs, transport};
 
 #[derive(Args)]
 pub struct TopArgs {
@@ -31,9 +31,7 @@ const HIDE_CURSOR: &str = "\x1b[?25l";
 const SHOW_CURSOR: &str = "\x1b[?25h";
 
 pub async fn run(args: &ClientArgs, top: TopArgs) -> anyhow::Result<()> {
-    let mut client = QueueServiceClient::connect(args.server.clone())
-        .await
-        .with_context(|| format!("connect to {}", args.server))?;
+    let mut client = QueueServiceClient::new(transport(args).await?);
     let mut stream = client
         .watch_queues(WatchQueuesRequest { queues: top.queues })
         .await?

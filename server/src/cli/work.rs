@@ -13,7 +13,7 @@ use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
 use zenith_sdk::{Client, JobContext, JobError, Worker};
 
-use super::{ClientArgs, parse_duration};
+use super::{ACTOR_HEADER, ClientArgs, actor, parse_duration};
 
 /// How much of a failed command's stderr becomes the job's error.
 const STDERR_TAIL_BYTES: usize = 4 * 1024;
@@ -41,7 +41,7 @@ pub struct WorkArgs {
 type RunningGroups = Arc<Mutex<HashSet<i32>>>;
 
 pub async fn run(args: &ClientArgs, work: WorkArgs) -> anyhow::Result<()> {
-    let client = Client::connect_lazy(args.server.clone())?;
+    let client = Client::connect_lazy(args.server.clone())?.header(ACTOR_HEADER, &actor())?;
     let command = Arc::new(work.command);
     let running: RunningGroups = Arc::default();
     let handler_command = command.clone();

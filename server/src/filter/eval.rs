@@ -7,12 +7,15 @@ use std::cmp::Ordering;
 use serde_json::Value as Json;
 use zenith_proto::v1::Job;
 
+use crate::archive::text;
+
 use super::{Comparison, Expr, Field, Instant, Op, PathStep, Value};
 
 pub(super) fn matches(expr: &Expr, job: &Job) -> bool {
     Eval {
         job,
         json: OnceCell::new(),
+        words: OnceCell::new(),
     }
     .expr(expr)
 }
@@ -21,6 +24,8 @@ struct Eval<'a> {
     job: &'a Job,
     /// The payload as JSON, or `None` when it is not JSON; parsed on first use.
     json: OnceCell<Option<Json>>,
+    /// The job's words, as the search index holds them; made on first use.
+    words: OnceCell<Vec<String>>,
 }
 
 impl Eval<'_> {
@@ -43,6 +48,11 @@ impl Eval<'_> {
                 .and_then(|json| select(json, path))
                 .is_some_and(|found| json_compare(found, c.op, value)),
             (Field::Payload, Value::String(needle)) => contains_ci_bytes(&job.payload, needle),
+            (Field::Text, Value::String(phrase)) => text::contains_phrase(
+                self.words
+                    .get_or_init(|| text::words(&text::search_text(job))),
+                &text::words(phrase),
+            ),
             (Field::Tags, Value::String(tag)) => job.tags.iter().any(|t| t == tag),
             (Field::State, Value::State(state)) => (job.state == *state as i32) == (c.op == Op::Eq),
             (Field::Header(name), Value::String(value)) => job

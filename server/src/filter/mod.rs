@@ -76,6 +76,10 @@ pub enum Field {
     Payload,
     /// `payload.<path>`: a value inside a JSON payload.
     PayloadPath(Vec<PathStep>),
+    /// A free-text term (search only): the job's words (`archive::text::search_text`) contain
+    /// the words of the value, consecutively. Written as a bare word or a quoted phrase; always
+    /// with `:`.
+    Text,
 }
 
 /// One step of a payload path: an object key or an array index.
@@ -121,6 +125,7 @@ pub(crate) enum Kind {
     Tags,
     Payload,
     Json,
+    Words,
 }
 
 impl Field {
@@ -143,6 +148,7 @@ impl Field {
             Field::Tags => Kind::Tags,
             Field::Payload => Kind::Payload,
             Field::PayloadPath(_) => Kind::Json,
+            Field::Text => Kind::Words,
         }
     }
 }
@@ -166,16 +172,28 @@ impl Expr {
         match self {
             Expr::And(operands) | Expr::Or(operands) => operands.iter().any(Expr::reads_payload),
             Expr::Not(operand) => operand.reads_payload(),
-            Expr::Compare(c) => matches!(c.field, Field::Payload | Field::PayloadPath(_)),
+            Expr::Compare(c) => matches!(
+                c.field,
+                Field::Payload | Field::PayloadPath(_) | Field::Text
+            ),
         }
     }
 }
 
 impl Filter {
     /// Parses filter text; blank text is the empty filter. Linear in the length of the text.
+    /// Free-text terms are refused: they need the search index.
     pub fn parse(text: &str) -> Result<Self, FilterError> {
         Ok(Self {
-            root: parse::parse(text)?,
+            root: parse::parse(text, false)?,
+        })
+    }
+
+    /// Parses a search query (`proto/zenith/v1/SEARCH.md`): the filter language plus free-text
+    /// terms, bare words and quoted phrases, with terms side by side joined by AND.
+    pub fn parse_search(text: &str) -> Result<Self, FilterError> {
+        Ok(Self {
+            root: parse::parse(text, true)?,
         })
     }
 

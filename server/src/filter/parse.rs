@@ -13,7 +13,9 @@ const FIELDS: &str = "id, queue, type, state, error, stack_trace, content_type, 
     finished_at, tags, headers.<name>, payload, payload.<path>";
 const STATES: &str = "pending, scheduled, active, retry, dead, completed, cancelled";
 
-pub(super) fn parse(text: &str) -> Result<Option<Expr>, FilterError> {
+/// Parses filter text; with `search`, free-text terms (bare words and quoted phrases standing
+/// alone) are accepted too, and terms side by side are joined by AND.
+pub(super) fn parse(text: &str, search: bool) -> Result<Option<Expr>, FilterError> {
     if text.len() > MAX_LENGTH {
         return Err(FilterError {
             position: MAX_LENGTH,
@@ -23,7 +25,11 @@ pub(super) fn parse(text: &str) -> Result<Option<Expr>, FilterError> {
             ),
         });
     }
-    let mut parser = Parser { text, pos: 0 };
+    let mut parser = Parser {
+        text,
+        pos: 0,
+        search,
+    };
     parser.skip_ws();
     if parser.at_end() {
         return Ok(None);
@@ -38,6 +44,8 @@ pub(super) fn parse(text: &str) -> Result<Option<Expr>, FilterError> {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// Free-text terms allowed (SearchJobs).
+    search: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -48,6 +56,39 @@ enum Connective {
 
 fn is_word_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+/// Bytes that end a bare free-text word: space, grouping, quotes and operators.
+fn ends_bare_text(c: u8) -> bool {
+    c.is_ascii_whitespace() || matches!(c, b'(' | b')' | b'"' | b'=' | b'!' | b'<' | b'>' | b':')
+}
+
+fn is_field_name(word: &str) -> bool {
+    matches!(
+        word,
+        "id" | "queue"
+            | "type"
+            | "state"
+            | "error"
+            | "stack_trace"
+            | "content_type"
+            | "unique_key"
+            | "cancel_reason"
+            | "priority"
+            | "attempts"
+            | "max_attempts"
+            | "created_at"
+            | "scheduled_at"
+            | "started_at"
+            | "finished_at"
+            | "tags"
+            | "headers"
+            | "payload"
+    )
+}
+
+fn is_operator_start(c: u8) -> bool {
+    matches!(c, b'=' | b'!' | b'<' | b'>' | b':')
 }
 
 impl<'a> Parser<'a> {
@@ -127,6 +168,8 @@ impl<'a> Parser<'a> {
                         word.to_ascii_uppercase()
                     )));
                 }
+                // Side by side, search terms are joined by AND.
+                _ if self.search => Connective::And,
                 _ => {
                     let end = if in_parens { "\")\"" } else { "end of filter" };
                     return Err(
@@ -135,14 +178,24 @@ impl<'a> Parser<'a> {
                 }
             };
             if connective.is_some_and(|c| c != this) {
-                return Err(self.error(
-                    "AND and OR cannot be mixed without parentheses; group them, \
-                     as in (a AND b) OR c",
-                ));
+                let side_by_side = if self.search {
+                    " (terms side by side are joined by AND)"
+                } else {
+                    ""
+                };
+                return Err(self.error(format!(
+                    "AND and OR cannot be mixed without parentheses{side_by_side}; group them, \
+                     as in (a AND b) OR c"
+                )));
             }
             connective = Some(this);
-            self.pos += word.len();
-            operands.push(self.unary(depth, word)?);
+            let keyword = if matches!(word, "AND" | "OR") {
+                word
+            } else {
+                ""
+            };
+            self.pos += keyword.len();
+            operands.push(self.unary(depth, keyword)?);
         }
         Ok(match connective {
             None => operands.pop().expect("one operand"),
@@ -182,7 +235,98 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             return Ok(inner);
         }
+        if let Some(text) = self.text_term()? {
+            return Ok(text);
+        }
         self.comparison(after)
+    }
+
+    /// A free-text term at the current position, if there is one: a quoted phrase, or a bare
+    /// word that is not a field followed by an operator. Outside search, such terms are
+    /// refused with a pointer to search.
+    fn text_term(&mut self) -> Result<Option<Expr>, FilterError> {
+        let start = self.pos;
+        let phrase = match self.peek() {
+            Some(b'"') => self.string()?,
+            // Outside search a field name is a comparison whatever follows, for its messages.
+            Some(_) if !self.search && is_field_name(self.word_at(start)) => return Ok(None),
+            Some(c) if !ends_bare_text(c) && !self.starts_comparison() => {
+                let len = self.bytes()[start..]
+                    .iter()
+                    .take_while(|&&c| !ends_bare_text(c))
+                    .count();
+                let rest = &self.bytes()[start + len..];
+                let before_operator = rest
+                    .iter()
+                    .find(|c| !c.is_ascii_whitespace())
+                    .is_some_and(|&c| is_operator_start(c));
+                // Keywords and `something =` are not text; the comparison reports them.
+                if before_operator || matches!(&self.text[start..start + len], "AND" | "OR") {
+                    return Ok(None);
+                }
+                self.pos += len;
+                self.text[start..start + len].to_owned()
+            }
+            _ => return Ok(None),
+        };
+        if !self.search {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "free text such as {} is only for search (SearchJobs, zenith search); \
+                     here write a comparison such as error : \"timeout\"",
+                    Value::String(phrase)
+                ),
+            ));
+        }
+        if !phrase.chars().any(char::is_alphanumeric) {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "{} has no letters or digits to search for",
+                    Value::String(phrase)
+                ),
+            ));
+        }
+        Ok(Some(Expr::Compare(Comparison {
+            field: Field::Text,
+            op: Op::Has,
+            value: Value::String(phrase),
+        })))
+    }
+
+    /// True when the text here reads as `field op`: a word (with any path after it) followed by
+    /// an operator, so an unknown field is reported as one rather than taken for free text.
+    fn starts_comparison(&self) -> bool {
+        let mut probe = Parser {
+            text: self.text,
+            pos: self.pos,
+            search: self.search,
+        };
+        if !probe
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        {
+            return false;
+        }
+        let name = probe.word_at(probe.pos);
+        probe.pos += name.len();
+        // Path steps, quoted keys included, as `field` reads them.
+        loop {
+            match probe.peek() {
+                Some(b'.') if probe.bytes().get(probe.pos + 1) == Some(&b'"') => {
+                    probe.pos += 1;
+                    if probe.string().is_err() {
+                        return false;
+                    }
+                }
+                Some(b'.' | b'[' | b']') => probe.pos += 1,
+                Some(c) if is_word_byte(c) => probe.pos += probe.word_at(probe.pos).len(),
+                _ => break,
+            }
+        }
+        probe.skip_ws();
+        probe.peek().is_some_and(is_operator_start)
     }
 
     fn nest(&self, depth: usize) -> Result<(), FilterError> {
@@ -599,6 +743,8 @@ fn check(
                 )),
             }
         }
+        // Free-text terms are made by `text_term`, never read as `field op value`.
+        Kind::Words => Ok(value),
         Kind::Json => match (&value, op) {
             (Value::Bool(_) | Value::Null, Op::Lt | Op::Le | Op::Gt | Op::Ge) => Err(at(
                 value_pos,

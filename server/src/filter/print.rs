@@ -49,6 +49,11 @@ fn operand_fmt(f: &mut fmt::Formatter<'_>, operand: &Expr) -> fmt::Result {
 
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A free-text term is its phrase alone, always quoted so keywords and symbols in it
+        // read back as text.
+        if self.field == Field::Text {
+            return self.value.fmt(f);
+        }
         write!(f, "{} {} {}", self.field, self.op.symbol(), self.value)
     }
 }
@@ -90,6 +95,7 @@ impl fmt::Display for Field {
             Field::FinishedAt => "finished_at",
             Field::Tags => "tags",
             Field::Payload => "payload",
+            Field::Text => "text",
             Field::Header(name) => {
                 f.write_str("headers.")?;
                 return key_fmt(f, name);

@@ -6,6 +6,7 @@ mod error;
 mod events;
 mod job;
 mod keys;
+mod lookup;
 mod maintenance;
 mod metrics;
 mod rollup_reads;
