@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// Index jobs for search when enqueued, unless a queue overrides it [default: true].
     #[arg(long, env = "ZENITH_INDEX_ON_ENQUEUE")]
     pub index_on_enqueue: Option<bool>,
+    /// How often each replica deletes archived jobs past their retention [default: 5m].
+    #[arg(long, env = "ZENITH_ARCHIVE_PRUNE_INTERVAL", value_parser = humantime::parse_duration)]
+    pub archive_prune_interval: Option<Duration>,
 }
 
 /// The same settings as read from a config file.
@@ -66,6 +69,8 @@ struct FileConfig {
     #[serde(default, with = "humantime_serde_opt")]
     archive_retention: Option<Duration>,
     index_on_enqueue: Option<bool>,
+    #[serde(default, with = "humantime_serde_opt")]
+    archive_prune_interval: Option<Duration>,
 }
 
 mod humantime_serde_opt {
@@ -94,6 +99,7 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub archive_retention: Duration,
     pub index_on_enqueue: bool,
+    pub archive_prune_interval: Duration,
 }
 
 impl ServeArgs {
@@ -120,6 +126,13 @@ impl ServeArgs {
             .unwrap_or(Duration::from_secs(30 * 24 * 3600));
         if archive_retention < Duration::from_secs(3600) {
             anyhow::bail!("archive_retention: must be at least 1h");
+        }
+        let archive_prune_interval = self
+            .archive_prune_interval
+            .or(file.archive_prune_interval)
+            .unwrap_or(Duration::from_secs(5 * 60));
+        if archive_prune_interval < Duration::from_secs(1) {
+            anyhow::bail!("archive_prune_interval: must be at least 1s");
         }
         Ok(ServeConfig {
             listen: self
@@ -151,6 +164,7 @@ impl ServeArgs {
                 .index_on_enqueue
                 .or(file.index_on_enqueue)
                 .unwrap_or(true),
+            archive_prune_interval,
         })
     }
 }

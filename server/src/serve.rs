@@ -106,6 +106,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     background.spawn(retention::run(
         archive.clone(),
         settings.clone(),
+        config.archive_prune_interval,
         stop.clone(),
     ));
     background.spawn(rollup::run(engine.clone(), archive.clone(), stop.clone()));

@@ -2,6 +2,7 @@
 //! `lua/prelude.lua`); here they are read back as chart series and live rates, and rolled up
 //! across queues so an all-queues chart reads one hash per minute.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use redis::Value;
@@ -11,7 +12,9 @@ use zenith_proto::v1::{DurationSummary, MetricPoint, QueueRates};
 use super::{Engine, Result, hash_pairs, proto_duration, timestamp_from_ms};
 
 const MINUTE_MS: i64 = 60_000;
+const HOUR_MINUTES: i64 = 60;
 /// The longest range kept per minute; the hashes live a little longer (49 h, in the prelude).
+/// Older minutes are in SQL, rolled up by the hour (`archive::rollup`).
 pub const MAX_MINUTES: i64 = 48 * 60;
 /// Buckets of a duration summary; bucket k holds durations of k binary digits in ms.
 const BUCKETS: usize = 32;
@@ -137,19 +140,32 @@ impl Counters {
         let mut counters = Counters::default();
         for (field, value) in hash_pairs(value)? {
             let value: i64 = String::from_utf8_lossy(&value).parse().unwrap_or(0);
-            match field.as_str() {
-                "enqueued" => counters.enqueued = value,
-                "completed" => counters.completed = value,
-                "failed" => counters.failed = value,
-                "retried" => counters.retried = value,
-                other => match other.split_once('_') {
-                    Some(("wait", suffix)) => counters.wait.set(suffix, value),
-                    Some(("run", suffix)) => counters.run.set(suffix, value),
-                    _ => {}
-                },
-            }
+            counters.set(&field, value);
         }
         Ok(counters)
+    }
+
+    /// From an hourly roll-up, which has the minute hashes' field names.
+    fn from_fields(fields: &BTreeMap<String, i64>) -> Self {
+        let mut counters = Counters::default();
+        for (field, &value) in fields {
+            counters.set(field, value);
+        }
+        counters
+    }
+
+    fn set(&mut self, field: &str, value: i64) {
+        match field {
+            "enqueued" => self.enqueued = value,
+            "completed" => self.completed = value,
+            "failed" => self.failed = value,
+            "retried" => self.retried = value,
+            other => match other.split_once('_') {
+                Some(("wait", suffix)) => self.wait.set(suffix, value),
+                Some(("run", suffix)) => self.run.set(suffix, value),
+                _ => {}
+            },
+        }
     }
 
     pub fn add(&mut self, other: &Counters) {
@@ -195,6 +211,25 @@ impl Counters {
     }
 }
 
+/// The first minute of a series, and the first read from Redis: the series' start, or the
+/// oldest minute Redis keeps, rounded up to an hour when older hours come from roll-ups.
+fn window(now_ms: i64, points: i64, step: i64) -> (i64, i64) {
+    let current = now_ms.div_euclid(MINUTE_MS);
+    let first = current - current.rem_euclid(step) - (points - 1) * step;
+    let kept = current - MAX_MINUTES + 1;
+    if first >= kept {
+        return (first, first);
+    }
+    if step % HOUR_MINUTES == 0 {
+        (
+            first,
+            kept + (HOUR_MINUTES - kept.rem_euclid(HOUR_MINUTES)) % HOUR_MINUTES,
+        )
+    } else {
+        (first, kept)
+    }
+}
+
 /// Per-second rates over the last minute, from the current minute's counters and the part of
 /// the previous minute's that still falls in the window.
 fn rates(current: [i64; 3], previous: [i64; 3], now_ms: i64) -> QueueRates {
@@ -213,24 +248,34 @@ impl Engine {
         time_ms(&mut self.conn()).await
     }
 
+    /// The part of a chart series (ms since the epoch, from inclusive, to exclusive) older
+    /// than the minutes Redis keeps, which hourly roll-ups fill; only for steps of whole hours,
+    /// so each hour falls in one point. See `queue_metrics` for the arguments.
+    pub fn rolled_up_span(now_ms: i64, points: i64, step: i64) -> Option<(i64, i64)> {
+        let (first, minutes_from) = window(now_ms, points, step);
+        (step % HOUR_MINUTES == 0 && first < minutes_from)
+            .then(|| (first * MINUTE_MS, minutes_from * MINUTE_MS))
+    }
+
     /// A chart series: `points` points of `step` minutes each, oldest first, the last one
-    /// holding the current minute, aligned on multiples of `step` since the epoch so points
-    /// stay put as time passes. `queue` None sums every queue. Reads at most `MAX_MINUTES`
-    /// minute hashes per queue; older minutes read as zero.
+    /// holding the minute of `now_ms` (Redis's clock), aligned on multiples of `step` since
+    /// the epoch so points stay put as time passes. `queue` None sums every queue. Reads at
+    /// most `MAX_MINUTES` minute hashes per queue; older minutes come from `hours` (start in
+    /// ms, fields of the hour) within `rolled_up_span`, and read as zero without them.
     pub async fn queue_metrics(
         &self,
         queue: Option<&str>,
+        now_ms: i64,
         points: i64,
         step: i64,
+        hours: &[(i64, BTreeMap<String, i64>)],
     ) -> Result<Vec<MetricPoint>> {
         let mut conn = self.conn();
         if let Some(queue) = queue {
             self.ensure_queue(&mut conn, queue).await?;
         }
-        let now_ms = time_ms(&mut conn).await?;
         let current = now_ms.div_euclid(MINUTE_MS);
-        let first = current - current.rem_euclid(step) - (points - 1) * step;
-        let oldest = first.max(current - MAX_MINUTES + 1);
+        let (first, oldest) = window(now_ms, points, step);
         let minutes = match queue {
             Some(queue) => {
                 let keys = (oldest..=current)
@@ -244,6 +289,13 @@ impl Engine {
         for (minute, counters) in (oldest..=current).zip(&minutes) {
             let index = ((minute - first) / step) as usize;
             series[index].add(counters);
+        }
+        for (hour_ms, fields) in hours {
+            let minute = hour_ms.div_euclid(MINUTE_MS);
+            if (first..oldest).contains(&minute) {
+                let index = ((minute - first) / step) as usize;
+                series[index].add(&Counters::from_fields(fields));
+            }
         }
         Ok(series
             .iter()
@@ -433,6 +485,24 @@ mod tests {
     fn quantiles_never_pass_the_max() {
         let s = summary(&[600, 600, 600]);
         assert!(s.quantile_ms(0.95) <= 600.0);
+    }
+
+    #[test]
+    fn long_series_read_whole_hours_from_roll_ups_and_the_rest_from_minutes() {
+        let now_ms = (500_000 * 60 + 17) * MINUTE_MS + 1234;
+        let current = now_ms / MINUTE_MS;
+        // A week in 2-hour points: roll-ups up to the first whole hour Redis still keeps.
+        let (first, minutes_from) = window(now_ms, 84, 120);
+        assert_eq!(first % 120, 0);
+        assert_eq!(minutes_from % HOUR_MINUTES, 0);
+        assert!(minutes_from > current - MAX_MINUTES && minutes_from <= current - MAX_MINUTES + 60);
+        assert_eq!(
+            Engine::rolled_up_span(now_ms, 84, 120),
+            Some((first * MINUTE_MS, minutes_from * MINUTE_MS))
+        );
+        // Within 48 h, or in steps that are not whole hours, Redis alone answers.
+        assert_eq!(Engine::rolled_up_span(now_ms, 60, 1), None);
+        assert_eq!(Engine::rolled_up_span(now_ms, 120, 24), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod keys;
 mod lookup;
 mod maintenance;
 mod metrics;
+mod rollup_reads;
 mod scripts;
 mod waiters;
 

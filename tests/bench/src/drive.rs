@@ -68,11 +68,12 @@ pub async fn drive<S: Step>(workers: Vec<S>, duration: Duration) -> anyhow::Resu
 /// Latency percentiles in milliseconds.
 pub struct Latency {
     pub p50_ms: f64,
+    pub p95_ms: f64,
     pub p99_ms: f64,
 }
 
 /// Calls `call` `warmup` times unmeasured, then `samples` times one after another, and returns
-/// the median and 99th percentile latency (nearest rank).
+/// the median, 95th and 99th percentile latency (nearest rank).
 pub async fn latency(
     warmup: usize,
     samples: usize,
@@ -97,6 +98,7 @@ pub async fn latency(
     };
     Ok(Latency {
         p50_ms: percentile(50)?,
+        p95_ms: percentile(95)?,
         p99_ms: percentile(99)?,
     })
 }

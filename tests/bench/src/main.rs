@@ -1,6 +1,7 @@
 //! `zenith-bench`: measures raw Redis and Zenith side by side on one Redis in one run, and
 //! reports each Zenith figure as a ratio of its raw baseline.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -11,6 +12,7 @@ use crate::drive::Latency;
 use crate::report::{Metric, Report, Target};
 use crate::zenith::Zenith;
 
+mod archive;
 mod bulk;
 mod drive;
 mod raw;
@@ -31,6 +33,20 @@ struct Args {
     /// Scales every phase down to a few seconds, for CI.
     #[arg(long)]
     quick: bool,
+    /// Measure this `zenith` binary instead of building the release server first.
+    #[arg(long, env = "ZENITH_BIN")]
+    server_binary: Option<PathBuf>,
+    /// Only these parts, comma-separated [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Part>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Part {
+    /// Queues and jobs against raw Redis.
+    Queue,
+    /// The SQL archive and search against raw SQL, on SQLite and PostgreSQL.
+    Archive,
 }
 
 /// How long each phase runs.
@@ -43,6 +59,12 @@ pub struct Scale {
     pub fill_limit: Duration,
     /// Dead jobs one bulk retry handles.
     pub bulk_jobs: usize,
+    /// Archived jobs search runs over.
+    pub archived_jobs: usize,
+    /// Jobs archived end to end through a server.
+    pub archive_e2e_jobs: usize,
+    /// Searches timed, free text and field terms alternating.
+    pub search_queries: usize,
 }
 
 impl Scale {
@@ -55,6 +77,9 @@ impl Scale {
                 latency_samples: 100,
                 fill_limit: Duration::from_secs(10),
                 bulk_jobs: 100_000,
+                archived_jobs: 20_000,
+                archive_e2e_jobs: 20_000,
+                search_queries: 100,
             }
         } else {
             Self {
@@ -64,6 +89,9 @@ impl Scale {
                 latency_samples: 200,
                 fill_limit: Duration::from_secs(60),
                 bulk_jobs: 1_000_000,
+                archived_jobs: 1_000_000,
+                archive_e2e_jobs: 100_000,
+                search_queries: 400,
             }
         }
     }
@@ -89,24 +117,70 @@ fn p99(latency: Latency) -> f64 {
     latency.p99_ms
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The servers log at warn; sqlx's slow-statement warning would print whole multi-row
+    // INSERTs each time the archive bench holds writes back on purpose.
+    if std::env::var_os("RUST_LOG").is_none() {
+        // SAFETY: no other thread runs yet; the runtime starts below.
+        unsafe { std::env::set_var("RUST_LOG", "warn,sqlx=error") };
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let scale = Scale::new(args.quick);
     let target_dir = server::target_dir()?;
-    let binary = phase("building the release server", async {
-        server::build_release(&target_dir)
-    })
-    .await?;
+    let binary = match args.server_binary {
+        // The server starts in a directory of its own, so a relative path would miss.
+        Some(binary) => std::path::absolute(binary)?,
+        None => {
+            phase("building the release server", async {
+                server::build_release(&target_dir)
+            })
+            .await?
+        }
+    };
+    let runs = |part: Part| args.only.is_empty() || args.only.contains(&part);
 
     let redis = RedisServer::start().context("start redis")?;
     let redis_url = redis.url();
+    let mut metrics = Vec::new();
+    if runs(Part::Queue) {
+        metrics.extend(queue_metrics(&binary, &redis_url, &scale, args.quick).await?);
+    }
+    if runs(Part::Archive) {
+        raw::flush_all(&redis_url).await?;
+        metrics.extend(archive::measure(&binary, &redis_url, &scale).await?);
+    }
 
+    let report = Report {
+        machine: report::machine(),
+        quick: args.quick,
+        metrics,
+    };
+    let path = target_dir.join("bench").join("report.json");
+    report.write_json(&path)?;
+    print!("{}", report.table());
+    println!("\nreport: {}", path.display());
+    Ok(())
+}
+
+/// Queues and jobs: raw Redis baselines, then the same work through a server.
+async fn queue_metrics(
+    binary: &Path,
+    redis_url: &str,
+    scale: &Scale,
+    quick: bool,
+) -> anyhow::Result<Vec<Metric>> {
     let lpush = Metric::new(
         "redis_lpush_pipelined_per_s",
         phase(
             "measuring redis_lpush_pipelined_per_s",
-            raw::lpush_per_s(&redis_url, PAYLOAD, &scale),
+            raw::lpush_per_s(redis_url, PAYLOAD, scale),
         )
         .await?,
         "items/s",
@@ -115,7 +189,7 @@ async fn main() -> anyhow::Result<()> {
         "redis_pipelined_1000_card_p99_ms",
         p99(phase(
             "measuring redis_pipelined_1000_card_p99_ms",
-            raw::pipelined_zcard_latency(&redis_url, &scale),
+            raw::pipelined_zcard_latency(redis_url, scale),
         )
         .await?),
         "ms",
@@ -123,9 +197,9 @@ async fn main() -> anyhow::Result<()> {
     // Every Zenith phase starts on an empty Redis, like the baselines: queues left by an earlier
     // phase would cost later ones (the server's maintenance pass visits every queue), and one page
     // of ListQueues must hold exactly the 1,000 queues made for it.
-    raw::flush_all(&redis_url).await?;
+    raw::flush_all(redis_url).await?;
 
-    let server = ZenithServer::start_with(&binary, &redis_url, &[]).context("start the server")?;
+    let server = ZenithServer::start_with(binary, redis_url, &[]).context("start the server")?;
     let pid = server.pid().context("server has no pid")?;
     let zenith = Zenith::new(server.url(), PAYLOAD.to_vec());
     zenith.wait_ready().await?;
@@ -135,7 +209,7 @@ async fn main() -> anyhow::Result<()> {
         "list_queues_1000_p99_ms",
         p99(phase(
             "measuring list_queues_1000_p99_ms",
-            zenith.list_queues_latency(&scale),
+            zenith.list_queues_latency(scale),
         )
         .await?),
         "ms",
@@ -143,12 +217,12 @@ async fn main() -> anyhow::Result<()> {
     .against(&zcard)
     .target(Target::RatioAtMost(3.0));
 
-    raw::flush_all(&redis_url).await?;
+    raw::flush_all(redis_url).await?;
     let batch = Metric::new(
         "enqueue_batch_jobs_per_s",
         phase(
             "measuring enqueue_batch_jobs_per_s",
-            zenith.enqueue_batch_per_s(&scale),
+            zenith.enqueue_batch_per_s(scale),
         )
         .await?,
         "jobs/s",
@@ -156,24 +230,24 @@ async fn main() -> anyhow::Result<()> {
     .against(&lpush)
     .target(Target::RatioAtLeast(0.10));
 
-    raw::flush_all(&redis_url).await?;
+    raw::flush_all(redis_url).await?;
     let unary = Metric::new(
         "enqueue_unary_jobs_per_s",
         phase(
             "measuring enqueue_unary_jobs_per_s",
-            zenith.enqueue_unary_per_s(&scale),
+            zenith.enqueue_unary_per_s(scale),
         )
         .await?,
         "jobs/s",
     )
     .against(&lpush);
 
-    raw::flush_all(&redis_url).await?;
+    raw::flush_all(redis_url).await?;
     let reserve = Metric::new(
         "reserve_ack_jobs_per_s",
         phase(
             "measuring reserve_ack_jobs_per_s",
-            zenith.reserve_ack_per_s(&scale, batch.value()),
+            zenith.reserve_ack_per_s(scale, batch.value()),
         )
         .await?,
         "jobs/s",
@@ -181,23 +255,23 @@ async fn main() -> anyhow::Result<()> {
     .against(&lpush)
     .target(Target::RatioAtLeast(0.05));
 
-    raw::flush_all(&redis_url).await?;
+    raw::flush_all(redis_url).await?;
     let retry_floor = Metric::new(
         "redis_lua_retry_floor_per_s",
         phase(
             "measuring redis_lua_retry_floor_per_s",
-            raw::lua_retry_floor_per_s(&redis_url, scale.bulk_jobs, PAYLOAD),
+            raw::lua_retry_floor_per_s(redis_url, scale.bulk_jobs, PAYLOAD),
         )
         .await?,
         "jobs/s",
     );
-    raw::flush_all(&redis_url).await?;
+    raw::flush_all(redis_url).await?;
     let bulk = phase(
         "measuring bulk retry of dead jobs",
-        bulk::measure(&zenith, &redis_url, scale.bulk_jobs),
+        bulk::measure(&zenith, redis_url, scale.bulk_jobs),
     )
     .await?;
-    let (retry_name, count_name) = if args.quick {
+    let (retry_name, count_name) = if quick {
         ("bulk_retry_100k_jobs_per_s", "count_filter_100k_ms")
     } else {
         ("bulk_retry_1m_jobs_per_s", "count_filter_1m_ms")
@@ -217,26 +291,17 @@ async fn main() -> anyhow::Result<()> {
         .target(Target::ValueAtMost(150.0));
     drop(server);
 
-    let report = Report {
-        machine: report::machine(),
-        quick: args.quick,
-        metrics: vec![
-            lpush,
-            zcard,
-            batch,
-            unary,
-            reserve,
-            list,
-            retry_floor,
-            bulk_retry,
-            slowlog,
-            count_filter,
-            rss,
-        ],
-    };
-    let path = target_dir.join("bench").join("report.json");
-    report.write_json(&path)?;
-    print!("{}", report.table());
-    println!("\nreport: {}", path.display());
-    Ok(())
+    Ok(vec![
+        lpush,
+        zcard,
+        batch,
+        unary,
+        reserve,
+        list,
+        retry_floor,
+        bulk_retry,
+        slowlog,
+        count_filter,
+        rss,
+    ])
 }

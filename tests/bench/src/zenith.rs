@@ -179,6 +179,41 @@ impl Zenith {
         Ok(rate.per_second())
     }
 
+    /// Enqueues `count` jobs into `queue` and completes every one of them (reserve, ack):
+    /// setup for the archive's end-to-end measurement, bounded by `limit` per half.
+    pub async fn enqueue_and_complete(
+        &self,
+        queue: &str,
+        count: usize,
+        limit: Duration,
+    ) -> anyhow::Result<()> {
+        let filled = self.fill(queue, count, limit).await?;
+        ensure!(
+            filled as usize >= count,
+            "enqueued {filled} of {count} jobs in {limit:?}"
+        );
+        let mut workers = Vec::with_capacity(RESERVERS);
+        for index in 0..RESERVERS {
+            workers.push(ReserveAckWorker {
+                client: WorkerServiceClient::new(self.channel().await?),
+                request: ReserveRequest {
+                    queues: vec![queue.to_owned()],
+                    max_jobs: RESERVE_MAX_JOBS,
+                    wait: None,
+                    lease: None,
+                    worker_id: format!("bench-archive-{index}"),
+                },
+            });
+        }
+        let (_, rate) = drive(workers, limit).await?;
+        ensure!(
+            rate.items as usize == filled as usize,
+            "completed {} of {filled} jobs in {limit:?}",
+            rate.items
+        );
+        Ok(())
+    }
+
     /// Creates 1,000 queues holding a few jobs each; on an empty Redis, one page of 1,000 then
     /// covers exactly them.
     pub async fn create_listed_queues(&self) -> anyhow::Result<()> {

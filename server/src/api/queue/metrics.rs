@@ -13,7 +13,9 @@ use crate::queue::{Engine, MAX_MINUTES, QueueError, SharedEngine, add_rates, pro
 const MINUTE: Duration = Duration::from_secs(60);
 const DEFAULT_RANGE: Duration = Duration::from_secs(3600);
 const MIN_RANGE: Duration = Duration::from_secs(15 * 60);
-const MAX_RANGE: Duration = Duration::from_secs(MAX_MINUTES as u64 * 60);
+/// Longer ranges read hourly roll-ups from SQL, so their steps are whole hours.
+const MINUTE_RANGE: Duration = Duration::from_secs(MAX_MINUTES as u64 * 60);
+const MAX_RANGE: Duration = Duration::from_secs(90 * 24 * 3600);
 /// A default step keeps a chart to at most this many points.
 const DEFAULT_POINTS: u64 = 120;
 
@@ -42,13 +44,25 @@ fn series(request: &GetQueueMetricsRequest) -> Result<Series, QueueError> {
         MAX_RANGE,
     )?;
     let range_minutes = range.as_secs().div_ceil(60);
+    let hourly = range > MINUTE_RANGE;
+    let default_step = if hourly {
+        range_minutes.div_ceil(DEFAULT_POINTS).div_ceil(60) * 60
+    } else {
+        range_minutes.div_ceil(DEFAULT_POINTS)
+    };
     let step_minutes = match validate::duration("step", request.step.as_ref())? {
-        None => range_minutes.div_ceil(DEFAULT_POINTS),
-        Some(step) if step.is_zero() => range_minutes.div_ceil(DEFAULT_POINTS),
+        None => default_step,
+        Some(step) if step.is_zero() => default_step,
         Some(step) if step.subsec_nanos() != 0 || step.as_secs() % 60 != 0 => {
             return Err(QueueError::invalid(
                 "step",
                 "must be a whole number of minutes",
+            ));
+        }
+        Some(step) if hourly && step.as_secs() % 3600 != 0 => {
+            return Err(QueueError::invalid(
+                "step",
+                "must be a whole number of hours for ranges over 48h",
             ));
         }
         Some(step) if step > range => {
@@ -66,7 +80,7 @@ impl QueueApi {
     pub(super) async fn get_queue_metrics_rpc(
         &self,
         request: GetQueueMetricsRequest,
-    ) -> Result<GetQueueMetricsResponse, QueueError> {
+    ) -> Result<GetQueueMetricsResponse, tonic::Status> {
         if !request.queue.is_empty() {
             validate::name("queue", &request.queue)?;
         }
@@ -75,9 +89,20 @@ impl QueueApi {
             step_minutes,
         } = series(&request)?;
         let queue = Some(request.queue.as_str()).filter(|queue| !queue.is_empty());
+        let now_ms = self.engine.redis_time_ms().await?;
+        let hours = match Engine::rolled_up_span(now_ms, points, step_minutes) {
+            Some((from_ms, to_ms)) => self
+                .archive
+                .rollups(queue.unwrap_or_default(), from_ms, to_ms)
+                .await?
+                .into_iter()
+                .map(|rollup| (rollup.hour_ms, rollup.fields))
+                .collect(),
+            None => Vec::new(),
+        };
         let points = self
             .engine
-            .queue_metrics(queue, points, step_minutes)
+            .queue_metrics(queue, now_ms, points, step_minutes, &hours)
             .await?;
         Ok(GetQueueMetricsResponse {
             points,
@@ -233,6 +258,22 @@ mod tests {
     }
 
     #[test]
+    fn long_ranges_step_by_whole_hours() {
+        let week = series(&request(7 * 24 * 3600, 0)).unwrap();
+        assert_eq!(
+            week,
+            Series {
+                points: 84,
+                step_minutes: 120
+            }
+        );
+        let quarter = series(&request(90 * 24 * 3600, 0)).unwrap();
+        assert_eq!(quarter.step_minutes, 18 * 60);
+        assert_eq!(quarter.points, 120);
+        assert_eq!(series(&request(49 * 3600, 3600)).unwrap().points, 49);
+    }
+
+    #[test]
     fn a_step_that_does_not_divide_the_range_rounds_up() {
         let s = series(&request(3600, 7 * 60)).unwrap();
         assert_eq!(s.points, 9);
@@ -242,9 +283,10 @@ mod tests {
     fn bad_ranges_and_steps_name_their_field() {
         for (range, step, field) in [
             (60, 0, "range"),
-            (49 * 3600, 0, "range"),
+            (91 * 24 * 3600, 0, "range"),
             (3600, 90, "step"),
             (3600, 7200, "step"),
+            (7 * 24 * 3600, 30 * 60, "step"),
         ] {
             match series(&request(range, step)) {
                 Err(QueueError::InvalidArgument { field: f, .. }) => assert_eq!(f, field),
