@@ -39,7 +39,7 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + 
 call() { "$GRPCURL" -plaintext -d "$2" "$addr" "$1" 2>&1 || true; }
 
 services=$("$GRPCURL" -plaintext "$addr" list)
-for service in zenith.v1.QueueService zenith.v1.WorkerService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
+for service in zenith.v1.QueueService zenith.v1.WorkerService zenith.v1.ArchiveService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
   check "list $service" "$service" "$services"
 done
 check "describe" "rpc Reserve" "$("$GRPCURL" -plaintext "$addr" describe zenith.v1.WorkerService)"
@@ -102,6 +102,43 @@ check "metrics" '"enqueued": "' "$(call zenith.v1.QueueService/GetQueueMetrics '
 check "pause" '"paused": true' "$(call zenith.v1.QueueService/PauseQueue '{"name": "emails"}')"
 check "resume" '"name": "emails"' "$(call zenith.v1.QueueService/ResumeQueue '{"name": "emails"}')"
 check "bad queue name" "InvalidArgument" "$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "no spaces", "type": "x"}}')"
+
+# History: a job that finished and is gone from Redis is found by id, by payload field and by
+# free text, with its timeline. A second server (its own key prefix and database) keeps
+# completed jobs in Redis for one second only. Payload: {"email":"user@example.com","item":"blue widget"}.
+hist_port=$(free_port)
+hist="127.0.0.1:$hist_port"
+"$ZENITH" serve --listen "$hist" --redis-url "redis://127.0.0.1:$redis_port" --prefix hist \
+  --completed-retention 1s --database-url "sqlite://$work/history.db" 2>"$work/history.log" &
+hist_pid=$!
+trap 'kill "$hist_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do
+  "$GRPCURL" -plaintext "$hist" grpc.health.v1.Health/Check >/dev/null 2>&1 && break
+  sleep 0.1
+done
+hcall() { "$GRPCURL" -plaintext -H 'x-zenith-actor: smoke' -d "$2" "$hist" "$1" 2>&1 || true; }
+hcall zenith.v1.QueueService/Enqueue '{"job": {"id": "order-1234", "queue": "orders", "type": "ship", "payload": "eyJlbWFpbCI6InVzZXJAZXhhbXBsZS5jb20iLCJpdGVtIjoiYmx1ZSB3aWRnZXQifQ==", "content_type": "application/json"}}' >/dev/null
+token=$(hcall zenith.v1.WorkerService/Reserve '{"queues": ["orders"], "worker_id": "smoke-worker"}' | field "['jobs'][0]['leaseToken']")
+hcall zenith.v1.WorkerService/Ack "{\"acks\": [{\"queue\": \"orders\", \"job_id\": \"order-1234\", \"lease_token\": \"$token\"}]}" >/dev/null
+for _ in $(seq 100); do
+  got=$(hcall zenith.v1.QueueService/GetJob '{"id": "order-1234"}')
+  [[ "$got" == *JOB_SOURCE_ARCHIVE* ]] && break
+  sleep 0.1
+done
+check "archived job by id" '"source": "JOB_SOURCE_ARCHIVE"' "$got"
+check "archived job state" "JOB_STATE_COMPLETED" "$got"
+check "search by payload field" "order-1234" "$(hcall zenith.v1.ArchiveService/SearchJobs '{"query": "payload.email = \"user@example.com\""}')"
+check "search by free text" "JOB_SOURCE_ARCHIVE" "$(hcall zenith.v1.ArchiveService/SearchJobs '{"query": "\"blue widget\"", "queues": ["orders"]}')"
+check "search misses" '{}' "$(hcall zenith.v1.ArchiveService/SearchJobs '{"query": "\"widget blue\""}')"
+check "bad search" "InvalidArgument" "$(hcall zenith.v1.ArchiveService/SearchJobs '{"query": "payload.email ="}')"
+history=$(hcall zenith.v1.ArchiveService/GetJobHistory '{"id": "order-1234"}')
+for kind in ENQUEUED RESERVED COMPLETED; do
+  check "history $kind" "JOB_EVENT_KIND_$kind" "$history"
+done
+check "history actor" '"actor": "smoke"' "$history"
+check "cli search" "order-1234" "$("$ZENITH" --server "http://$hist" search 'payload.email = "user@example.com"' 2>&1 || true)"
+check "cli history" "completed" "$("$ZENITH" --server "http://$hist" jobs history order-1234 2>&1 || true)"
+check "archive status" '"backend": "sqlite"' "$(hcall zenith.v1.ArchiveService/GetArchiveStatus '{}')"
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
