@@ -36,7 +36,7 @@ fn count(counts: &QueueCounts, state: JobState) -> i64 {
         JobState::Dead => counts.dead,
         JobState::Completed => counts.completed,
         JobState::Cancelled => counts.cancelled,
-        JobState::Unspecified => 0,
+        JobState::Unspecified | JobState::Deleted => 0,
     }
 }
 

@@ -231,7 +231,7 @@ async fn every_finished_job_reaches_the_archive_once_with_its_final_state() {
         (completed, JobState::Completed, JobEventKind::Completed),
         (dead, JobState::Dead, JobEventKind::Failed),
         (cancelled, JobState::Cancelled, JobEventKind::Cancelled),
-        (&deleted, JobState::Pending, JobEventKind::Deleted),
+        (&deleted, JobState::Deleted, JobEventKind::Deleted),
     ];
     for (id, state, last) in expected {
         let archived = store.get_job(id).await.unwrap().expect("archived");
@@ -265,6 +265,7 @@ async fn every_finished_job_reaches_the_archive_once_with_its_final_state() {
     assert!(tombs.is_empty(), "{tombs:?}");
     let from_archive = server.get_job(&deleted).await;
     assert_eq!(from_archive.source(), JobSource::Archive);
+    assert_eq!(from_archive.job.unwrap().state(), JobState::Deleted);
     let mut again = spec("mail", "send");
     again.id = deleted.clone();
     let reused = server.enqueue_as("bob", vec![again]).await;
@@ -452,7 +453,7 @@ async fn a_killed_server_archives_nothing_twice_and_loses_nothing() {
             "{id}"
         );
         let archived = store.get_job(id).await.unwrap().unwrap();
-        assert_eq!(archived.job.state(), JobState::Completed);
+        assert_eq!(archived.job.state(), JobState::Deleted);
         assert!(archived.job.finished_at.is_some());
     }
 }
@@ -617,4 +618,47 @@ async fn a_bulk_operation_names_its_actor_and_itself_on_every_job_it_moves() {
         let archived = store.get_job(id).await.unwrap().unwrap();
         assert_eq!(archived.job.state(), JobState::Pending);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_job_is_found_by_the_error_of_its_last_failed_attempt() {
+    let redis = RedisServer::start().unwrap();
+    let mut server = Server::start(&redis, &[]).await;
+    let mut retrying = spec("mail", "send");
+    retrying.backoff = Some(Backoff {
+        base: Some(duration(Duration::from_secs(3600))),
+        max: None,
+    });
+    let id = server.enqueue_as("alice", vec![retrying]).await.remove(0);
+    let reserved = server.reserve("mail", 1, "node-1").await.remove(0);
+    server
+        .workers
+        .fail(FailRequest {
+            queue: "mail".into(),
+            job_id: id.clone(),
+            lease_token: reserved.lease_token.clone(),
+            error: "greylisted by mx.example.net".into(),
+            stack_trace: String::new(),
+            retryable: Some(true),
+        })
+        .await
+        .unwrap();
+    server.wait_archived(Duration::from_secs(20)).await;
+    let hits = server
+        .archive
+        .search_jobs(SearchJobsRequest {
+            query: "\"greylisted by mx\"".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hits;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].source(), JobSource::Live);
+    let job = hits[0].job.as_ref().unwrap();
+    assert_eq!(
+        (job.id.as_str(), job.state()),
+        (id.as_str(), JobState::Retry)
+    );
 }

@@ -297,7 +297,7 @@ fn invalid_filters_say_where_and_what() {
         (
             "state = \"done\"",
             8,
-            "state is one of pending, scheduled, active, retry, dead, completed, cancelled; \
+            "state is one of pending, scheduled, active, retry, dead, completed, cancelled, deleted; \
              \"done\" is not"
                 .into(),
         ),

@@ -7,8 +7,8 @@ use std::time::Duration;
 use prost_types::Timestamp;
 use zenith_proto::v1::{Job, JobEvent, JobEventKind, JobState};
 use zenith_server::archive::store::{
-    ArchiveBatch, EventRecord, JobRecord, MetricRollup, PruneScope, Pruned, SearchPlan,
-    SettingsOverride,
+    ArchiveBatch, EventPosition, EventRecord, JobRecord, MetricRollup, PruneScope, Pruned,
+    SearchPlan, SettingsOverride,
 };
 use zenith_server::archive::{ArchiveError, SharedArchive, text};
 use zenith_server::db::Database;
@@ -160,7 +160,7 @@ async fn ids(fixture: &Fixture, plan: &SearchPlan) -> Vec<String> {
         .collect()
 }
 
-async fn all_events(fixture: &Fixture, job_id: &str) -> Vec<(i64, JobEvent)> {
+async fn all_events(fixture: &Fixture, job_id: &str) -> Vec<(EventPosition, JobEvent)> {
     fixture.store.job_events(job_id, None, 1_000).await.unwrap()
 }
 
@@ -317,6 +317,24 @@ async fn events_are_unique_per_entry_and_paged_by_position(fixture: &Fixture) {
         paged.extend(page);
     }
     assert_eq!(paged, all);
+
+    // Events recorded late (a replica taking over another's entries) still read in time order.
+    store
+        .record(&ArchiveBatch {
+            jobs: vec![],
+            events: vec![event("j2", "q", "0-1", JobEventKind::Reserved, -5)],
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<i32> = all_events(fixture, "j2")
+        .await
+        .into_iter()
+        .map(|(_, event)| event.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [JobEventKind::Reserved as i32, JobEventKind::Enqueued as i32]
+    );
 }
 
 async fn search_filters_by_words_queue_type_state_and_time(fixture: &Fixture) {

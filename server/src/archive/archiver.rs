@@ -221,7 +221,12 @@ impl Archiver {
                 }
             }
         }
-        let (versions, sources): (Vec<i64>, Vec<JobSource>) = wanted.into_values().unzip();
+        // By job id: server-made ids (UUIDv7) follow creation order, so a round's jobs are
+        // recorded oldest first, and every replica locks rows in the same order.
+        let mut wanted: Vec<_> = wanted.into_iter().collect();
+        wanted.sort_unstable_by(|(a, _), (b, _)| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        let (versions, sources): (Vec<i64>, Vec<JobSource>) =
+            wanted.into_iter().map(|(_, value)| value).unzip();
         let jobs = self.engine.read_archived_jobs(&sources).await?;
         let mut gone = 0;
         for ((version, source), job) in versions.into_iter().zip(&sources).zip(jobs) {
@@ -231,7 +236,8 @@ impl Archiver {
                 continue;
             };
             if let Some(at) = source.deleted_at {
-                job.finished_at.get_or_insert(timestamp_from_ms(at));
+                job.set_state(JobState::Deleted);
+                job.finished_at = Some(timestamp_from_ms(at));
             }
             let text = search_text(&job);
             batch.jobs.push(JobRecord { job, version, text });
@@ -265,8 +271,8 @@ fn event_kind(name: &str) -> Option<JobEventKind> {
 fn records_job(kind: JobEventKind, group: &EventGroup) -> bool {
     use JobEventKind::*;
     match kind {
-        Completed | Cancelled | Deleted | Retried => true,
-        Failed | LeaseExpired => group.state == "dead",
+        // A failure changes the last error, which search finds even while the job retries.
+        Completed | Cancelled | Deleted | Retried | Failed | LeaseExpired => true,
         Promoted => !group.actor.is_empty(),
         _ => false,
     }
@@ -281,7 +287,8 @@ fn state_after(kind: JobEventKind, group: &EventGroup) -> JobState {
         Promoted | Retried => JobState::Pending,
         Completed => JobState::Completed,
         Cancelled => JobState::Cancelled,
-        Deleted | Unspecified => JobState::Unspecified,
+        Deleted => JobState::Deleted,
+        Unspecified => JobState::Unspecified,
     }
 }
 

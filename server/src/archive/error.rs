@@ -43,13 +43,14 @@ impl From<sqlx::Error> for ArchiveError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Tls(_) => Self::Unavailable(error),
-            // SQLite's "database is locked" and PostgreSQL's shutdown and connection failures
-            // pass as soon as the database is back.
+            // SQLite's busy and locked (extended codes keep the primary code in the low byte),
+            // and PostgreSQL's shutdown and connection failures pass once the database is back.
             sqlx::Error::Database(db)
-                if matches!(
-                    db.code().as_deref(),
-                    Some("5" | "6" | "57P01" | "57P02" | "57P03")
-                ) || db.code().is_some_and(|code| code.starts_with("08")) =>
+                if db.code().is_some_and(|code| {
+                    matches!(code.parse::<i32>(), Ok(n) if matches!(n & 0xff, 5 | 6))
+                        || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                        || code.starts_with("08")
+                }) =>
             {
                 Self::Unavailable(error)
             }

@@ -186,7 +186,7 @@ fn parse_state(text: &str) -> Result<JobState, String> {
         Some(state) if state != JobState::Unspecified => Ok(state),
         _ => Err(format!(
             "unknown state {text:?}; expected one of pending, scheduled, active, retry, dead, \
-             completed, cancelled"
+             completed, cancelled, deleted"
         )),
     }
 }

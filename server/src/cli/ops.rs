@@ -244,7 +244,9 @@ async fn list_jobs(
     let when = match state {
         JobState::Scheduled | JobState::Retry => "DUE",
         JobState::Active => "LEASE ENDS",
-        JobState::Dead | JobState::Completed | JobState::Cancelled => "FINISHED",
+        JobState::Dead | JobState::Completed | JobState::Cancelled | JobState::Deleted => {
+            "FINISHED"
+        }
         _ => "CREATED",
     };
     let now = SystemTime::now();
@@ -253,7 +255,9 @@ async fn list_jobs(
         let at = match state {
             JobState::Scheduled | JobState::Retry => job.scheduled_at.as_ref(),
             JobState::Active => job.lease_deadline.as_ref(),
-            JobState::Dead | JobState::Completed | JobState::Cancelled => job.finished_at.as_ref(),
+            JobState::Dead | JobState::Completed | JobState::Cancelled | JobState::Deleted => {
+                job.finished_at.as_ref()
+            }
             _ => job.created_at.as_ref(),
         };
         table.row(vec![

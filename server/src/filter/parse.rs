@@ -11,7 +11,7 @@ use super::{
 const FIELDS: &str = "id, queue, type, state, error, stack_trace, content_type, unique_key, \
     cancel_reason, priority, attempts, max_attempts, created_at, scheduled_at, started_at, \
     finished_at, tags, headers.<name>, payload, payload.<path>";
-const STATES: &str = "pending, scheduled, active, retry, dead, completed, cancelled";
+const STATES: &str = "pending, scheduled, active, retry, dead, completed, cancelled, deleted";
 
 /// Parses filter text; with `search`, free-text terms (bare words and quoted phrases standing
 /// alone) are accepted too, and terms side by side are joined by AND.
@@ -710,6 +710,7 @@ fn check(
                     "dead" => Some(JobState::Dead),
                     "completed" => Some(JobState::Completed),
                     "cancelled" => Some(JobState::Cancelled),
+                    "deleted" => Some(JobState::Deleted),
                     _ => None,
                 },
                 _ => None,

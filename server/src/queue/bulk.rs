@@ -384,7 +384,7 @@ impl Engine {
                 JobState::Dead => counts.dead,
                 JobState::Completed => counts.completed,
                 JobState::Cancelled => counts.cancelled,
-                JobState::Unspecified => 0,
+                JobState::Unspecified | JobState::Deleted => 0,
             });
         }
         let keys = self.keys.queue(queue);

@@ -71,7 +71,8 @@ impl EventEntry {
         let (ms, seq) = self.id.split_once('-').unwrap_or((&self.id, "0"));
         let ms: i64 = ms.parse().unwrap_or_default();
         let seq: i64 = seq.parse().unwrap_or_default();
-        ms * 4096 + seq.min(4095)
+        // 20 bits of sequence: Redis counts on within a millisecond when its clock steps back.
+        (ms << 20) + seq.min((1 << 20) - 1)
     }
 }
 
@@ -312,14 +313,10 @@ impl Engine {
             return Ok(());
         }
         let mut pipe = redis::pipe();
+        // Tombs first: a tomb left behind by a broken round trip would have no entry naming it,
+        // while an entry left behind is only recorded again, harmlessly.
         for entry in entries {
             let keys = self.keys.queue(&entry.queue);
-            pipe.cmd("XACK")
-                .arg(&keys.keys[7])
-                .arg(ARCHIVER_GROUP)
-                .arg(&entry.id)
-                .ignore();
-            pipe.cmd("XDEL").arg(&keys.keys[7]).arg(&entry.id).ignore();
             for group in entry.groups.iter().filter(|g| g.kind == "deleted") {
                 let tombs: Vec<String> = group
                     .ids
@@ -328,6 +325,15 @@ impl Engine {
                     .collect();
                 pipe.cmd("DEL").arg(tombs).ignore();
             }
+        }
+        for entry in entries {
+            let keys = self.keys.queue(&entry.queue);
+            pipe.cmd("XACK")
+                .arg(&keys.keys[7])
+                .arg(ARCHIVER_GROUP)
+                .arg(&entry.id)
+                .ignore();
+            pipe.cmd("XDEL").arg(&keys.keys[7]).arg(&entry.id).ignore();
         }
         pipe.query_async::<()>(&mut self.background.clone()).await?;
         Ok(())

@@ -147,6 +147,7 @@ pub fn state_from_name(name: &str) -> JobState {
         "dead" => JobState::Dead,
         "completed" => JobState::Completed,
         "cancelled" => JobState::Cancelled,
+        "deleted" => JobState::Deleted,
         _ => JobState::Unspecified,
     }
 }
@@ -162,6 +163,7 @@ pub fn state_name(state: JobState) -> &'static str {
         JobState::Dead => "dead",
         JobState::Completed => "completed",
         JobState::Cancelled => "cancelled",
+        JobState::Deleted => "deleted",
     }
 }
 

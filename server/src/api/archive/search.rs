@@ -5,6 +5,7 @@ use zenith_proto::v1::*;
 use super::ArchiveApi;
 use crate::api::{page_token, validate};
 use crate::archive::search::{self, Search};
+use crate::archive::store::EventPosition;
 use crate::archive::{ArchiveError, Result};
 use crate::filter::Filter;
 use crate::queue::QueueError;
@@ -58,11 +59,13 @@ impl ArchiveApi {
         let after = if request.page_token.is_empty() {
             None
         } else {
-            let parts = page_token::decode(&request.page_token, 2)?;
-            let position = parts[1]
-                .parse::<i64>()
-                .ok()
-                .filter(|_| parts[0] == request.id);
+            let parts = page_token::decode(&request.page_token, 3)?;
+            let position = match (parts[1].parse(), parts[2].parse()) {
+                (Ok(at_ms), Ok(pos)) if parts[0] == request.id => {
+                    Some(EventPosition { at_ms, pos })
+                }
+                _ => None,
+            };
             Some(position.ok_or_else(|| {
                 ArchiveError::invalid(
                     "page_token",
@@ -78,9 +81,11 @@ impl ArchiveApi {
         let more = events.len() > limit;
         events.truncate(limit);
         let next_page_token = match events.last() {
-            Some((position, _)) if more => {
-                page_token::encode(&[&request.id, &position.to_string()])
-            }
+            Some((position, _)) if more => page_token::encode(&[
+                &request.id,
+                &position.at_ms.to_string(),
+                &position.pos.to_string(),
+            ]),
             _ => String::new(),
         };
         let (job, source) = match self.engine.get_job(&request.id, None).await {

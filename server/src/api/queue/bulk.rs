@@ -24,7 +24,7 @@ fn filter(text: &str) -> Result<Filter, QueueError> {
 
 fn required_state(value: i32) -> Result<JobState, QueueError> {
     match JobState::try_from(value) {
-        Ok(JobState::Unspecified) | Err(_) => Err(QueueError::invalid(
+        Ok(JobState::Unspecified | JobState::Deleted) | Err(_) => Err(QueueError::invalid(
             "state",
             "one of pending, scheduled, active, retry, dead, completed, cancelled is required",
         )),

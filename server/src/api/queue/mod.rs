@@ -308,7 +308,7 @@ impl QueueService for QueueApi {
         let request = request.into_inner();
         Self::queue_name("queue", &request.queue)?;
         let state = match JobState::try_from(request.state) {
-            Ok(JobState::Unspecified) | Err(_) => {
+            Ok(JobState::Unspecified | JobState::Deleted) | Err(_) => {
                 return Err(QueueError::invalid(
                     "state",
                     "one of pending, scheduled, active, retry, dead, completed, cancelled is \

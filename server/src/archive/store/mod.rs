@@ -54,6 +54,14 @@ pub struct EventRecord {
     pub event: JobEvent,
 }
 
+/// Where an event stands in its job's timeline: by when it happened, then by the order it was
+/// recorded in (a replica that takes over another's entries records them late).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventPosition {
+    pub at_ms: i64,
+    pub pos: i64,
+}
+
 /// What one archiver batch writes, in one transaction.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveBatch {
@@ -129,14 +137,13 @@ pub trait ArchiveStore: Send + Sync + 'static {
 
     async fn get_job(&self, id: &str) -> Result<Option<ArchivedJob>>;
 
-    /// Events of one job, oldest first, after the event at position `after` (from a previous
-    /// call's returned positions); positions are opaque and increasing.
+    /// Events of one job, oldest first, after the event at `after` (from a previous call).
     async fn job_events(
         &self,
         job_id: &str,
-        after: Option<i64>,
+        after: Option<EventPosition>,
         limit: usize,
-    ) -> Result<Vec<(i64, JobEvent)>>;
+    ) -> Result<Vec<(EventPosition, JobEvent)>>;
 
     /// Rows matching the plan, newest first.
     async fn search(&self, plan: &SearchPlan) -> Result<Vec<ArchivedJob>>;
@@ -224,7 +231,7 @@ fn job_rows(records: &[JobRecord]) -> Vec<JobRow<'_>> {
 fn is_finished(job: &Job) -> bool {
     matches!(
         job.state(),
-        JobState::Completed | JobState::Dead | JobState::Cancelled
+        JobState::Completed | JobState::Dead | JobState::Cancelled | JobState::Deleted
     ) || job.finished_at.is_some()
 }
 

@@ -12,9 +12,9 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use zenith_proto::v1::JobEvent;
 
 use super::{
-    ArchiveBatch, ArchiveStore, ArchivedJob, MetricRollup, PruneScope, Pruned, SearchPlan,
-    SettingsOverride, decode_event, decode_fields, decode_job, encode_fields, event_at_ms,
-    job_rows, limit_param, phrase_words, retention_seconds,
+    ArchiveBatch, ArchiveStore, ArchivedJob, EventPosition, MetricRollup, PruneScope, Pruned,
+    SearchPlan, SettingsOverride, decode_event, decode_fields, decode_job, encode_fields,
+    event_at_ms, job_rows, limit_param, phrase_words, retention_seconds,
 };
 use crate::archive::{Result, text};
 
@@ -184,20 +184,27 @@ impl ArchiveStore for PostgresArchive {
     async fn job_events(
         &self,
         job_id: &str,
-        after: Option<i64>,
+        after: Option<EventPosition>,
         limit: usize,
-    ) -> Result<Vec<(i64, JobEvent)>> {
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT pos, event FROM job_events WHERE job_id = $1 AND pos > $2 \
-             ORDER BY pos LIMIT $3",
+    ) -> Result<Vec<(EventPosition, JobEvent)>> {
+        let after = after.unwrap_or(EventPosition {
+            at_ms: i64::MIN,
+            pos: 0,
+        });
+        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT at_ms, pos, event FROM job_events WHERE job_id = $1 AND (at_ms, pos) > ($2, $3) \
+             ORDER BY at_ms, pos LIMIT $4",
         )
         .bind(job_id)
-        .bind(after.unwrap_or(0))
+        .bind(after.at_ms)
+        .bind(after.pos)
         .bind(limit_param(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(pos, event)| Ok((pos, decode_event(job_id, &event)?)))
+            .map(|(at_ms, pos, event)| {
+                Ok((EventPosition { at_ms, pos }, decode_event(job_id, &event)?))
+            })
             .collect()
     }
 
