@@ -27,6 +27,9 @@ use crate::queue::{
 
 /// Entries read per queue per round: one entry holds up to 1,000 jobs of a batch.
 const ENTRIES_PER_QUEUE: usize = 100;
+/// Events one round records at most (unless its first entry alone holds more): after an outage
+/// the streams hold a backlog, and this keeps each round's memory and transaction short.
+const MAX_EVENTS_PER_ROUND: usize = 20_000;
 /// How long a round waits when it found nothing.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// The longest back-off while Redis or SQL is unreachable.
@@ -150,6 +153,10 @@ impl Archiver {
         if entries.is_empty() {
             return Ok(0);
         }
+        if within_round_budget(&mut entries) {
+            // The rest stays pending for this consumer: the next round reads it first.
+            self.read_pending = true;
+        }
         let started = tokio::time::Instant::now();
         let batch = self.batch(&entries).await?;
         let read = started.elapsed();
@@ -249,6 +256,22 @@ impl Archiver {
     }
 }
 
+/// Keeps the first entries that hold at most `MAX_EVENTS_PER_ROUND` events (at least one
+/// entry); true when some were left out.
+fn within_round_budget(entries: &mut Vec<EventEntry>) -> bool {
+    let mut events = 0;
+    let kept = entries
+        .iter()
+        .position(|entry| {
+            events += entry.groups.iter().map(|g| g.ids.len()).sum::<usize>();
+            events > MAX_EVENTS_PER_ROUND
+        })
+        .map_or(entries.len(), |over| over.max(1));
+    let cut = kept < entries.len();
+    entries.truncate(kept);
+    cut
+}
+
 fn event_kind(name: &str) -> Option<JobEventKind> {
     Some(match name {
         "enqueued" => JobEventKind::Enqueued,
@@ -340,4 +363,41 @@ pub async fn status(
         archived_jobs: store.count_jobs().await?,
         backend: store.backend().to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(jobs: usize) -> EventEntry {
+        EventEntry {
+            queue: "q".into(),
+            id: "1-0".into(),
+            at_ms: 1,
+            groups: vec![EventGroup {
+                kind: "enqueued".into(),
+                ids: vec!["j".into(); jobs],
+                ..EventGroup::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn a_round_keeps_whole_entries_within_its_event_budget() {
+        let mut entries: Vec<EventEntry> = (0..30).map(|_| entry(1000)).collect();
+        assert!(within_round_budget(&mut entries));
+        assert_eq!(entries.len(), MAX_EVENTS_PER_ROUND / 1000);
+
+        let mut small = vec![entry(10), entry(10)];
+        assert!(!within_round_budget(&mut small));
+        assert_eq!(small.len(), 2);
+
+        let mut huge = vec![entry(MAX_EVENTS_PER_ROUND + 1), entry(1)];
+        assert!(within_round_budget(&mut huge));
+        assert_eq!(
+            huge.len(),
+            1,
+            "the first entry goes through whatever its size"
+        );
+    }
 }
