@@ -613,13 +613,18 @@ async fn raw_search(database: &Database, words: &[String], page: usize) -> anyho
             .await?
         }
         Database::Postgres(pool) => {
+            // A tsquery literal of quoted lexemes, planned per call, as the store runs it.
+            let lexemes: Vec<String> = words
+                .iter()
+                .map(|word| format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''")))
+                .collect();
             sqlx::query_as(
-                "SELECT seq, id, job FROM archived_jobs \
-                 WHERE TRUE AND words @@ phraseto_tsquery('simple', $1) \
+                "SELECT seq, id, job FROM archived_jobs WHERE TRUE AND words @@ $1::tsquery \
                  ORDER BY seq DESC LIMIT $2",
             )
-            .bind(words.join(" "))
+            .bind(format!("({})", lexemes.join(" <-> ")))
             .bind(limit)
+            .persistent(false)
             .fetch_all(pool)
             .await?
         }

@@ -252,7 +252,13 @@ impl ArchiveStore for PostgresArchive {
         query
             .push(" ORDER BY seq DESC LIMIT ")
             .push_bind(limit_param(plan.limit));
-        let rows = query.build().fetch_all(&self.pool).await?;
+        // Planned for its own values each time: a cached generic plan cannot tell a rare word
+        // from a common one and may walk `seq` backwards through every row.
+        let rows = query
+            .build()
+            .persistent(false)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let id: &str = row.try_get("id")?;
