@@ -613,14 +613,15 @@ async fn raw_search(database: &Database, words: &[String], page: usize) -> anyho
             .await?
         }
         Database::Postgres(pool) => {
-            // A tsquery literal of quoted lexemes, planned per call, as the store runs it.
+            // A tsquery literal of quoted lexemes, planned per call, ordered as the store orders
+            // a word that is not common (these match 50 jobs each).
             let lexemes: Vec<String> = words
                 .iter()
                 .map(|word| format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''")))
                 .collect();
             sqlx::query_as(
                 "SELECT seq, id, job FROM archived_jobs WHERE TRUE AND words @@ $1::tsquery \
-                 ORDER BY seq DESC LIMIT $2",
+                 ORDER BY seq + 0 DESC LIMIT $2",
             )
             .bind(format!("({})", lexemes.join(" <-> ")))
             .bind(limit)

@@ -20,6 +20,8 @@ use crate::archive::{Result, text};
 
 /// Rows per statement: arrays have no parameter limit, but one statement should stay short.
 const CHUNK: usize = 2_000;
+/// Words matching at least this many jobs count as common: see `search`.
+const COMMON_MATCHES: i64 = 5_000;
 
 pub struct PostgresArchive {
     pool: PgPool,
@@ -211,8 +213,23 @@ impl ArchiveStore for PostgresArchive {
     async fn search(&self, plan: &SearchPlan) -> Result<Vec<ArchivedJob>> {
         let mut query =
             QueryBuilder::<Postgres>::new("SELECT seq, id, job FROM archived_jobs WHERE TRUE");
+        // PostgreSQL guesses how many jobs hold a word from sampled statistics, and a wrong
+        // guess is costly either way: walking `seq` backwards through every row for a rare word,
+        // or gathering every match of a common one to sort them. Counting matches through the
+        // text index, up to a bound, tells which walk to take.
+        let mut walk_seq = true;
         match tsquery(&plan.phrases) {
             Some(Query::Words(query_text)) => {
+                let matches: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM (SELECT 1 FROM archived_jobs \
+                     WHERE words @@ $1::tsquery LIMIT $2) AS m",
+                )
+                .bind(&query_text)
+                .bind(COMMON_MATCHES)
+                .persistent(false)
+                .fetch_one(&self.pool)
+                .await?;
+                walk_seq = matches >= COMMON_MATCHES;
                 query
                     .push(" AND words @@ ")
                     .push_bind(query_text)
@@ -249,8 +266,10 @@ impl ArchiveStore for PostgresArchive {
         if let Some(before) = plan.created_before_ms {
             query.push(" AND created_at_ms < ").push_bind(before);
         }
+        // `seq + 0` hides the primary key's order, so the few matches come from the text index.
+        let order = if walk_seq { "seq" } else { "seq + 0" };
         query
-            .push(" ORDER BY seq DESC LIMIT ")
+            .push(format!(" ORDER BY {order} DESC LIMIT "))
             .push_bind(limit_param(plan.limit));
         // Planned for its own values each time: a cached generic plan cannot tell a rare word
         // from a common one and may walk `seq` backwards through every row.
