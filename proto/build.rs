@@ -8,7 +8,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "zenith/v1/archive.proto",
         "zenith/v1/bulk.proto",
         "zenith/v1/job.proto",
+        "zenith/v1/logs.proto",
         "zenith/v1/metrics.proto",
+        "zenith/v1/pulse.proto",
         "zenith/v1/queue.proto",
         "zenith/v1/worker.proto",
     ];

@@ -17,7 +17,8 @@ use zenith_proto::v1::{
     DeleteJobRequest, EnqueueRequest, EnqueuedJob, ExtendLeaseRequest, ExtendLeaseResponse,
     FailRequest, FailResponse, GetJobRequest, GetQueueRequest, Job, JobAck, JobActionResult,
     JobSpec, JobState, ListJobsRequest, ListOrder, ListQueuesRequest, PauseQueueRequest,
-    PromoteJobRequest, Queue, ReserveRequest, ReserveResponse, ResumeQueueRequest, RetryJobRequest,
+    PromoteJobRequest, Queue, QueueSource, ReserveRequest, ReserveResponse, ResumeQueueRequest,
+    RetryJobRequest,
 };
 
 use crate::error::{Error, Result};
@@ -171,6 +172,7 @@ impl Client {
         let request = GetJobRequest {
             id: id.into(),
             queue: queue.into(),
+            include_logs: false,
         };
         let response = self.queues.clone().get_job(request).await?.into_inner();
         response.job.ok_or(Error::MissingField("job"))
@@ -184,6 +186,7 @@ impl Client {
             let request = ListQueuesRequest {
                 page_size: 1_000,
                 page_token,
+                source: QueueSource::Unspecified.into(),
             };
             let page = self.queues.clone().list_queues(request).await?.into_inner();
             queues.extend(page.queues);

@@ -50,6 +50,15 @@ pub struct ServeArgs {
     /// How often each replica deletes archived jobs past their retention [default: 5m].
     #[arg(long, env = "ZENITH_ARCHIVE_PRUNE_INTERVAL", value_parser = humantime::parse_duration)]
     pub archive_prune_interval: Option<Duration>,
+    /// How long a lost node stays listed before it is forgotten [default: 15m].
+    #[arg(long, env = "ZENITH_LOST_NODE_RETENTION", value_parser = humantime::parse_duration)]
+    pub lost_node_retention: Option<Duration>,
+    /// How long log lines stay searchable in SQL [default: 7d].
+    #[arg(long, env = "ZENITH_LOG_RETENTION", value_parser = humantime::parse_duration)]
+    pub log_retention: Option<Duration>,
+    /// How long archived log lines stay in Redis for `TailLogs` replay [default: 10m].
+    #[arg(long, env = "ZENITH_LOG_TAIL_WINDOW", value_parser = humantime::parse_duration)]
+    pub log_tail_window: Option<Duration>,
 }
 
 /// The same settings as read from a config file.
@@ -71,6 +80,12 @@ struct FileConfig {
     index_on_enqueue: Option<bool>,
     #[serde(default, with = "humantime_serde_opt")]
     archive_prune_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    lost_node_retention: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    log_retention: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    log_tail_window: Option<Duration>,
 }
 
 mod humantime_serde_opt {
@@ -100,6 +115,9 @@ pub struct ServeConfig {
     pub archive_retention: Duration,
     pub index_on_enqueue: bool,
     pub archive_prune_interval: Duration,
+    pub lost_node_retention: Duration,
+    pub log_retention: Duration,
+    pub log_tail_window: Duration,
 }
 
 impl ServeArgs {
@@ -134,6 +152,24 @@ impl ServeArgs {
         if archive_prune_interval < Duration::from_secs(1) {
             anyhow::bail!("archive_prune_interval: must be at least 1s");
         }
+        let lost_node_retention = self
+            .lost_node_retention
+            .or(file.lost_node_retention)
+            .unwrap_or(Duration::from_secs(15 * 60));
+        let log_retention = self
+            .log_retention
+            .or(file.log_retention)
+            .unwrap_or(Duration::from_secs(7 * 24 * 3600));
+        if log_retention < Duration::from_secs(3600) {
+            anyhow::bail!("log_retention: must be at least 1h");
+        }
+        let log_tail_window = self
+            .log_tail_window
+            .or(file.log_tail_window)
+            .unwrap_or(Duration::from_secs(10 * 60));
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&log_tail_window) {
+            anyhow::bail!("log_tail_window: must be from 1s to 1h");
+        }
         Ok(ServeConfig {
             listen: self
                 .listen
@@ -165,6 +201,9 @@ impl ServeArgs {
                 .or(file.index_on_enqueue)
                 .unwrap_or(true),
             archive_prune_interval,
+            lost_node_retention,
+            log_retention,
+            log_tail_window,
         })
     }
 }

@@ -7,6 +7,8 @@ pub mod config;
 pub mod db;
 mod demo;
 pub mod filter;
+pub mod logs;
 mod managed_redis;
+pub mod pulse;
 pub mod queue;
 pub mod serve;

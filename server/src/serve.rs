@@ -14,14 +14,18 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use zenith_proto::v1::archive_service_server::ArchiveServiceServer;
+use zenith_proto::v1::log_service_server::LogServiceServer;
+use zenith_proto::v1::pulse_service_server::PulseServiceServer;
 use zenith_proto::v1::queue_service_server::QueueServiceServer;
 use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 
-use crate::api::{ArchiveApi, Limits, QueueApi, WorkerApi};
+use crate::api::{ArchiveApi, Limits, LogApi, PulseApi, QueueApi, WorkerApi};
 use crate::archive::settings::{ArchiveDefaults, Settings};
 use crate::archive::{archiver, retention, rollup, store};
 use crate::config::ServeConfig;
 use crate::db::Database;
+use crate::logs::{LogConfig, Logs};
+use crate::pulse::{Pulse, PulseConfig};
 use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
 use crate::{auth, demo, managed_redis};
 
@@ -89,6 +93,22 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     )
     .await?;
 
+    let pulse = Pulse::new(
+        engine.clone(),
+        PulseConfig {
+            lost_node_retention: config.lost_node_retention,
+        },
+    );
+    let log_store = crate::logs::store::open(&database);
+    let logs = Logs::new(
+        engine.clone(),
+        log_store.clone(),
+        LogConfig {
+            retention: config.log_retention,
+            tail_window: config.log_tail_window,
+        },
+    );
+
     let stop = CancellationToken::new();
     let mut background = tokio::task::JoinSet::new();
     background.spawn(run_maintenance(
@@ -111,6 +131,8 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     ));
     background.spawn(rollup::run(engine.clone(), archive.clone(), stop.clone()));
     background.spawn(settings.clone().run_refresh(stop.clone()));
+    background.spawn(pulse.clone().run(stop.clone()));
+    background.spawn(logs.clone().run(stop.clone()));
     if config.demo {
         background.spawn(demo::run(engine.clone(), stop.clone()));
     }
@@ -124,6 +146,8 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     health
         .set_serving::<ArchiveServiceServer<ArchiveApi>>()
         .await;
+    health.set_serving::<PulseServiceServer<PulseApi>>().await;
+    health.set_serving::<LogServiceServer<LogApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(zenith_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -136,6 +160,8 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     let grpc = tonic::service::Routes::new(QueueServiceServer::new(QueueApi::new(
         engine.clone(),
         archive.clone(),
+        pulse.clone(),
+        log_store.clone(),
         limits.clone(),
     )))
     .add_service(WorkerServiceServer::new(WorkerApi::new(
@@ -146,7 +172,10 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         engine.clone(),
         archive.clone(),
         settings,
+        log_store,
     )))
+    .add_service(PulseServiceServer::new(PulseApi::new(pulse)))
+    .add_service(LogServiceServer::new(LogApi::new(logs)))
     .add_service(health_service)
     .add_service(reflection_v1)
     .add_service(reflection_v1alpha);

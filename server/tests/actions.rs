@@ -218,6 +218,7 @@ async fn each_action_from_each_state_moves_the_job_and_its_count_or_is_refused()
                                 .get_job(GetJobRequest {
                                     id: id.clone(),
                                     queue: String::new(),
+                                    ..Default::default()
                                 })
                                 .await
                                 .unwrap_err();
@@ -647,6 +648,7 @@ async fn a_cancelled_job_whose_lease_runs_out_ends_cancelled_and_is_pruned_later
             .get_job(GetJobRequest {
                 id: id.clone(),
                 queue: String::new(),
+                ..Default::default()
             })
             .await
             .unwrap()

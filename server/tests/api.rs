@@ -286,6 +286,7 @@ async fn list_queues_pages_by_name_and_reports_the_oldest_pending_age() {
             .list_queues(ListQueuesRequest {
                 page_size: 10,
                 page_token: token,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -314,6 +315,7 @@ async fn unknown_jobs_and_queues_are_not_found() {
         .get_job(GetJobRequest {
             id: "nope".into(),
             queue: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -137,6 +137,7 @@ impl Server {
             .get_job(GetJobRequest {
                 id: id.into(),
                 queue: String::new(),
+                ..Default::default()
             })
             .await
             .expect("get job")

@@ -213,6 +213,7 @@ async fn purge_removes_every_job_but_active_ones() {
         .get_job(GetJobRequest {
             id: "later-000001".into(),
             queue: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -121,6 +121,7 @@ async fn get_job(h: &mut Harness, id: &str) -> Result<GetJobResponse, tonic::Sta
         .get_job(GetJobRequest {
             id: id.into(),
             queue: String::new(),
+            ..Default::default()
         })
         .await
         .map(tonic::Response::into_inner)

@@ -3,12 +3,16 @@
 
 mod actor;
 mod archive;
+mod logs;
 mod page_token;
+mod pulse;
 mod queue;
 mod validate;
 mod worker;
 
 pub use archive::ArchiveApi;
+pub use logs::LogApi;
+pub use pulse::PulseApi;
 pub use queue::QueueApi;
 pub use worker::WorkerApi;
 

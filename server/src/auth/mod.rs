@@ -63,6 +63,15 @@ pub const POLICY: &[(&str, Role)] = &[
     ("/zenith.v1.WorkerService/Ack", Role::Worker),
     ("/zenith.v1.WorkerService/Fail", Role::Worker),
     ("/zenith.v1.WorkerService/ExtendLease", Role::Worker),
+    ("/zenith.v1.PulseService/Beat", Role::Worker),
+    ("/zenith.v1.PulseService/ListNodes", Role::Viewer),
+    ("/zenith.v1.PulseService/GetNode", Role::Viewer),
+    ("/zenith.v1.PulseService/WatchNodes", Role::Viewer),
+    ("/zenith.v1.PulseService/GetNodeMetrics", Role::Viewer),
+    ("/zenith.v1.PulseService/QuietNode", Role::Operator),
+    ("/zenith.v1.LogService/WriteLogs", Role::Worker),
+    ("/zenith.v1.LogService/TailLogs", Role::Viewer),
+    ("/zenith.v1.LogService/SearchLogs", Role::Viewer),
 ];
 
 pub fn required_role(path: &str) -> Option<Role> {

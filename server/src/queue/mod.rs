@@ -24,7 +24,7 @@ use redis::io::tcp::TcpSettings;
 use redis::{IntoConnectionInfo, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts};
+use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts, QueueSource};
 
 pub use bulk::{BulkRequest, action_accepts, run_bulk_operations};
 
@@ -64,6 +64,8 @@ impl Default for EngineConfig {
 }
 
 pub struct Engine {
+    /// Opens dedicated connections for blocking reads (which would stall the shared one).
+    client: redis::Client,
     conn: ConnectionManager,
     /// Background loops get their own connection so their pipelines never queue ahead of
     /// requests on the shared one.
@@ -290,10 +292,11 @@ impl Engine {
             .set_max_delay(Duration::from_millis(500));
         let mut conn =
             ConnectionManager::new_with_config(client.clone(), manager_config.clone()).await?;
-        let background = ConnectionManager::new_with_config(client, manager_config).await?;
+        let background = ConnectionManager::new_with_config(client.clone(), manager_config).await?;
         let scripts = Scripts::new();
         scripts.load(&mut conn).await?;
         Ok(Self {
+            client,
             conn,
             background,
             keys: Keys::new(&config.prefix),
@@ -317,6 +320,26 @@ impl Engine {
 
     fn conn(&self) -> ConnectionManager {
         self.conn.clone()
+    }
+
+    /// The shared request connection, for subsystems that keep their own keys (pulse, logs).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// The background loops' connection.
+    pub fn background_connection(&self) -> ConnectionManager {
+        self.background.clone()
+    }
+
+    /// A new connection of its own, for blocking reads such as `XREAD BLOCK`.
+    pub async fn dedicated_connection(&self) -> Result<redis::aio::MultiplexedConnection> {
+        Ok(self.client.get_multiplexed_async_connection().await?)
+    }
+
+    /// The key prefix every key starts with.
+    pub fn prefix(&self) -> &str {
+        &self.config.prefix
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -935,6 +958,8 @@ impl Meta {
             paused: self.paused,
             counts: Some(self.counts),
             oldest_pending_age,
+            source: QueueSource::Zenith.into(),
+            external: None,
         }
     }
 }

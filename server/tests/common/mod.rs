@@ -72,7 +72,7 @@ impl Harness {
         self.queues
             .get_job(GetJobRequest {
                 id: id.into(),
-                queue: String::new(),
+                ..Default::default()
             })
             .await
             .expect("get job")

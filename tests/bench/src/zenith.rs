@@ -11,7 +11,7 @@ use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::worker_service_client::WorkerServiceClient;
 use zenith_proto::v1::{
     AckRequest, BatchEnqueueRequest, EnqueueRequest, JobAck, JobSpec, ListQueuesRequest,
-    ReserveRequest,
+    QueueSource, ReserveRequest,
 };
 
 use crate::Scale;
@@ -253,6 +253,7 @@ impl Zenith {
                 .list_queues(ListQueuesRequest {
                     page_size: LISTED_QUEUES as i32,
                     page_token: String::new(),
+                    source: QueueSource::Zenith.into(),
                 })
                 .await
                 .context("list queues")?

@@ -9,20 +9,28 @@ use zenith_proto::v1::archive_service_server::ArchiveService;
 use zenith_proto::v1::*;
 
 use crate::archive::{SharedArchive, SharedSettings};
+use crate::logs::SharedLogStore;
 use crate::queue::SharedEngine;
 
 pub struct ArchiveApi {
     engine: SharedEngine,
     archive: SharedArchive,
     settings: SharedSettings,
+    log_store: SharedLogStore,
 }
 
 impl ArchiveApi {
-    pub fn new(engine: SharedEngine, archive: SharedArchive, settings: SharedSettings) -> Self {
+    pub fn new(
+        engine: SharedEngine,
+        archive: SharedArchive,
+        settings: SharedSettings,
+        log_store: SharedLogStore,
+    ) -> Self {
         Self {
             engine,
             archive,
             settings,
+            log_store,
         }
     }
 }

@@ -104,6 +104,8 @@ impl ArchiveApi {
             next_page_token,
             job,
             source: source as i32,
+            logs: Vec::new(),
+            logs_truncated: false,
         })
     }
 }

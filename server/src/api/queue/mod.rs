@@ -5,6 +5,8 @@ mod actions;
 mod bulk;
 mod metrics;
 
+use crate::logs::SharedLogStore;
+use crate::pulse::SharedPulse;
 use std::time::Duration;
 
 use tonic::{Request, Response, Status};
@@ -32,14 +34,24 @@ const MAX_PRIORITY: i32 = 1000;
 pub struct QueueApi {
     engine: SharedEngine,
     archive: SharedArchive,
+    pulse: SharedPulse,
+    log_store: SharedLogStore,
     limits: Limits,
 }
 
 impl QueueApi {
-    pub fn new(engine: SharedEngine, archive: SharedArchive, limits: Limits) -> Self {
+    pub fn new(
+        engine: SharedEngine,
+        archive: SharedArchive,
+        pulse: SharedPulse,
+        log_store: SharedLogStore,
+        limits: Limits,
+    ) -> Self {
         Self {
             engine,
             archive,
+            pulse,
+            log_store,
             limits,
         }
     }
@@ -266,6 +278,8 @@ impl QueueService for QueueApi {
         Ok(Response::new(GetJobResponse {
             job: Some(job),
             source: source.into(),
+            logs: Vec::new(),
+            logs_truncated: false,
         }))
     }
 
