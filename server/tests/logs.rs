@@ -571,3 +571,62 @@ async fn a_tail_that_falls_behind_skips_lines_and_holds_up_no_one() {
     assert!(skipped > 0, "the slow tail skipped lines");
     assert_eq!(slow_lines.len() as i64 + skipped, total);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_a_stopped_replica_left_pending_are_kept_and_archived() {
+    let harness = Harness::start_with(&["--log-tail-window", "1s"]).await;
+    let mut logs = log_client(&harness).await;
+    let mut conn = harness.redis.connection().await.unwrap();
+    // The live server may have made the group already.
+    let _: redis::RedisResult<()> = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg("zenith:logs")
+        .arg("log-archiver")
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await;
+    // A replica that read a line and died before archiving it, in one step so that the live
+    // archiver cannot read the line first.
+    let (_, stranded): (String, redis::Value) = redis::pipe()
+        .atomic()
+        .cmd("XADD")
+        .arg("zenith:logs")
+        .arg("*")
+        .arg("record")
+        .arg(r#"{"message":"stranded line"}"#)
+        .cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg("log-archiver")
+        .arg("dead-replica")
+        .arg("STREAMS")
+        .arg("zenith:logs")
+        .arg(">")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_ne!(
+        stranded,
+        redis::Value::Nil,
+        "the dead replica holds the line"
+    );
+    logs.write_logs(WriteLogsRequest {
+        records: vec![line("later line")],
+    })
+    .await
+    .unwrap();
+    search_until(&mut logs, query("later"), 1).await;
+    // Past the tail window the stranded line is still in Redis: trimming stops at it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let kept: Vec<redis::Value> = redis::cmd("XRANGE")
+        .arg("zenith:logs")
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2, "nothing trimmed past the pending line");
+    // Once idle long enough, the live replica claims and archives it.
+    let found = search_until(&mut logs, query("stranded"), 1).await;
+    assert_eq!(found.len(), 1);
+}
