@@ -875,3 +875,34 @@ async fn node_metrics_average_the_beats_of_a_minute() {
         .unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_native_beats_extend_leases_too() {
+    let mut harness = Harness::start().await;
+    let id = harness
+        .enqueue(spec("native", "report"))
+        .await
+        .job
+        .unwrap()
+        .id;
+    let reserved = harness
+        .reserve("native", 1, Duration::from_secs(2))
+        .await
+        .remove(0);
+    let mut payload = beat("native-runner", "svc", Duration::from_secs(1));
+    payload.jobs = vec![CurrentJob {
+        queue: "native".into(),
+        job_id: id.clone(),
+        lease_token: reserved.lease_token.clone(),
+        started_at: None,
+    }];
+    let json = zenith_proto::to_json(&payload).to_string();
+    for _ in 0..5 {
+        redis_beat(&harness, "native-runner", json.as_bytes(), 3).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let job = harness.job(&id).await;
+    assert_eq!(job.state(), JobState::Active);
+    assert_eq!(job.node_id, "native-runner");
+    harness.wait_for_state(&id, JobState::Retry).await;
+}
