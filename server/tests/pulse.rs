@@ -906,3 +906,50 @@ async fn redis_native_beats_extend_leases_too() {
     assert_eq!(job.node_id, "native-runner");
     harness.wait_for_state(&id, JobState::Retry).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_one_view() {
+    let harness = Harness::start().await;
+    let replica = zenith_testkit::ZenithServer::start_with(
+        env!("CARGO_BIN_EXE_zenith").as_ref(),
+        &harness.redis.url(),
+        &[],
+    )
+    .expect("start a second replica");
+    let mut first = pulse_client(&harness).await;
+    let mut second = PulseServiceClient::new(
+        Channel::from_shared(replica.url())
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the second replica"),
+    );
+    let sent = send(&mut first, beat("shared", "svc", Duration::from_secs(5))).await;
+    let seen = wait_for_node(&mut second, "shared", Duration::from_secs(5), Result::is_ok)
+        .await
+        .unwrap();
+    assert_eq!(seen.transport(), BeatTransport::Grpc);
+    assert_eq!(seen.last_beat_at, sent.server_time);
+
+    redis_beat(&harness, "vector-minimal", &vector("minimal.json"), 30).await;
+    let on_first = wait_for_node(
+        &mut first,
+        "vector-minimal",
+        Duration::from_secs(5),
+        Result::is_ok,
+    )
+    .await
+    .unwrap();
+    let on_second = wait_for_node(
+        &mut second,
+        "vector-minimal",
+        Duration::from_secs(5),
+        Result::is_ok,
+    )
+    .await
+    .unwrap();
+    // Recorded once, by whichever replica saw it first: both show the same times.
+    assert_eq!(on_first.last_beat_at, on_second.last_beat_at);
+    assert_eq!(on_first.first_seen_at, on_second.first_seen_at);
+    assert_eq!(on_second.transport(), BeatTransport::Redis);
+}
