@@ -270,3 +270,57 @@ impl View {
         queues
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use zenith_proto::v1::NodeIdentity;
+
+    use super::*;
+
+    fn record(id: &str, service: &str, last_seen_ms: i64) -> NodeRecord {
+        NodeRecord {
+            beat: BeatPayload {
+                identity: Some(NodeIdentity {
+                    node_id: id.into(),
+                    service: service.into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            score: last_seen_ms as f64,
+            first_seen_ms: last_seen_ms,
+            last_seen_ms,
+            interval_ms: 1000,
+            transport: BeatTransport::Grpc,
+            quiet_requested: false,
+        }
+    }
+
+    #[test]
+    fn health_follows_the_server_clock() {
+        let node = record("n", "s", 10_000);
+        assert_eq!(node.health(12_000), NodeHealth::Healthy);
+        assert_eq!(node.health(12_001), NodeHealth::Late);
+        assert_eq!(node.health(12_999), NodeHealth::Late);
+        assert_eq!(node.health(13_000), NodeHealth::Lost);
+        assert_eq!(node.node(13_000).lost_at, Some(timestamp_from_ms(13_000)));
+    }
+
+    #[test]
+    fn changes_are_announced_once() {
+        let mut view = View::default();
+        let added = view.upsert(record("n", "s", 10_000), 10_000);
+        assert_eq!(added.kind(), NodeChangeKind::Added);
+        let updated = view.upsert(record("n", "other", 11_000), 11_000);
+        assert_eq!(updated.kind(), NodeChangeKind::Updated);
+        assert_eq!(view.page(&NodeFilter::default(), None, 10, 11_000).total, 1);
+        assert!(view.health_changes(12_000).is_empty());
+        assert_eq!(view.health_changes(13_500).len(), 1);
+        assert!(view.health_changes(13_600).is_empty());
+        assert_eq!(view.expired(14_000, 1000).len(), 0);
+        assert_eq!(view.expired(15_000, 1000).len(), 1);
+        let removed = view.remove("n", 15_000).unwrap();
+        assert_eq!(removed.kind(), NodeChangeKind::Removed);
+        assert!(view.get("n").is_none());
+    }
+}
