@@ -7,7 +7,7 @@ mod logs;
 mod page_token;
 mod pulse;
 mod queue;
-mod validate;
+pub(crate) mod validate;
 mod worker;
 
 pub use archive::ArchiveApi;
