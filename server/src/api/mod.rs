@@ -3,7 +3,7 @@
 
 mod actor;
 mod archive;
-mod logs;
+pub(crate) mod logs;
 mod page_token;
 mod pulse;
 mod queue;
