@@ -521,3 +521,112 @@ async fn the_tail_ends_when_the_server_stops() {
     assert!(end.is_ok(), "a clean end, not an error: {end:?}");
     assert_eq!(stopping.await.unwrap(), Some(0), "a clean shutdown");
 }
+
+/// Lines and skipped counts from the tail until together they reach `total`.
+async fn drain(tail: &mut Streaming<TailLogsResponse>, total: i64) -> (Vec<LogRecord>, i64) {
+    let mut lines = Vec::new();
+    let mut skipped = 0;
+    while lines.len() as i64 + skipped < total {
+        let response = tokio::time::timeout(Duration::from_secs(30), tail.next())
+            .await
+            .expect("tail delivered in time")
+            .expect("tail still open")
+            .unwrap();
+        skipped += response.skipped;
+        lines.extend(response.records);
+    }
+    (lines, skipped)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tail_that_falls_behind_skips_lines_and_holds_up_no_one() {
+    let harness = Harness::start().await;
+    let mut logs = log_client(&harness).await;
+    let open = |mut logs: LogServiceClient<Channel>| async move {
+        logs.tail_logs(TailLogsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    let mut slow = open(logs.clone()).await;
+    let mut fast = open(logs.clone()).await;
+    let total = 36_000;
+    let writing = async {
+        for batch in 0..total / 1_000 {
+            let records = (0..1_000)
+                .map(|n| line(&format!("line {} {}", batch * 1_000 + n, "x".repeat(1_000))))
+                .collect();
+            logs.write_logs(WriteLogsRequest { records }).await.unwrap();
+        }
+    };
+    // The slow tail reads nothing until the fast one has seen every line: more than its
+    // buffers hold (lines in the broadcast, responses queued, bytes in the HTTP/2 window).
+    let ((fast_lines, _), ()) = tokio::join!(drain(&mut fast, total), writing);
+    let numbers: Vec<i64> = fast_lines
+        .iter()
+        .map(|l| l.message.split(' ').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(numbers.windows(2).all(|pair| pair[0] < pair[1]), "in order");
+    let (slow_lines, skipped) = drain(&mut slow, total).await;
+    assert!(skipped > 0, "the slow tail skipped lines");
+    assert_eq!(slow_lines.len() as i64 + skipped, total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_a_stopped_replica_left_pending_are_kept_and_archived() {
+    let harness = Harness::start_with(&["--log-tail-window", "1s"]).await;
+    let mut logs = log_client(&harness).await;
+    let mut conn = harness.redis.connection().await.unwrap();
+    // The live server may have made the group already.
+    let _: redis::RedisResult<()> = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg("zenith:logs")
+        .arg("log-archiver")
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await;
+    // A replica that read a line and died before archiving it, in one step so that the live
+    // archiver cannot read the line first.
+    let (_, stranded): (String, redis::Value) = redis::pipe()
+        .atomic()
+        .cmd("XADD")
+        .arg("zenith:logs")
+        .arg("*")
+        .arg("record")
+        .arg(r#"{"message":"stranded line"}"#)
+        .cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg("log-archiver")
+        .arg("dead-replica")
+        .arg("STREAMS")
+        .arg("zenith:logs")
+        .arg(">")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_ne!(
+        stranded,
+        redis::Value::Nil,
+        "the dead replica holds the line"
+    );
+    logs.write_logs(WriteLogsRequest {
+        records: vec![line("later line")],
+    })
+    .await
+    .unwrap();
+    search_until(&mut logs, query("later"), 1).await;
+    // Past the tail window the stranded line is still in Redis: trimming stops at it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let kept: Vec<redis::Value> = redis::cmd("XRANGE")
+        .arg("zenith:logs")
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2, "nothing trimmed past the pending line");
+    // Once idle long enough, the live replica claims and archives it.
+    let found = search_until(&mut logs, query("stranded"), 1).await;
+    assert_eq!(found.len(), 1);
+}

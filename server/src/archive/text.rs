@@ -204,6 +204,16 @@ mod tests {
     }
 
     #[test]
+    fn a_log_message_is_indexed_by_its_words_capped_like_a_job() {
+        assert_eq!(
+            message_search_text("SMTP: connection refused (mx-1.example.com)"),
+            "smtp connection refused mx 1 example com"
+        );
+        let long: String = (0..10_000).map(|n| format!("w{n:06} ")).collect();
+        assert!(message_search_text(&long).len() <= MAX_SEARCH_TEXT);
+    }
+
+    #[test]
     fn phrases_are_consecutive_words() {
         let text = owned(&["order", "1234", "shipped", "to", "ann"]);
         assert!(contains_phrase(&text, &owned(&["1234", "shipped"])));
