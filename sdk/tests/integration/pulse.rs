@@ -137,3 +137,42 @@ async fn a_worker_beats_its_jobs_and_an_operators_quiet_stops_it_reserving() -> 
     running.await??;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_beats_cancel_instruction_stops_the_handler_before_any_lease_extension()
+-> anyhow::Result<()> {
+    let harness = common::start().await?;
+    let client = &harness.client;
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+    // A 90 s lease is first extended after 30 s: a cancellation seen sooner came in a beat.
+    let worker = Worker::builder(client.clone())
+        .queue("exports")
+        .poll_wait(Duration::from_millis(300))
+        .lease(Duration::from_secs(90))
+        .pulse_interval(Duration::from_secs(1))
+        .max_jobs(1)
+        .handle("export", move |job| {
+            let started = started_tx.clone();
+            async move {
+                started.send(())?;
+                job.cancelled().await;
+                assert_eq!(job.cancel_reason(), Some("wrong customer"));
+                Ok(())
+            }
+        })
+        .build()?;
+    let running = tokio::spawn(worker.run());
+    let id = client.enqueue("exports", "export").send().await?.job.id;
+    started_rx.recv().await.expect("handler started");
+    let cancelled_at = Instant::now();
+    client.cancel_job(&id, "wrong customer").await?;
+    let job = wait_for_state(client, &id, JobState::Cancelled, Duration::from_secs(60)).await?;
+    assert!(
+        cancelled_at.elapsed() < Duration::from_secs(25),
+        "cancelled only after {:?}, by a lease extension",
+        cancelled_at.elapsed()
+    );
+    assert!(job.last_error.contains("wrong customer"), "{job:?}");
+    running.await??;
+    Ok(())
+}
