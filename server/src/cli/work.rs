@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+use tokio::io::{
+    AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader,
+};
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
 use zenith_sdk::proto::{LogLevel, LogRecord};
@@ -20,6 +22,9 @@ use super::{ACTOR_HEADER, ClientArgs, actor, parse_duration};
 
 /// How much of a failed command's stderr becomes the job's error.
 const STDERR_TAIL_BYTES: usize = 4 * 1024;
+/// A longer output line is shipped in pieces of this size (the server's message limit), so
+/// output without newlines never piles up in memory.
+const MAX_LINE_BYTES: u64 = 64 * 1024;
 
 #[derive(Args)]
 pub struct WorkArgs {
@@ -244,7 +249,11 @@ impl OutputRelay {
         let mut line = Vec::new();
         loop {
             line.clear();
-            match output.read_until(b'\n', &mut line).await {
+            match (&mut output)
+                .take(MAX_LINE_BYTES)
+                .read_until(b'\n', &mut line)
+                .await
+            {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {
                     let _ = ours.write_all(&line).await;
