@@ -893,3 +893,266 @@ fn jobs_history_prints_the_timeline() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not found"), "{stderr}");
 }
+
+/// Polls `zenith nodes --json` with `filters` until `check` holds for the listed nodes.
+fn wait_for_nodes(
+    harness: &Harness,
+    filters: &[&str],
+    check: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let listing = harness.json(&[&["nodes"], filters].concat());
+        let nodes: Vec<Value> = listing["services"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|group| group["nodes"].as_array().cloned().unwrap_or_default())
+            .collect();
+        if check(&nodes) {
+            return nodes;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "nodes {filters:?} never matched: {listing}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn zenith_nodes_lists_a_beating_worker_and_reports_it_lost_after_sigkill() {
+    let harness = start();
+    let mut worker = harness
+        .command(&[
+            "work",
+            "beats",
+            "--service",
+            "doomed-worker",
+            "--pulse-interval",
+            "1s",
+            "--",
+            "true",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start zenith work");
+    let nodes = wait_for_nodes(&harness, &["--service", "doomed-worker"], |nodes| {
+        nodes.len() == 1 && nodes[0]["health"] == "NODE_HEALTH_HEALTHY"
+    });
+    let identity = &nodes[0]["beat"]["identity"];
+    let node_id = identity["nodeId"].as_str().expect("node id").to_owned();
+    assert_eq!(identity["language"], "rust");
+    assert_eq!(identity["pid"], worker.id().to_string());
+    assert_eq!(nodes[0]["beat"]["queues"], serde_json::json!(["beats"]));
+
+    let table = harness.ok(&["nodes"]);
+    let row = table
+        .lines()
+        .find(|line| line.contains(&node_id))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.starts_with("doomed-worker  "), "{table}");
+    assert!(
+        row.contains("  rust  ") && row.contains("  healthy  "),
+        "{table}"
+    );
+    assert!(row.contains(" ago"), "{table}");
+
+    worker.kill().expect("SIGKILL the worker");
+    let killed_at = Instant::now();
+    worker.wait().expect("reap the worker");
+    wait_for_nodes(
+        &harness,
+        &["--service", "doomed-worker", "--health", "lost"],
+        |nodes| nodes.len() == 1,
+    );
+    // TTL (three 1 s intervals) + one interval, and a second for this test's own polling.
+    let waited = killed_at.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "reported lost after {waited:?}"
+    );
+    let table = harness.ok(&["nodes", "--service", "doomed-worker"]);
+    let row = table
+        .lines()
+        .find(|line| line.contains(&node_id))
+        .unwrap_or_else(|| panic!("{table}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[3..5], ["lost", "lost"], "{table}");
+    assert_eq!(cells[6], "ago", "{table}");
+}
+
+/// Polls `zenith logs --json` with `args` until it prints `count` lines.
+fn wait_for_logs(harness: &Harness, args: &[&str], count: usize) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let found = harness.json(&[&["logs"], args].concat());
+        let records = found["records"].as_array().cloned().unwrap_or_default();
+        if records.len() >= count {
+            return records;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "logs {args:?} never had {count} lines: {found}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn zenith_work_ships_the_commands_output_as_the_jobs_logs() {
+    let harness = start();
+    let id = enqueue(&harness, &["reports", "render"]);
+    let other = enqueue(&harness, &["reports", "render"]);
+    let worker = harness.work(
+        &[
+            "reports",
+            "--max-jobs",
+            "2",
+            "--concurrency",
+            "1",
+            "--",
+            "sh",
+            "-c",
+            r#"echo "rendering $ZENITH_JOB_ID"; sleep 0.2; echo "low on ink" >&2"#,
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(worker.status.success(), "{worker:?}");
+    // The output still reaches the worker's own stdout and stderr.
+    let stdout = String::from_utf8_lossy(&worker.stdout);
+    assert!(stdout.contains(&format!("rendering {id}")), "{stdout}");
+    assert!(String::from_utf8_lossy(&worker.stderr).contains("low on ink"));
+
+    let records = wait_for_logs(&harness, &["--job", &id], 2);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0]["message"], format!("rendering {id}"));
+    assert_eq!(records[0]["target"], "stdout");
+    assert_eq!(records[0]["level"], "LOG_LEVEL_INFO");
+    assert_eq!(records[0]["jobId"], id.as_str());
+    assert_eq!(records[0]["queue"], "reports");
+    assert_eq!(records[0]["service"], "zenith-work");
+    assert_eq!(records[1]["message"], "low on ink");
+    assert_eq!(records[1]["target"], "stderr");
+    assert_eq!(records[1]["level"], "LOG_LEVEL_WARN");
+
+    let printed = harness.ok(&["logs", "--job", &id]);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert!(
+        lines[0].contains("  INFO   zenith-work/")
+            && lines[0].ends_with(&format!("  {id}  rendering {id}")),
+        "{printed}"
+    );
+    assert!(
+        lines[1].contains("  WARN ") && lines[1].ends_with("  low on ink"),
+        "{printed}"
+    );
+    assert!(!printed.contains(&other), "{printed}");
+
+    let warnings = wait_for_logs(&harness, &["--queue", "reports", "--level", "warn"], 2);
+    assert!(
+        warnings.iter().all(|record| record["target"] == "stderr"),
+        "{warnings:?}"
+    );
+    let found = harness.json(&["logs", "rendering", "--job", &other]);
+    assert_eq!(found["records"][0]["message"], format!("rendering {other}"));
+}
+
+#[test]
+fn zenith_logs_follow_prints_a_line_written_after_it_started() {
+    use std::io::BufRead as _;
+
+    let harness = start();
+    let mut follower = harness
+        .command(&["logs", "-f", "--service", "tailed"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start zenith logs -f");
+    let stdout = follower.stdout.take().expect("stdout");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let client = runtime
+        .block_on(zenith_sdk::Client::connect(harness.server.url()))
+        .expect("connect");
+    let write = |message: &str, service: &str| {
+        let record = zenith_sdk::proto::LogRecord {
+            message: message.to_owned(),
+            service: service.to_owned(),
+            node_id: "tail-test:1:a".to_owned(),
+            ..Default::default()
+        };
+        runtime
+            .block_on(client.write_logs(vec![record]))
+            .expect("write logs");
+    };
+    // Lines keep coming until one shows: the tail may take a moment to be in place.
+    let started = Instant::now();
+    let line = loop {
+        write("elsewhere", "other-service");
+        write(&format!("tick {}", started.elapsed().as_millis()), "tailed");
+        if let Ok(line) = lines_rx.recv_timeout(Duration::from_millis(300)) {
+            break line;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "zenith logs -f printed nothing"
+        );
+    };
+    assert!(
+        line.contains("  INFO   tailed/tail-test:1:a  -  tick "),
+        "{line}"
+    );
+    write("after the first", "tailed");
+    let next = loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a later line");
+        if line.contains("after the first") {
+            break line;
+        }
+        assert!(line.contains("tick "), "{line}");
+    };
+    assert!(!next.contains("elsewhere"));
+
+    // SAFETY: kill(2) with the follower's own pid.
+    unsafe {
+        libc::kill(follower.id() as i32, libc::SIGINT);
+    }
+    let status = follower.wait().expect("follower exits");
+    assert!(status.success(), "{status:?}");
+    drop(client);
+    drop(runtime);
+}
+
+#[test]
+fn nodes_and_logs_refuse_bad_flags() {
+    let harness = start();
+    let refused = |args: &[&str], expected: &str| {
+        let output = harness.run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "zenith {args:?} succeeded");
+        assert!(stderr.contains(expected), "zenith {args:?}: {stderr}");
+    };
+    refused(&["nodes", "--health", "dead"], "unknown health \"dead\"");
+    refused(&["logs", "--level", "loud"], "unknown level \"loud\"");
+    refused(&["logs", "--limit", "0"], "invalid limit");
+    refused(&["logs", "--since", "soon"], "invalid duration");
+    refused(&["logs", "-f", "--since", "2h"], "replays at most 1h");
+    refused(
+        &["work", "q", "--pulse-interval", "10m", "--", "true"],
+        "out of range",
+    );
+    assert_eq!(harness.ok(&["nodes"]).trim(), "no nodes");
+}
