@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use prost_types::Timestamp;
-use zenith_proto::v1::{Job, JobEvent, JobEventKind, JobState};
+use zenith_proto::v1::{Job, JobEvent, JobEventKind, JobState, LogLevel, LogRecord};
 use zenith_server::archive::store::{
     ArchiveBatch, EventPosition, EventRecord, JobRecord, MetricRollup, PruneScope, Pruned,
     SearchPlan, SettingsOverride,
 };
 use zenith_server::archive::{ArchiveError, SharedArchive, text};
 use zenith_server::db::Database;
+use zenith_server::logs::store::{LogQuery, SharedLogStore};
 use zenith_testkit::PostgresServer;
 
 /// A store over a fresh database, and what keeps that database alive.
@@ -88,6 +89,9 @@ storage_tests!(
     prune_is_bounded_scoped_and_clears_the_text_index,
     settings_overrides_are_created_replaced_and_deleted,
     rollups_replace_and_read_by_range,
+    log_lines_are_written_once_and_found_by_words_and_filters,
+    log_search_pages_both_ways_and_job_lines_are_oldest_first,
+    log_prune_is_bounded_and_clears_the_text_index,
 );
 
 fn ts(ms: i64) -> Timestamp {
@@ -896,4 +900,185 @@ async fn postgres_outage_is_unavailable_and_passes() {
     fixture.store.record(&batch).await.unwrap();
     assert_eq!(fixture.store.count_jobs().await.unwrap(), 1);
     fixture.database.close().await;
+}
+
+fn log_line(id: &str, logged_ms: i64, level: LogLevel, message: &str, job_id: &str) -> LogRecord {
+    let mut line = LogRecord {
+        id: id.into(),
+        time: Some(ts(logged_ms)),
+        received_at: Some(ts(logged_ms + 1)),
+        message: message.into(),
+        service: "billing".into(),
+        node_id: "node-1".into(),
+        queue: if job_id.is_empty() {
+            String::new()
+        } else {
+            "emails".into()
+        },
+        job_id: job_id.into(),
+        target: "worker::send".into(),
+        fields: [("attempt".to_owned(), "2".to_owned())].into(),
+        level: 0,
+    };
+    line.set_level(level);
+    line
+}
+
+fn log_query(query: &str) -> LogQuery {
+    LogQuery {
+        phrases: query
+            .split(',')
+            .map(text::words)
+            .filter(|words| !words.is_empty())
+            .collect(),
+        limit: 100,
+        ..LogQuery::default()
+    }
+}
+
+async fn log_ids(logs: &SharedLogStore, query: &LogQuery) -> Vec<String> {
+    logs.search(query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, line)| line.id)
+        .collect()
+}
+
+async fn log_lines_are_written_once_and_found_by_words_and_filters(fixture: &Fixture) {
+    let logs = zenith_server::logs::store::open(&fixture.database);
+    let lines = vec![
+        log_line(
+            "1000-0",
+            1_000,
+            LogLevel::Info,
+            "Connection refused by smtp.example.com",
+            "j1",
+        ),
+        log_line(
+            "1001-0",
+            2_000,
+            LogLevel::Error,
+            "refused connection; retrying",
+            "j2",
+        ),
+        log_line(
+            "1002-0",
+            3_000,
+            LogLevel::Debug,
+            "Ünïcödé café 100% done",
+            "",
+        ),
+    ];
+    logs.insert(&lines).await.unwrap();
+    logs.insert(&lines).await.unwrap();
+    assert_eq!(logs.count().await.unwrap(), 3);
+
+    let found = logs.search(&log_query("")).await.unwrap();
+    assert_eq!(found[2].1, lines[0], "lines read back as written");
+    assert_eq!(
+        log_ids(&logs, &log_query("")).await,
+        ["1002-0", "1001-0", "1000-0"]
+    );
+    assert_eq!(
+        log_ids(&logs, &log_query("refused")).await,
+        ["1001-0", "1000-0"]
+    );
+    assert_eq!(
+        log_ids(&logs, &log_query("connection refused")).await,
+        ["1000-0"]
+    );
+    assert_eq!(log_ids(&logs, &log_query("refused,smtp")).await, ["1000-0"]);
+    assert_eq!(log_ids(&logs, &log_query("CAFÉ")).await, ["1002-0"]);
+    assert!(log_ids(&logs, &log_query("\"' OR 1=1 --")).await.is_empty());
+    assert!(log_ids(&logs, &log_query("missing")).await.is_empty());
+
+    let mut query = log_query("refused");
+    query.filter.min_level = LogLevel::Warn as i32;
+    assert_eq!(log_ids(&logs, &query).await, ["1001-0"]);
+    let mut query = log_query("");
+    query.filter.job_id = "j1".into();
+    assert_eq!(log_ids(&logs, &query).await, ["1000-0"]);
+    let mut query = log_query("");
+    query.filter.service = "other".into();
+    assert!(log_ids(&logs, &query).await.is_empty());
+    let mut query = log_query("");
+    query.filter.queue = "emails".into();
+    query.filter.node_id = "node-1".into();
+    assert_eq!(log_ids(&logs, &query).await, ["1001-0", "1000-0"]);
+    let mut query = log_query("");
+    query.since_ms = Some(2_000);
+    query.until_ms = Some(3_000);
+    assert_eq!(log_ids(&logs, &query).await, ["1001-0"]);
+}
+
+async fn log_search_pages_both_ways_and_job_lines_are_oldest_first(fixture: &Fixture) {
+    let logs = zenith_server::logs::store::open(&fixture.database);
+    // Two lines in the same millisecond: the entry id orders them.
+    let lines: Vec<LogRecord> = (0..7)
+        .map(|n| {
+            log_line(
+                &format!("5000-{n}"),
+                5_000 + n / 2,
+                LogLevel::Info,
+                &format!("step {n}"),
+                "job-a",
+            )
+        })
+        .collect();
+    logs.insert(&lines).await.unwrap();
+    for oldest_first in [false, true] {
+        let mut query = log_query("step");
+        query.oldest_first = oldest_first;
+        query.limit = 3;
+        let mut seen = Vec::new();
+        loop {
+            let page = logs.search(&query).await.unwrap();
+            seen.extend(page.iter().map(|(_, line)| line.id.clone()));
+            if page.len() < 3 {
+                break;
+            }
+            query.after = Some(page.last().unwrap().0.clone());
+        }
+        let mut expected: Vec<String> = lines.iter().map(|line| line.id.clone()).collect();
+        if !oldest_first {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected);
+    }
+    let job: Vec<String> = logs
+        .job_lines("job-a", 5)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|line| line.id)
+        .collect();
+    assert_eq!(job, ["5000-0", "5000-1", "5000-2", "5000-3", "5000-4"]);
+    assert!(logs.job_lines("job-b", 5).await.unwrap().is_empty());
+}
+
+async fn log_prune_is_bounded_and_clears_the_text_index(fixture: &Fixture) {
+    let logs = zenith_server::logs::store::open(&fixture.database);
+    let lines: Vec<LogRecord> = (0..5)
+        .map(|n| {
+            log_line(
+                &format!("{n}-0"),
+                n * 1_000,
+                LogLevel::Info,
+                "prunable word",
+                "",
+            )
+        })
+        .collect();
+    logs.insert(&lines).await.unwrap();
+    assert_eq!(logs.prune(3_000, 2).await.unwrap(), 2);
+    assert_eq!(logs.prune(3_000, 2).await.unwrap(), 1);
+    assert_eq!(logs.prune(3_000, 2).await.unwrap(), 0);
+    assert_eq!(log_ids(&logs, &log_query("prunable")).await, ["4-0", "3-0"]);
+    // A pruned id may arrive again (a replayed round) and is found again.
+    logs.insert(&lines[..1]).await.unwrap();
+    assert_eq!(
+        log_ids(&logs, &log_query("prunable")).await,
+        ["4-0", "3-0", "0-0"]
+    );
 }

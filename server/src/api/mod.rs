@@ -3,11 +3,11 @@
 
 mod actor;
 mod archive;
-mod logs;
+pub(crate) mod logs;
 mod page_token;
 mod pulse;
 mod queue;
-mod validate;
+pub(crate) mod validate;
 mod worker;
 
 pub use archive::ArchiveApi;

@@ -42,6 +42,13 @@ pub fn search_text(job: &Job) -> String {
     text.text
 }
 
+/// The words search matches for a log message, space-separated, capped as a job's are.
+pub fn message_search_text(message: &str) -> String {
+    let mut text = SearchText::default();
+    text.push_words(message);
+    text.text
+}
+
 /// Words joined by spaces, up to `MAX_SEARCH_TEXT`: once a word does not fit, nothing more is
 /// added. Overlong words and repeats past `MAX_REPEATS` are skipped.
 #[derive(Default)]

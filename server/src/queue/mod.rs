@@ -332,9 +332,16 @@ impl Engine {
         self.background.clone()
     }
 
-    /// A new connection of its own, for blocking reads such as `XREAD BLOCK`.
+    /// A new connection of its own, for blocking reads such as `XREAD BLOCK`: without a
+    /// response timeout (the default one is shorter than a block), so callers bound each read.
     pub async fn dedicated_connection(&self) -> Result<redis::aio::MultiplexedConnection> {
-        Ok(self.client.get_multiplexed_async_connection().await?)
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(None);
+        Ok(self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?)
     }
 
     /// The key prefix every key starts with.

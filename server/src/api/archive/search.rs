@@ -99,13 +99,19 @@ impl ArchiveApi {
         if job.is_none() && events.is_empty() && after.is_none() {
             return Err(ArchiveError::JobNotFound(request.id));
         }
+        // The job's lines come with the first page.
+        let (logs, logs_truncated) = if after.is_none() {
+            crate::api::logs::job_lines(&self.log_store, &request.id).await?
+        } else {
+            (Vec::new(), false)
+        };
         Ok(GetJobHistoryResponse {
             events: events.into_iter().map(|(_, event)| event).collect(),
             next_page_token,
             job,
             source: source as i32,
-            logs: Vec::new(),
-            logs_truncated: false,
+            logs,
+            logs_truncated,
         })
     }
 }

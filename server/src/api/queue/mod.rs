@@ -275,11 +275,16 @@ impl QueueService for QueueApi {
             },
             Err(error) => return Err(error.into()),
         };
+        let (logs, logs_truncated) = if request.include_logs {
+            crate::api::logs::job_lines(&self.log_store, &request.id).await?
+        } else {
+            (Vec::new(), false)
+        };
         Ok(Response::new(GetJobResponse {
             job: Some(job),
             source: source.into(),
-            logs: Vec::new(),
-            logs_truncated: false,
+            logs,
+            logs_truncated,
         }))
     }
 

@@ -6,8 +6,8 @@
 //! `job_events` (one row per event per job, unique on its stream entry), `archive_settings`
 //! (per-queue overrides) and `metric_rollups` (hourly queue metrics).
 
-mod postgres;
-mod sqlite;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -286,7 +286,7 @@ fn decode_fields(queue: &str, hour_ms: i64, text: &str) -> Result<BTreeMap<Strin
     })
 }
 
-fn limit_param(limit: usize) -> i64 {
+pub(crate) fn limit_param(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 

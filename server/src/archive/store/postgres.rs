@@ -35,13 +35,13 @@ impl PostgresArchive {
 
 /// A lexeme literal: our words hold only letters and digits, but quoting is what makes the
 /// literal safe, so it is done in full.
-fn lexeme(word: &str) -> String {
+pub(crate) fn lexeme(word: &str) -> String {
     format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// The `tsvector` literal of a search text: each word a lexeme at its position (the tsvector
 /// limit of 16,383 positions is more than `text::MAX_SEARCH_TEXT` can hold).
-fn tsvector(text: &str) -> String {
+pub(crate) fn tsvector(text: &str) -> String {
     let mut literal = String::with_capacity(text.len() * 2);
     for (position, word) in text.split(' ').filter(|word| !word.is_empty()).enumerate() {
         if position > 0 {
@@ -54,7 +54,7 @@ fn tsvector(text: &str) -> String {
     literal
 }
 
-enum Query {
+pub(crate) enum Query {
     Words(String),
     /// A word longer than any indexed word: nothing can match.
     Unmatchable,
@@ -62,7 +62,7 @@ enum Query {
 
 /// The `tsquery` literal that requires every phrase, each as consecutive lexemes; `None` when
 /// there are no words.
-fn tsquery(phrases: &[Vec<String>]) -> Option<Query> {
+pub(crate) fn tsquery(phrases: &[Vec<String>]) -> Option<Query> {
     let phrases = phrase_words(phrases);
     if phrases.is_empty() {
         return None;

@@ -29,7 +29,7 @@ impl SqliteArchive {
 
 /// An FTS5 query that requires every phrase, each a quoted string so that nothing in it is
 /// an operator; `None` when there are no words.
-fn match_expression(phrases: &[Vec<String>]) -> Option<String> {
+pub(crate) fn match_expression(phrases: &[Vec<String>]) -> Option<String> {
     let quoted: Vec<String> = phrase_words(phrases)
         .iter()
         .map(|phrase| format!("\"{}\"", phrase.join(" ").replace('"', "\"\"")))
