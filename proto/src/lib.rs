@@ -7,7 +7,7 @@ pub mod v1 {
 
 use std::sync::LazyLock;
 
-use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+use prost_reflect::{DescriptorPool, DeserializeOptions, DynamicMessage, SerializeOptions};
 
 /// The encoded `FileDescriptorSet` of every Zenith proto and its imports, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("zenith_descriptor");
@@ -41,4 +41,18 @@ pub fn to_json<M: prost::Message + prost::Name>(message: &M) -> serde_json::Valu
     dynamic
         .serialize_with_options(serde_json::value::Serializer, &options)
         .expect("serializing to a json value cannot fail")
+}
+
+/// Parses a message from the proto3 JSON mapping, ignoring fields this version does not know
+/// (so older readers accept newer writers).
+pub fn from_json<M: prost::Message + prost::Name + Default>(json: &[u8]) -> Result<M, String> {
+    let descriptor = DESCRIPTOR_POOL
+        .get_message_by_name(&M::full_name())
+        .expect("message is part of the contract");
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let options = DeserializeOptions::new().deny_unknown_fields(false);
+    let dynamic = DynamicMessage::deserialize_with_options(descriptor, &mut deserializer, &options)
+        .map_err(|error| error.to_string())?;
+    deserializer.end().map_err(|error| error.to_string())?;
+    dynamic.transcode_to().map_err(|error| error.to_string())
 }

@@ -174,7 +174,10 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         settings,
         log_store,
     )))
-    .add_service(PulseServiceServer::new(PulseApi::new(pulse)))
+    .add_service(PulseServiceServer::new(PulseApi::new(
+        pulse,
+        engine.stopping(),
+    )))
     .add_service(LogServiceServer::new(LogApi::new(logs)))
     .add_service(health_service)
     .add_service(reflection_v1)

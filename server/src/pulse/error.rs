@@ -12,9 +12,17 @@ pub enum PulseError {
     NodeNotFound(String),
     #[error(transparent)]
     Queue(#[from] QueueError),
+    #[error("unexpected reply from redis: {0}")]
+    UnexpectedReply(&'static str),
 }
 
 pub type Result<T, E = PulseError> = std::result::Result<T, E>;
+
+impl From<redis::RedisError> for PulseError {
+    fn from(error: redis::RedisError) -> Self {
+        Self::Queue(error.into())
+    }
+}
 
 impl PulseError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -31,6 +39,7 @@ impl From<PulseError> for Status {
             PulseError::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
             PulseError::NodeNotFound(_) => Status::not_found(error.to_string()),
             PulseError::Queue(error) => error.into(),
+            PulseError::UnexpectedReply(_) => Status::internal(error.to_string()),
         }
     }
 }

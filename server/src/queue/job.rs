@@ -212,6 +212,8 @@ pub fn job_from_fields(queue: &str, fields: Vec<(String, Vec<u8>)>) -> Result<Jo
             "lease_deadline" => job.lease_deadline = Some(timestamp_from_ms(ms())),
             "cancel_requested" => job.cancel_requested = value == b"1",
             "cancel_reason" => job.cancel_reason = text(),
+            "worker" => job.worker_id = text(),
+            "node" => job.node_id = text(),
             _ => {}
         }
     }

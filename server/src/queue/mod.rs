@@ -763,6 +763,61 @@ impl Engine {
     }
 }
 
+/// What a beat did to one job it lists (X-ray).
+#[derive(Clone, Debug, PartialEq)]
+pub enum XrayOutcome {
+    /// The lease token was current: the lease now runs until `deadline_ms`.
+    Extended {
+        deadline_ms: i64,
+        cancel_requested: bool,
+        cancel_reason: String,
+    },
+    /// Listed without a lease token while active: recorded as running on the node.
+    Shown {
+        cancel_requested: bool,
+        cancel_reason: String,
+    },
+    /// Not active, gone, or a stale token: ignored.
+    Stale,
+}
+
+impl Engine {
+    /// Records that `node` runs `jobs` (id, lease token) of one queue, at most 1,000, and
+    /// extends each current lease to at least now + `lease`, capped by the job's timeout.
+    pub async fn xray(
+        &self,
+        queue: &str,
+        node: &str,
+        lease: Duration,
+        jobs: &[(String, String)],
+    ) -> Result<Vec<XrayOutcome>> {
+        let mut call = self.scripts.xray.call(&self.keys.queue(queue));
+        call.arg(node).arg(lease.as_millis() as u64);
+        for (id, token) in jobs {
+            call.arg(id).arg(token);
+        }
+        let reply: Vec<Vec<String>> = self.scripts.query(&mut self.conn(), &call).await?;
+        if reply.len() != jobs.len() {
+            return Err(unexpected_reply("xray reply"));
+        }
+        Ok(reply
+            .into_iter()
+            .map(|fields| match fields.as_slice() {
+                [kind, deadline, cancel, reason] if kind == "extended" => XrayOutcome::Extended {
+                    deadline_ms: deadline.parse().unwrap_or_default(),
+                    cancel_requested: cancel == "1",
+                    cancel_reason: reason.clone(),
+                },
+                [kind, _, cancel, reason] if kind == "shown" => XrayOutcome::Shown {
+                    cancel_requested: cancel == "1",
+                    cancel_reason: reason.clone(),
+                },
+                _ => XrayOutcome::Stale,
+            })
+            .collect())
+    }
+}
+
 impl Engine {
     /// Applies an action to jobs of one queue (at most 1,000) in one script call; `expect`
     /// refuses jobs in any other state; `actor` is recorded as who asked. One result per id, in

@@ -55,6 +55,7 @@ pub struct Scripts {
     pub ack: Script,
     pub fail: Script,
     pub extend: Script,
+    pub xray: Script,
     pub maintain: Script,
     pub list_jobs: Script,
     pub pause: Script,
@@ -74,6 +75,7 @@ impl Scripts {
             ack: Script::new(include_str!("lua/ack.lua")),
             fail: Script::new(include_str!("lua/fail.lua")),
             extend: Script::new(include_str!("lua/extend.lua")),
+            xray: Script::new(include_str!("lua/xray.lua")),
             maintain: Script::new(include_str!("lua/maintain.lua")),
             list_jobs: Script::new(include_str!("lua/list_jobs.lua")),
             pause: Script::new(include_str!("lua/pause.lua")),
@@ -86,13 +88,14 @@ impl Scripts {
         }
     }
 
-    fn all(&self) -> [&Script; 14] {
+    fn all(&self) -> [&Script; 15] {
         [
             &self.enqueue,
             &self.reserve,
             &self.ack,
             &self.fail,
             &self.extend,
+            &self.xray,
             &self.maintain,
             &self.list_jobs,
             &self.pause,

@@ -27,6 +27,8 @@ for k = 1, #popped, 2 do
     local token = token_prefix .. '.' .. attempts
     redis.call('HSET', key, 'state', 'active', 'attempts', attempts, 'started_at', started,
       'lease', token, 'lease_deadline', int(deadline))
+    -- A new attempt runs wherever its worker's beats say, not where the last one ran.
+    redis.call('HDEL', key, 'node')
     -- Only jobs with a timeout have an attempt deadline; each reservation rewrites it.
     if cap > 0 and worker ~= '' then
       redis.call('HSET', key, 'attempt_deadline', int(cap), 'worker', worker)
