@@ -30,6 +30,7 @@ const BEAT_PIPELINE: usize = 50;
 const BEAT_NODES: usize = 10_000;
 /// Nodes ListNodes returns, all in one page.
 const LISTED_NODES: usize = 10_000;
+const LIST_NODES_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 const LOG_WRITERS: usize = 8;
 const LOG_BATCH: usize = 100;
 /// The server's default key prefix, which the Redis-native transport writes under.
@@ -336,7 +337,10 @@ async fn list_nodes(
             .context("seed redis-native beats")?;
     }
 
-    let mut client = PulseServiceClient::new(zenith.channel().await?);
+    // 10,000 full beats are about 4.5 MB, past tonic's default 4 MiB limit on a decoded
+    // message.
+    let mut client = PulseServiceClient::new(zenith.channel().await?)
+        .max_decoding_message_size(LIST_NODES_MAX_MESSAGE);
     let request = ListNodesRequest {
         page_size: LISTED_NODES as i32,
         ..Default::default()
