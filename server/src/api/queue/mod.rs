@@ -5,8 +5,7 @@ mod actions;
 mod bulk;
 mod metrics;
 
-use crate::logs::SharedLogStore;
-use crate::pulse::SharedPulse;
+use std::ops::Bound;
 use std::time::Duration;
 
 use tonic::{Request, Response, Status};
@@ -18,6 +17,8 @@ use super::validate;
 use super::{Limits, page_token};
 use crate::archive::SharedArchive;
 use crate::filter::Filter;
+use crate::logs::SharedLogStore;
+use crate::pulse::{ExternalReport, SharedPulse};
 use crate::queue::{
     Enqueued, JobCursor, NewJob, QueueError, SharedEngine, apply_spec, state_name,
     timestamp_from_ms,
@@ -174,6 +175,39 @@ fn written_job(job: NewJob, outcome: &Enqueued) -> Job {
     written
 }
 
+/// Where a ListQueues page starts.
+enum QueueCursor {
+    /// Zenith's queues after this name (empty: from the first).
+    Zenith(String),
+    /// External queues after this (driver, connection, name), or from the first.
+    External(Option<(String, String, String)>),
+}
+
+/// An external queue as its newest report shows it; `failed` counts as dead.
+fn external_queue(report: &ExternalReport) -> Queue {
+    let queue = &report.queue;
+    Queue {
+        name: queue.name.clone(),
+        paused: queue.paused,
+        counts: Some(QueueCounts {
+            pending: queue.pending,
+            scheduled: queue.scheduled,
+            active: queue.active,
+            dead: queue.failed,
+            completed: queue.completed,
+            ..Default::default()
+        }),
+        oldest_pending_age: queue.oldest_pending_age,
+        source: QueueSource::External.into(),
+        external: Some(ExternalQueueOrigin {
+            driver: queue.driver.clone(),
+            connection: queue.connection.clone(),
+            reported_by: report.node_id.clone(),
+            reported_at: Some(timestamp_from_ms(report.reported_at_ms)),
+        }),
+    }
+}
+
 fn page_size(requested: i32, default: usize, max: usize) -> Result<usize, QueueError> {
     match requested {
         n if n < 0 => Err(QueueError::invalid("page_size", "must not be negative")),
@@ -294,16 +328,79 @@ impl QueueService for QueueApi {
     ) -> Result<Response<ListQueuesResponse>, Status> {
         let request = request.into_inner();
         let limit = page_size(request.page_size, 100, 1000)?;
-        let after = if request.page_token.is_empty() {
-            String::new()
+        let (zenith, external) = match QueueSource::try_from(request.source) {
+            Ok(QueueSource::Unspecified) => (true, true),
+            Ok(QueueSource::Zenith) => (true, false),
+            Ok(QueueSource::External) => (false, true),
+            Err(_) => {
+                return Err(QueueError::invalid("source", "one of zenith, external").into());
+            }
+        };
+        // The token says which part the next page continues in: Zenith's queues after a
+        // name, or the external ones after a (driver, connection, name).
+        let cursor = if request.page_token.is_empty() {
+            QueueCursor::Zenith(String::new())
         } else {
-            page_token::decode(&request.page_token, 1)?.remove(0)
+            let parts = page_token::decode(&request.page_token, 4)?;
+            match parts[0].as_str() {
+                "zenith" if zenith => QueueCursor::Zenith(parts[1].clone()),
+                "external-first" if external => QueueCursor::External(None),
+                "external" if external => QueueCursor::External(Some((
+                    parts[1].clone(),
+                    parts[2].clone(),
+                    parts[3].clone(),
+                ))),
+                _ => {
+                    return Err(QueueError::invalid(
+                        "page_token",
+                        "not a token from a previous response",
+                    )
+                    .into());
+                }
+            }
         };
-        let (queues, more) = self.engine.list_queues(&after, limit).await?;
-        let next_page_token = match queues.last() {
-            Some(last) if more => page_token::encode(&[&last.name]),
-            _ => String::new(),
+        let mut queues = Vec::new();
+        let after_external = match cursor {
+            QueueCursor::Zenith(after) if zenith => {
+                let (found, more) = self.engine.list_queues(&after, limit).await?;
+                queues = found;
+                if more {
+                    let last = &queues.last().expect("more means some").name;
+                    return Ok(Response::new(ListQueuesResponse {
+                        next_page_token: page_token::encode(&["zenith", last, "", ""]),
+                        queues,
+                    }));
+                }
+                None
+            }
+            QueueCursor::Zenith(_) => None,
+            QueueCursor::External(after) => after,
         };
+        let mut next_page_token = String::new();
+        if external {
+            let reports = self.pulse.external_queues();
+            let start = match &after_external {
+                Some(key) => Bound::Excluded(key.clone()),
+                None => Bound::Unbounded,
+            };
+            let mut remaining = reports.range((start, Bound::Unbounded)).peekable();
+            let mut last_external = None;
+            while queues.len() < limit {
+                let Some((key, report)) = remaining.next() else {
+                    break;
+                };
+                queues.push(external_queue(report));
+                last_external = Some(key);
+            }
+            if remaining.peek().is_some() {
+                next_page_token = match last_external {
+                    Some((driver, connection, name)) => {
+                        page_token::encode(&["external", driver, connection, name])
+                    }
+                    None => page_token::encode(&["external-first", "", "", ""]),
+                };
+            }
+        }
         Ok(Response::new(ListQueuesResponse {
             queues,
             next_page_token,
