@@ -4,11 +4,15 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
 use tonic::Status;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+use zenith_proto::v1::log_service_client::LogServiceClient;
+use zenith_proto::v1::pulse_service_client::PulseServiceClient;
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::worker_service_client::WorkerServiceClient;
 use zenith_proto::v1::{
@@ -19,6 +23,12 @@ use zenith_proto::v1::{
     JobSpec, JobState, ListJobsRequest, ListOrder, ListQueuesRequest, PauseQueueRequest,
     PromoteJobRequest, Queue, QueueSource, ReserveRequest, ReserveResponse, ResumeQueueRequest,
     RetryJobRequest,
+};
+use zenith_proto::v1::{
+    BeatPayload, BeatRequest, BeatResponse, GetNodeMetricsRequest, GetNodeRequest,
+    ListNodesRequest, ListNodesResponse, LogRecord, Node, NodeMetricPoint, QuietNodeRequest,
+    SearchLogsRequest, SearchLogsResponse, TailLogsRequest, TailLogsResponse, WriteLogsRequest,
+    WriteLogsResponse,
 };
 
 use crate::error::{Error, Result};
@@ -70,7 +80,13 @@ pub struct Client {
     metadata: RequestMetadata,
     pub(crate) queues: QueueServiceClient<Transport>,
     pub(crate) workers: WorkerServiceClient<Transport>,
+    pulse: PulseServiceClient<Transport>,
+    logs: LogServiceClient<Transport>,
 }
+
+/// Batches of followed log lines from [`Client::tail_logs`]; ends when the server ends the
+/// stream (it shuts down) or with the error that broke it.
+pub type LogTail = BoxStream<'static, Result<TailLogsResponse>>;
 
 impl Client {
     /// Connects to `url` (e.g. `http://127.0.0.1:7700`) and fails at once when nothing answers.
@@ -106,6 +122,8 @@ impl Client {
         Self {
             queues: QueueServiceClient::new(transport()),
             workers: WorkerServiceClient::new(transport()),
+            pulse: PulseServiceClient::new(transport()),
+            logs: LogServiceClient::new(transport()),
             channel,
             metadata,
         }
@@ -375,6 +393,66 @@ impl Client {
             .extend_lease(request)
             .await?
             .into_inner())
+    }
+
+    /// Reports one beat of a node; the answer carries instructions for it. Low level:
+    /// [`crate::PulseAgent`] beats for you.
+    pub async fn beat(&self, beat: BeatPayload) -> Result<BeatResponse> {
+        let request = BeatRequest { beat: Some(beat) };
+        Ok(self.pulse.clone().beat(request).await?.into_inner())
+    }
+
+    /// One page of nodes grouped by service, filtered as the request says.
+    pub async fn list_nodes(&self, request: ListNodesRequest) -> Result<ListNodesResponse> {
+        Ok(self.pulse.clone().list_nodes(request).await?.into_inner())
+    }
+
+    /// One node with its last beat and health.
+    pub async fn get_node(&self, node_id: impl Into<String>) -> Result<Node> {
+        let request = GetNodeRequest {
+            node_id: node_id.into(),
+        };
+        let response = self.pulse.clone().get_node(request).await?.into_inner();
+        response.node.ok_or(Error::MissingField("node"))
+    }
+
+    /// Asks a node to stop taking work (`quiet = true`), or lets it take work again.
+    pub async fn quiet_node(&self, node_id: impl Into<String>, quiet: bool) -> Result<Node> {
+        let request = QuietNodeRequest {
+            node_id: node_id.into(),
+            quiet,
+        };
+        let response = self.pulse.clone().quiet_node(request).await?.into_inner();
+        response.node.ok_or(Error::MissingField("node"))
+    }
+
+    /// A node's per-minute CPU, memory and disk over the last 24 hours, oldest first.
+    pub async fn get_node_metrics(
+        &self,
+        node_id: impl Into<String>,
+    ) -> Result<Vec<NodeMetricPoint>> {
+        let request = GetNodeMetricsRequest {
+            node_id: node_id.into(),
+        };
+        let response = self.pulse.clone().get_node_metrics(request).await?;
+        Ok(response.into_inner().points)
+    }
+
+    /// Writes 1 to 1,000 log lines. Low level: [`crate::LogShipper`] batches lines for you.
+    pub async fn write_logs(&self, records: Vec<LogRecord>) -> Result<WriteLogsResponse> {
+        let request = WriteLogsRequest { records };
+        Ok(self.logs.clone().write_logs(request).await?.into_inner())
+    }
+
+    /// Follows log lines as they arrive, after replaying the request's `replay` stretch.
+    pub async fn tail_logs(&self, request: TailLogsRequest) -> Result<LogTail> {
+        let stream = self.logs.clone().tail_logs(request).await?.into_inner();
+        Ok(stream.map(|item| item.map_err(Error::from)).boxed())
+    }
+
+    /// One page of archived log lines, newest first unless the request says otherwise.
+    pub async fn search_logs(&self, request: SearchLogsRequest) -> Result<SearchLogsResponse> {
+        Ok(self.logs.clone().search_logs(request).await?.into_inner())
     }
 }
 

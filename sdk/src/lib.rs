@@ -8,6 +8,11 @@
 //!   fails each job, with batched reserves and acks. When an operator cancels a running job,
 //!   the handler's [`JobContext::cancelled`] completes (with [`JobContext::cancel_reason`]), the
 //!   handler is dropped after the worker's cancel grace, and the job ends cancelled.
+//! - [`PulseAgent`] reports the process's beats (identity, CPU, memory, disk, running jobs) and
+//!   carries out operators' instructions (cancel a job, stop or resume taking work); a
+//!   [`Worker`] runs one by itself.
+//! - [`LogShipper`] and its `tracing` [`LogLayer`] ship log lines to Zenith in batches, tagged
+//!   with the job inside handlers.
 //!
 //! ```no_run
 //! # async fn example() -> zenith_sdk::Result<()> {
@@ -24,14 +29,20 @@
 mod bulk;
 mod client;
 mod error;
+mod logs;
+mod pulse;
 mod time;
 mod worker;
 
 pub use client::{
-    Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, RequestMetadata,
+    Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, LogTail, RequestMetadata,
     SERVER_URL_ENV, Transport, default_server_url,
 };
 pub use error::{Error, Result};
+pub use logs::{JOB_ID_FIELD, LogLayer, LogShipper, QUEUE_FIELD};
+pub use pulse::{
+    DEFAULT_PULSE_INTERVAL, PulseAgent, PulseAgentBuilder, TrackedJob, detect_identity,
+};
 pub use time::{from_proto_duration, from_proto_timestamp};
 /// Cancellation tokens as handed to handlers in [`JobContext`].
 pub use tokio_util::sync::CancellationToken;

@@ -490,3 +490,34 @@ async fn trimming_keeps_every_line_until_it_is_archived() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tail_ends_when_the_server_stops() {
+    let h = Harness::start().await;
+    let mut logs = log_client(&h).await;
+    let mut tail = logs
+        .tail_logs(TailLogsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    logs.write_logs(WriteLogsRequest {
+        records: vec![line("before the stop")],
+    })
+    .await
+    .unwrap();
+    assert_eq!(collect(&mut tail, 1).await[0].message, "before the stop");
+    let mut server = h.server;
+    let stopping = tokio::task::spawn_blocking(move || server.stop());
+    let end = tokio::time::timeout(Duration::from_secs(8), async {
+        loop {
+            match tail.message().await {
+                Ok(Some(_)) => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+    })
+    .await
+    .expect("the tail ends");
+    assert!(end.is_ok(), "a clean end, not an error: {end:?}");
+    assert_eq!(stopping.await.unwrap(), Some(0), "a clean shutdown");
+}

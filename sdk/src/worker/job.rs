@@ -7,8 +7,11 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::sleep_until;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
+use tracing::Instrument as _;
 use zenith_proto::v1::{ExtendLeaseRequest, FailRequest, Job, JobAck, JobState, ReservedJob};
 
+use crate::PulseAgent;
+use crate::pulse::TrackedJob;
 use crate::time::{from_proto_duration, from_proto_timestamp, to_proto_duration};
 use crate::worker::acker::AckSender;
 use crate::worker::{Backoff, JobContext, JobError, Shared, display_chain};
@@ -37,6 +40,7 @@ pub(crate) async fn run(
     reserved: ReservedJob,
     acks: AckSender,
     _slot: OwnedSemaphorePermit,
+    pulse: Option<PulseAgent>,
 ) {
     let received_at = Instant::now();
     let Some(job) = reserved.job else {
@@ -68,8 +72,18 @@ pub(crate) async fn run(
         cancel_reason.clone(),
         result.clone(),
     );
-    let mut handle = tokio::spawn(handler(context));
-    let keeper = keep_lease(&shared, &job, &lease_token, received_at, lease_deadline);
+    // The handler's own task keeps the job's span, so its log lines carry the job.
+    let mut handle = tokio::spawn(handler(context).instrument(tracing::Span::current()));
+    // Listed in the node's beats, which also extend the lease and may carry a cancellation.
+    let tracked = pulse.map(|pulse| pulse.track_job(&job.queue, &job.id, &lease_token));
+    let keeper = keep_lease(
+        &shared,
+        &job,
+        &lease_token,
+        received_at,
+        lease_deadline,
+        tracked.as_ref(),
+    );
 
     let outcome = tokio::select! {
         joined = &mut handle => match joined {
@@ -132,6 +146,7 @@ async fn keep_lease(
     lease_token: &str,
     received_at: Instant,
     lease_deadline: Option<SystemTime>,
+    tracked: Option<&TrackedJob>,
 ) -> LeaseEnd {
     let lease = shared.lease;
     let interval = lease / 3;
@@ -151,6 +166,7 @@ async fn keep_lease(
             _ = sleep_until_opt(hard_deadline) => {
                 return LeaseEnd::TimedOut(timeout.unwrap_or(lease));
             }
+            reason = cancelled_by_beat(tracked) => return LeaseEnd::Cancelled(reason),
             _ = sleep_until(next_extend.into()), if !capped => {
                 let asked_at = Instant::now();
                 let request = ExtendLeaseRequest {
@@ -185,6 +201,14 @@ async fn keep_lease(
                 }
             }
         }
+    }
+}
+
+/// Completes when a beat's answer cancels the job; never without a pulse agent.
+async fn cancelled_by_beat(tracked: Option<&TrackedJob>) -> String {
+    match tracked {
+        Some(tracked) => tracked.cancelled().await,
+        None => std::future::pending().await,
     }
 }
 

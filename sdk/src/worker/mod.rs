@@ -16,13 +16,14 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tracing::Instrument;
-use zenith_proto::v1::ReserveRequest;
+use zenith_proto::v1::{NodeIdentity, ReserveRequest};
 
 pub use context::{JobContext, JobError};
 
-use crate::Client;
 use crate::error::{Error, Result};
+use crate::pulse::{DEFAULT_PULSE_INTERVAL, detect_identity};
 use crate::time::to_proto_duration;
+use crate::{Client, PulseAgent};
 
 type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 type Handler = Arc<dyn Fn(JobContext) -> HandlerFuture + Send + Sync>;
@@ -51,6 +52,16 @@ pub struct WorkerBuilder {
     ack_linger: Duration,
     handlers: HashMap<String, Handler>,
     fallback: Option<Handler>,
+    pulse: bool,
+    service: String,
+    pulse_identity: Option<NodeIdentity>,
+    pulse_interval: Duration,
+}
+
+/// How a worker's pulse agent beats.
+struct PulseSettings {
+    identity: NodeIdentity,
+    interval: Duration,
 }
 
 impl WorkerBuilder {
@@ -112,6 +123,31 @@ impl WorkerBuilder {
         self
     }
 
+    /// The service this worker's beats report. Default: the executable's name.
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = service.into();
+        self
+    }
+
+    /// Beats with this identity, e.g. the one a [`crate::LogShipper`] tags lines with.
+    pub fn pulse_identity(mut self, identity: NodeIdentity) -> Self {
+        self.pulse_identity = Some(identity);
+        self
+    }
+
+    /// How often the worker's pulse agent beats, from 1 s to 5 min. Default 5 s.
+    pub fn pulse_interval(mut self, interval: Duration) -> Self {
+        self.pulse_interval = interval;
+        self
+    }
+
+    /// Runs without a pulse agent: the worker is not listed among the nodes, its jobs' leases
+    /// are kept alive by `ExtendLease` alone, and operators cannot quiet it.
+    pub fn without_pulse(mut self) -> Self {
+        self.pulse = false;
+        self
+    }
+
     /// Runs `handler` for jobs of `job_type`.
     ///
     /// ```no_run
@@ -158,6 +194,12 @@ impl WorkerBuilder {
         if self.handlers.is_empty() && self.fallback.is_none() {
             return invalid("worker needs a handler or a fallback");
         }
+        let pulse = self.pulse.then(|| PulseSettings {
+            identity: self
+                .pulse_identity
+                .unwrap_or_else(|| detect_identity(&self.service)),
+            interval: self.pulse_interval,
+        });
         Ok(Worker {
             shared: Arc::new(Shared {
                 client: self.client,
@@ -173,6 +215,7 @@ impl WorkerBuilder {
             max_jobs: self.max_jobs,
             ack_batch: self.ack_batch.max(1),
             ack_linger: self.ack_linger,
+            pulse,
         })
     }
 }
@@ -210,6 +253,7 @@ pub struct Worker {
     max_jobs: Option<u64>,
     ack_batch: usize,
     ack_linger: Duration,
+    pulse: Option<PulseSettings>,
 }
 
 impl Worker {
@@ -227,7 +271,18 @@ impl Worker {
             ack_linger: Duration::from_millis(5),
             handlers: HashMap::new(),
             fallback: None,
+            pulse: true,
+            service: String::new(),
+            pulse_identity: None,
+            pulse_interval: DEFAULT_PULSE_INTERVAL,
         }
+    }
+
+    /// The node id this worker beats as; `None` without a pulse agent.
+    pub fn node_id(&self) -> Option<&str> {
+        self.pulse
+            .as_ref()
+            .map(|pulse| pulse.identity.node_id.as_str())
     }
 
     /// Runs until the server refuses the worker's requests for good (bad queue name, no
@@ -259,12 +314,28 @@ impl Worker {
         let mut running = JoinSet::new();
         let mut remaining = self.max_jobs;
         let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
-        tracing::info!(queues = ?self.queues, concurrency = self.concurrency, worker_id = %self.worker_id, "worker started");
+        let pulse = self.pulse.as_ref().map(|settings| {
+            PulseAgent::builder(self.shared.client.clone())
+                .identity(settings.identity.clone())
+                .interval(settings.interval)
+                .queues(self.queues.clone())
+                .start()
+        });
+        let mut quiet = pulse.as_ref().map(PulseAgent::quiet_requested);
+        tracing::info!(queues = ?self.queues, concurrency = self.concurrency, worker_id = %self.worker_id, node_id = self.node_id().unwrap_or(""), "worker started");
 
         let result = loop {
             while running.try_join_next().is_some() {}
             if stop.is_cancelled() || remaining == Some(0) {
                 break Ok(());
+            }
+            if let Some(quiet) = quiet.as_mut()
+                && *quiet.borrow_and_update()
+            {
+                tokio::select! {
+                    () = stop.cancelled() => break Ok(()),
+                    () = until_resumed(quiet) => continue,
+                }
             }
             let mut held = tokio::select! {
                 () = stop.cancelled() => break Ok(()),
@@ -295,10 +366,17 @@ impl Worker {
                         if let Some(remaining) = remaining.as_mut() {
                             *remaining = remaining.saturating_sub(1);
                         }
+                        // The log layer tags lines logged inside this span with the job.
                         let span = reserved.job.as_ref().map_or_else(tracing::Span::none, |job| {
-                            tracing::info_span!("job", job_id = %job.id, queue = %job.queue, job_type = %job.r#type, attempt = job.attempts)
+                            tracing::info_span!("job", zenith.job_id = %job.id, zenith.queue = %job.queue, job_type = %job.r#type, attempt = job.attempts)
                         });
-                        let task = job::run(self.shared.clone(), reserved, acks.clone(), slot);
+                        let task = job::run(
+                            self.shared.clone(),
+                            reserved,
+                            acks.clone(),
+                            slot,
+                            pulse.clone(),
+                        );
                         running.spawn(task.instrument(span));
                     }
                 }
@@ -318,13 +396,28 @@ impl Worker {
             }
         };
 
+        if let Some(pulse) = &pulse {
+            pulse.set_draining();
+        }
         while running.join_next().await.is_some() {}
         drop(acks);
         if let Err(error) = ack_task.await {
             tracing::error!(%error, "ack batcher crashed");
         }
+        if let Some(pulse) = pulse {
+            pulse.shutdown().await;
+        }
         tracing::info!("worker stopped");
         result
+    }
+}
+
+/// Waits until an operator's quiet request is withdrawn (or the agent is gone).
+async fn until_resumed(quiet: &mut tokio::sync::watch::Receiver<bool>) {
+    while *quiet.borrow_and_update() {
+        if quiet.changed().await.is_err() {
+            return;
+        }
     }
 }
 

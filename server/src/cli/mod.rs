@@ -2,7 +2,9 @@
 
 mod actions;
 mod bulk;
+mod logs;
 mod metrics;
+mod nodes;
 mod ops;
 mod output;
 mod search;
@@ -17,7 +19,9 @@ use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
 
 pub use bulk::BulkCommand;
+pub use logs::LogsArgs;
 pub use metrics::QueuesCommand;
+pub use nodes::NodesArgs;
 pub use ops::{EnqueueArgs, JobsCommand};
 pub use search::SearchArgs;
 pub use top::TopArgs;
@@ -66,6 +70,10 @@ pub enum Command {
     Bulk(BulkCommand),
     /// Finds live and archived jobs by free text and filter terms, newest first.
     Search(Box<SearchArgs>),
+    /// Lists the processes that beat, grouped by service: health, last beat, CPU, memory, jobs.
+    Nodes(NodesArgs),
+    /// Searches log lines (newest ones, printed oldest first), or follows new ones with -f.
+    Logs(Box<LogsArgs>),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -97,6 +105,8 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Top(top) => top::run(&args, top).await,
         Command::Bulk(command) => bulk::command(&args, command).await,
         Command::Search(search) => search::search(&args, *search).await,
+        Command::Nodes(nodes) => nodes::run(&args, nodes).await,
+        Command::Logs(logs) => logs::run(&args, *logs).await,
     }
 }
 

@@ -1,6 +1,8 @@
 //! `zenith work`: turns any program into a worker. Each job runs COMMAND with the payload on
 //! stdin; exit 0 acks, anything else fails the attempt with the tail of stderr. A job that
-//! times out, loses its lease or is cancelled has its command's process group killed.
+//! times out, loses its lease or is cancelled has its command's process group killed. The
+//! command's stdout and stderr lines are shipped as the job's logs, and the worker beats as a
+//! node of `--service`.
 
 use std::collections::{HashSet, VecDeque};
 use std::process::Stdio;
@@ -8,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
-use zenith_sdk::{Client, JobContext, JobError, Worker};
+use zenith_sdk::proto::{LogLevel, LogRecord};
+use zenith_sdk::{Client, JobContext, JobError, LogShipper, Worker, detect_identity};
 
 use super::{ACTOR_HEADER, ClientArgs, actor, parse_duration};
 
@@ -32,26 +35,55 @@ pub struct WorkArgs {
     /// Lease per job, kept alive while COMMAND runs; a crashed worker's jobs come back after it.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     lease: Duration,
+    /// The service this worker's beats and log lines report.
+    #[arg(long, default_value = "zenith-work")]
+    service: String,
+    /// How often the worker beats, from 1s to 5m.
+    #[arg(long, default_value = "5s", value_parser = parse_pulse_interval)]
+    pulse_interval: Duration,
     /// Program and arguments to run for each job, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
 }
 
+fn parse_pulse_interval(text: &str) -> Result<Duration, String> {
+    let interval = parse_duration(text)?;
+    if interval < Duration::from_secs(1) || interval > Duration::from_secs(300) {
+        return Err(format!(
+            "pulse interval {text} is out of range; use 1s to 5m"
+        ));
+    }
+    Ok(interval)
+}
+
 /// Process groups of the commands running now, killed if the worker is forced to exit.
 type RunningGroups = Arc<Mutex<HashSet<i32>>>;
 
+/// What every job's command shares: the program, the running groups, and the log shipper.
+struct Runner {
+    command: Vec<String>,
+    running: RunningGroups,
+    logs: LogShipper,
+}
+
 pub async fn run(args: &ClientArgs, work: WorkArgs) -> anyhow::Result<()> {
     let client = Client::connect_lazy(args.server.clone())?.header(ACTOR_HEADER, &actor())?;
-    let command = Arc::new(work.command);
+    let identity = detect_identity(&work.service);
+    let logs = LogShipper::start(client.clone(), &identity);
     let running: RunningGroups = Arc::default();
-    let handler_command = command.clone();
-    let handler_running = running.clone();
+    let runner = Arc::new(Runner {
+        command: work.command,
+        running: running.clone(),
+        logs: logs.clone(),
+    });
     let mut worker = Worker::builder(client)
         .queues(work.queues)
         .concurrency(work.concurrency)
         .lease(work.lease)
         .worker_id(format!("zenith-work-{}", std::process::id()))
-        .fallback(move |job| run_command(handler_command.clone(), handler_running.clone(), job));
+        .pulse_identity(identity)
+        .pulse_interval(work.pulse_interval)
+        .fallback(move |job| run_command(runner.clone(), job));
     if let Some(max_jobs) = work.max_jobs {
         worker = worker.max_jobs(max_jobs);
     }
@@ -78,14 +110,13 @@ pub async fn run(args: &ClientArgs, work: WorkArgs) -> anyhow::Result<()> {
             });
         })
         .await?;
+    logs.flush().await;
     Ok(())
 }
 
-async fn run_command(
-    command: Arc<Vec<String>>,
-    running: RunningGroups,
-    job: JobContext,
-) -> Result<(), JobError> {
+async fn run_command(runner: Arc<Runner>, job: JobContext) -> Result<(), JobError> {
+    let command = &runner.command;
+    let running = &runner.running;
     let mut child = Command::new(&command[0])
         .args(&command[1..])
         .env("ZENITH_JOB_ID", job.id())
@@ -93,7 +124,7 @@ async fn run_command(
         .env("ZENITH_ATTEMPT", job.attempt().to_string())
         .env("ZENITH_QUEUE", job.queue())
         .stdin(Stdio::piped())
-        .stdout(Stdio::inherit())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group: a terminal's Ctrl-C reaches only the worker, which lets the
         // command finish, and a kill reaches everything the command started.
@@ -112,7 +143,7 @@ async fn run_command(
             .unwrap_or_else(|p| p.into_inner())
             .insert(group);
     }
-    let outcome = supervise(&mut child, group, &job).await;
+    let outcome = supervise(&mut child, group, &job, &runner.logs).await;
     if let Some(group) = group {
         running
             .lock()
@@ -126,6 +157,7 @@ async fn supervise(
     child: &mut Child,
     group: Option<i32>,
     job: &JobContext,
+    logs: &LogShipper,
 ) -> Result<(), JobError> {
     if let Some(mut stdin) = child.stdin.take() {
         let payload = job.payload().to_vec();
@@ -135,10 +167,19 @@ async fn supervise(
         });
     }
     let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL_BYTES)));
-    let stderr_task = child
-        .stderr
-        .take()
-        .map(|stderr| tokio::spawn(relay_stderr(stderr, tail.clone())));
+    let output = |stream: OutputStream| OutputRelay {
+        stream,
+        logs: logs.clone(),
+        queue: job.queue().to_owned(),
+        job_id: job.id().to_owned(),
+        tail: matches!(stream, OutputStream::Stderr).then(|| tail.clone()),
+    };
+    let stdout_task = child.stdout.take().map(|stdout| {
+        tokio::spawn(output(OutputStream::Stdout).relay(stdout, tokio::io::stdout()))
+    });
+    let stderr_task = child.stderr.take().map(|stderr| {
+        tokio::spawn(output(OutputStream::Stderr).relay(stderr, tokio::io::stderr()))
+    });
 
     let status = tokio::select! {
         status = child.wait() => status,
@@ -159,8 +200,8 @@ async fn supervise(
             .context("wait for command")
             .with_stack_trace("")
     })?;
-    // Background children may keep stderr open; don't wait on them for long.
-    if let Some(task) = stderr_task {
+    // Background children may keep the pipes open; don't wait on them for long.
+    for task in [stdout_task, stderr_task].into_iter().flatten() {
         let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
     }
     if status.success() {
@@ -181,22 +222,60 @@ async fn supervise(
     Err(JobError::msg(message).with_stack_trace(""))
 }
 
-/// Copies the command's stderr to ours and keeps its last bytes.
-async fn relay_stderr(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<VecDeque<u8>>>) {
-    let mut buffer = [0u8; 8192];
-    let mut ours = tokio::io::stderr();
-    loop {
-        match stderr.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(read) => {
-                let chunk = &buffer[..read];
-                let _ = ours.write_all(chunk).await;
-                let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
-                tail.extend(chunk);
-                let excess = tail.len().saturating_sub(STDERR_TAIL_BYTES);
-                tail.drain(..excess);
+#[derive(Clone, Copy)]
+enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// Copies one of the command's output streams to ours and ships each line as the job's log.
+struct OutputRelay {
+    stream: OutputStream,
+    logs: LogShipper,
+    queue: String,
+    job_id: String,
+    /// For stderr: its last bytes, for the failure message.
+    tail: Option<Arc<Mutex<VecDeque<u8>>>>,
+}
+
+impl OutputRelay {
+    async fn relay(self, output: impl AsyncRead + Unpin, mut ours: impl AsyncWrite + Unpin) {
+        let mut output = BufReader::new(output);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match output.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {
+                    let _ = ours.write_all(&line).await;
+                    let _ = ours.flush().await;
+                    if let Some(tail) = &self.tail {
+                        let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+                        tail.extend(&line);
+                        let excess = tail.len().saturating_sub(STDERR_TAIL_BYTES);
+                        tail.drain(..excess);
+                    }
+                    self.ship(&line);
+                }
             }
         }
+    }
+
+    fn ship(&self, line: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches(['\n', '\r']);
+        let (target, level) = match self.stream {
+            OutputStream::Stdout => ("stdout", LogLevel::Info),
+            OutputStream::Stderr => ("stderr", LogLevel::Warn),
+        };
+        self.logs.send(LogRecord {
+            level: level.into(),
+            message: text.to_owned(),
+            queue: self.queue.clone(),
+            job_id: self.job_id.clone(),
+            target: target.to_owned(),
+            ..LogRecord::default()
+        });
     }
 }
 
