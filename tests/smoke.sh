@@ -114,6 +114,10 @@ node=$(call zenith.v1.PulseService/GetNode '{"node_id": "web-1:4242:a1"}')
 check "get node" '"service": "billing-worker"' "$node"
 check "node transport" "BEAT_TRANSPORT_GRPC" "$node"
 check "no identity" "InvalidArgument" "$(call zenith.v1.PulseService/Beat '{"beat": {"interval": "5s"}}')"
+external=$(call zenith.v1.QueueService/ListQueues '{"source": "QUEUE_SOURCE_EXTERNAL"}')
+check "external queue" '"name": "notifications"' "$external"
+check "external driver" '"driver": "laravel"' "$external"
+check "external failed → dead" '"dead": "1"' "$external"
 
 # Pulse through plain Redis: one SET … EX plus ZADD, no server call; the server reads it within
 # a second.
@@ -139,6 +143,8 @@ done
 check "search logs" '"message": "card declined by issuer"' "$got"
 check "search logs by job" "card declined by issuer" "$(call zenith.v1.LogService/SearchLogs "{\"filter\": {\"job_id\": \"$id\", \"min_level\": \"LOG_LEVEL_WARN\"}}")"
 check "job logs" "card declined by issuer" "$(call zenith.v1.QueueService/GetJob "{\"id\": \"$id\", \"include_logs\": true}")"
+check "cli nodes" "web-1:4242:a1" "$("$ZENITH" --server "http://$addr" nodes --service billing-worker 2>&1 || true)"
+check "cli logs" "card declined by issuer" "$("$ZENITH" --server "http://$addr" logs --job "$id" 2>&1 || true)"
 
 # History: a job that finished and is gone from Redis is found by id, by payload field and by
 # free text, with its timeline. A second server (its own key prefix and database) keeps
