@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the README's grpcurl examples against a real server and Redis on free loopback ports,
-# checking each answer. Needs target/debug/zenith, redis-server, grpcurl ($GRPCURL) and python3.
+# checking each answer. Needs target/debug/zenith, redis-server, redis-cli, grpcurl ($GRPCURL)
+# and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GRPCURL="${GRPCURL:-grpcurl}"
@@ -39,7 +40,7 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + 
 call() { "$GRPCURL" -plaintext -d "$2" "$addr" "$1" 2>&1 || true; }
 
 services=$("$GRPCURL" -plaintext "$addr" list)
-for service in zenith.v1.QueueService zenith.v1.WorkerService zenith.v1.ArchiveService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
+for service in zenith.v1.QueueService zenith.v1.WorkerService zenith.v1.ArchiveService zenith.v1.PulseService zenith.v1.LogService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
   check "list $service" "$service" "$services"
 done
 check "describe" "rpc Reserve" "$("$GRPCURL" -plaintext "$addr" describe zenith.v1.WorkerService)"
@@ -102,6 +103,48 @@ check "metrics" '"enqueued": "' "$(call zenith.v1.QueueService/GetQueueMetrics '
 check "pause" '"paused": true' "$(call zenith.v1.QueueService/PauseQueue '{"name": "emails"}')"
 check "resume" '"name": "emails"' "$(call zenith.v1.QueueService/ResumeQueue '{"name": "emails"}')"
 check "bad queue name" "InvalidArgument" "$(call zenith.v1.QueueService/Enqueue '{"job": {"queue": "no spaces", "type": "x"}}')"
+
+# Pulse: a beat through gRPC, with an external queue it sees; the node in ListNodes and GetNode.
+beat='{"beat": {"identity": {"node_id": "web-1:4242:a1", "service": "billing-worker", "language": "python", "pid": 4242, "hostname": "web-1"}, "interval": "5s", "process": {"cpu_percent": 12.5, "memory_rss_bytes": 104857600}, "external_queues": [{"name": "notifications", "driver": "laravel", "connection": "redis", "pending": 12, "failed": 1}]}}'
+check "beat" '"serverTime"' "$(call zenith.v1.PulseService/Beat "$beat")"
+nodes=$(call zenith.v1.PulseService/ListNodes '{"service": "billing-worker"}')
+check "list nodes" '"nodeId": "web-1:4242:a1"' "$nodes"
+check "node healthy" "NODE_HEALTH_HEALTHY" "$nodes"
+node=$(call zenith.v1.PulseService/GetNode '{"node_id": "web-1:4242:a1"}')
+check "get node" '"service": "billing-worker"' "$node"
+check "node transport" "BEAT_TRANSPORT_GRPC" "$node"
+check "no identity" "InvalidArgument" "$(call zenith.v1.PulseService/Beat '{"beat": {"interval": "5s"}}')"
+external=$(call zenith.v1.QueueService/ListQueues '{"source": "QUEUE_SOURCE_EXTERNAL"}')
+check "external queue" '"name": "notifications"' "$external"
+check "external driver" '"driver": "laravel"' "$external"
+check "external failed → dead" '"dead": "1"' "$external"
+
+# Pulse through plain Redis: one SET … EX plus ZADD, no server call; the server reads it within
+# a second.
+redis-cli -p "$redis_port" >/dev/null <<EOF
+SET zenith:pulse:beat:cron-1:77:b2 '{"identity": {"nodeId": "cron-1:77:b2", "service": "reports-cron", "language": "php"}, "interval": "5s"}' EX 15
+ZADD zenith:pulse:nodes $(date +%s%3N) cron-1:77:b2
+EOF
+for _ in $(seq 50); do
+  got=$(call zenith.v1.PulseService/GetNode '{"node_id": "cron-1:77:b2"}')
+  [[ "$got" == *BEAT_TRANSPORT_REDIS* ]] && break
+  sleep 0.1
+done
+check "redis-native beat" "BEAT_TRANSPORT_REDIS" "$got"
+check "redis-native in list" '"nodeId": "cron-1:77:b2"' "$(call zenith.v1.PulseService/ListNodes '{}')"
+
+# Logs: write a line for the dead billing job, then find it in SQL once archived.
+check "write logs" '"written": 1' "$(call zenith.v1.LogService/WriteLogs "{\"records\": [{\"level\": \"LOG_LEVEL_WARN\", \"message\": \"card declined by issuer\", \"service\": \"billing-worker\", \"node_id\": \"web-1:4242:a1\", \"queue\": \"billing\", \"job_id\": \"$id\"}]}")"
+for _ in $(seq 50); do
+  got=$(call zenith.v1.LogService/SearchLogs '{"query": "declined issuer"}')
+  [[ "$got" == *"card declined by issuer"* ]] && break
+  sleep 0.1
+done
+check "search logs" '"message": "card declined by issuer"' "$got"
+check "search logs by job" "card declined by issuer" "$(call zenith.v1.LogService/SearchLogs "{\"filter\": {\"job_id\": \"$id\", \"min_level\": \"LOG_LEVEL_WARN\"}}")"
+check "job logs" "card declined by issuer" "$(call zenith.v1.QueueService/GetJob "{\"id\": \"$id\", \"include_logs\": true}")"
+check "cli nodes" "web-1:4242:a1" "$("$ZENITH" --server "http://$addr" nodes --service billing-worker 2>&1 || true)"
+check "cli logs" "card declined by issuer" "$("$ZENITH" --server "http://$addr" logs --job "$id" 2>&1 || true)"
 
 # History: a job that finished and is gone from Redis is found by id, by payload field and by
 # free text, with its timeline. A second server (its own key prefix and database) keeps

@@ -15,6 +15,7 @@ use crate::zenith::Zenith;
 mod archive;
 mod bulk;
 mod drive;
+mod pulse;
 mod raw;
 mod report;
 mod server;
@@ -47,6 +48,8 @@ enum Part {
     Queue,
     /// The SQL archive and search against raw SQL, on SQLite and PostgreSQL.
     Archive,
+    /// Beats, nodes and logs against raw Redis.
+    Pulse,
 }
 
 /// How long each phase runs.
@@ -155,6 +158,10 @@ async fn run() -> anyhow::Result<()> {
     if runs(Part::Archive) {
         raw::flush_all(&redis_url).await?;
         metrics.extend(archive::measure(&binary, &redis_url, &scale).await?);
+    }
+    if runs(Part::Pulse) {
+        raw::flush_all(&redis_url).await?;
+        metrics.extend(pulse::measure(&binary, &redis_url, &scale).await?);
     }
 
     let report = Report {
