@@ -18,4 +18,8 @@ CREATE TABLE logs (
 );
 CREATE INDEX logs_job ON logs (job_id, logged_at_ms, id);
 CREATE INDEX logs_time ON logs (logged_at_ms, id);
+CREATE INDEX logs_queue ON logs (queue, logged_at_ms, id);
+CREATE INDEX logs_service ON logs (service, logged_at_ms, id);
+-- Retention goes by when the server received a line.
+CREATE INDEX logs_received ON logs (received_at_ms);
 CREATE INDEX logs_words ON logs USING GIN (words);

@@ -28,8 +28,17 @@ pub fn rpc_paths() -> Vec<String> {
     paths
 }
 
-/// Renders a message in the proto3 JSON mapping, as `grpcurl` shows it.
+/// Renders a message in the proto3 JSON mapping, as `grpcurl` shows it. For messages a caller
+/// sent, use `try_to_json`: a timestamp or duration out of the mapping's range cannot render.
 pub fn to_json<M: prost::Message + prost::Name>(message: &M) -> serde_json::Value {
+    try_to_json(message).expect("message has no out-of-range timestamp or duration")
+}
+
+/// Renders a message in the proto3 JSON mapping, or says why it cannot (a timestamp before
+/// year 1 or after 9999, a duration over 10,000 years, nanos out of range).
+pub fn try_to_json<M: prost::Message + prost::Name>(
+    message: &M,
+) -> Result<serde_json::Value, String> {
     let descriptor = DESCRIPTOR_POOL
         .get_message_by_name(&M::full_name())
         .expect("message is part of the contract");
@@ -40,7 +49,7 @@ pub fn to_json<M: prost::Message + prost::Name>(message: &M) -> serde_json::Valu
     let options = SerializeOptions::new().skip_default_fields(true);
     dynamic
         .serialize_with_options(serde_json::value::Serializer, &options)
-        .expect("serializing to a json value cannot fail")
+        .map_err(|error| error.to_string())
 }
 
 /// Parses a message from the proto3 JSON mapping, ignoring fields this version does not know

@@ -352,6 +352,18 @@ async fn bad_input_is_refused_naming_the_field() {
         .await,
         "records[0].queue",
     );
+    refused(
+        write(vec![LogRecord {
+            // After year 9999: no proto3 JSON rendering exists for it.
+            time: Some(prost_types::Timestamp {
+                seconds: 900_000_000_000,
+                nanos: 0,
+            }),
+            ..line("x")
+        }])
+        .await,
+        "records[0]",
+    );
     let fields = (0..65).map(|n| (n.to_string(), "v".to_owned())).collect();
     refused(
         write(vec![LogRecord {

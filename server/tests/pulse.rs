@@ -335,6 +335,28 @@ async fn bad_beats_are_refused_naming_the_field() {
             beat("node", "svc", Duration::from_secs(301)),
             "beat.interval",
         ),
+        (
+            BeatPayload {
+                // After year 9999: no proto3 JSON rendering exists for it.
+                sent_at: Some(prost_types::Timestamp {
+                    seconds: 900_000_000_000,
+                    nanos: 0,
+                }),
+                ..beat("node", "svc", Duration::from_secs(5))
+            },
+            "beat",
+        ),
+        (
+            BeatPayload {
+                external_queues: vec![ExternalQueue {
+                    name: "a\nb".into(),
+                    driver: "laravel".into(),
+                    ..Default::default()
+                }],
+                ..beat("node", "svc", Duration::from_secs(5))
+            },
+            "beat.external_queues[0].name",
+        ),
     ];
     for (payload, field) in cases {
         let status = pulse
@@ -382,6 +404,22 @@ async fn a_malformed_redis_beat_does_not_hide_other_nodes() {
         30,
     )
     .await;
+    // A beat key of the wrong type fails only its own node's read.
+    let mut conn = harness.redis.connection().await.unwrap();
+    redis::pipe()
+        .cmd("HSET")
+        .arg("zenith:pulse:beat:hashed")
+        .arg("identity")
+        .arg("x")
+        .ignore()
+        .cmd("ZADD")
+        .arg("zenith:pulse:nodes")
+        .arg(1)
+        .arg("hashed")
+        .ignore()
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
     redis_beat(&harness, "vector-minimal", &vector("minimal.json"), 30).await;
     let node = wait_for_node(
         &mut pulse,
@@ -411,7 +449,7 @@ async fn a_malformed_redis_beat_does_not_hide_other_nodes() {
     )
     .await
     .unwrap();
-    for bad in ["broken", "anonymous"] {
+    for bad in ["broken", "anonymous", "hashed"] {
         assert_eq!(
             get_node(&mut pulse, bad).await.unwrap_err().code(),
             Code::NotFound

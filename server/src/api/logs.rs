@@ -22,6 +22,8 @@ const MAX_REPLAY: Duration = Duration::from_secs(3600);
 const MAX_TEXT_BYTES: usize = 1_024;
 /// A job's lines shown with the job (GetJob, GetJobHistory).
 pub const JOB_LINES: usize = 1_000;
+/// Bytes of lines in one response (a job's lines, a search page), at most.
+const RESPONSE_BYTES: usize = 2 * 1024 * 1024;
 
 pub struct LogApi {
     logs: SharedLogs,
@@ -172,8 +174,17 @@ async fn search(store: &SharedLogStore, request: SearchLogsRequest) -> Result<Se
         limit: limit + 1,
     };
     let mut found = store.search(&query).await?;
-    let more = found.len() > limit;
+    let mut more = found.len() > limit;
     found.truncate(limit);
+    // A page of long lines ends early (with a token) rather than pass 4 MiB.
+    let mut bytes = 0;
+    if let Some(over) = found.iter().position(|(_, line)| {
+        bytes += prost::Message::encoded_len(line);
+        bytes > RESPONSE_BYTES
+    }) {
+        found.truncate(over.max(1));
+        more = true;
+    }
     let next_page_token = match found.last() {
         Some((cursor, _)) if more => {
             page_token::encode(&[&fingerprint, &cursor.logged_at_ms.to_string(), &cursor.id])
@@ -192,8 +203,17 @@ pub async fn job_lines(
     job_id: &str,
 ) -> crate::archive::Result<(Vec<LogRecord>, bool)> {
     let mut lines = store.job_lines(job_id, JOB_LINES + 1).await?;
-    let truncated = lines.len() > JOB_LINES;
+    let mut truncated = lines.len() > JOB_LINES;
     lines.truncate(JOB_LINES);
+    // Long lines must not push the response past what gRPC clients accept (4 MiB).
+    let mut bytes = 0;
+    if let Some(over) = lines.iter().position(|line| {
+        bytes += prost::Message::encoded_len(line);
+        bytes > RESPONSE_BYTES
+    }) {
+        lines.truncate(over);
+        truncated = true;
+    }
     Ok((lines, truncated))
 }
 

@@ -20,11 +20,17 @@ pub fn decode(token: &str, count: usize) -> Result<Vec<String>, QueueError> {
     if !token.len().is_multiple_of(2) || token.len() > 4096 {
         return Err(invalid());
     }
-    let bytes = (0..token.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| invalid())?;
+    // Pairs of bytes, not of chars: a non-ASCII token must be refused, not split mid-char.
+    let bytes = token
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(invalid)?;
     let plain = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = plain.split('\n');
     if parts.next() != Some(VERSION) {
@@ -48,5 +54,6 @@ mod tests {
         assert!(decode(&token, 1).is_err());
         assert!(decode("zz", 1).is_err());
         assert!(decode("emails", 1).is_err());
+        assert!(decode("aéa", 1).is_err());
     }
 }

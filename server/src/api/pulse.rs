@@ -44,6 +44,21 @@ fn message(changes: Vec<NodeChange>, snapshot: bool) -> WatchNodesResponse {
     WatchNodesResponse { changes, snapshot }
 }
 
+/// Nodes per snapshot message: 10,000 full beats in one message would pass the 4 MiB that
+/// gRPC clients accept by default.
+const SNAPSHOT_CHUNK: usize = 500;
+
+/// The snapshot in messages of at most `SNAPSHOT_CHUNK` nodes (one, possibly empty, at least).
+fn snapshot_messages(snapshot: Vec<NodeChange>) -> Vec<Result<WatchNodesResponse, Status>> {
+    if snapshot.is_empty() {
+        return vec![Ok(message(Vec::new(), true))];
+    }
+    snapshot
+        .chunks(SNAPSHOT_CHUNK)
+        .map(|chunk| Ok(message(chunk.to_vec(), true)))
+        .collect()
+}
+
 #[tonic::async_trait]
 impl PulseService for PulseApi {
     async fn beat(&self, request: Request<BeatRequest>) -> Result<Response<BeatResponse>, Status> {
@@ -145,7 +160,7 @@ impl PulseService for PulseApi {
             health: Vec::new(),
         };
         let (snapshot, changes) = self.pulse.watch(&filter);
-        let first = futures::stream::once(async move { Ok(message(snapshot, true)) });
+        let first = futures::stream::iter(snapshot_messages(snapshot));
         let pulse = self.pulse.clone();
         let stopping = self.stopping.clone();
         let matches = move |change: &NodeChange| {
@@ -173,7 +188,7 @@ impl PulseService for PulseApi {
                         match received {
                             Ok(change) if matches(&change) => {
                                 return Some((
-                                    Ok(message(vec![change], false)),
+                                    vec![Ok(message(vec![change], false))],
                                     (changes, pulse, stopping),
                                 ));
                             }
@@ -184,7 +199,7 @@ impl PulseService for PulseApi {
                                 let snapshot: Vec<_> =
                                     snapshot.into_iter().filter(|c| matches(c)).collect();
                                 return Some((
-                                    Ok(message(snapshot, true)),
+                                    snapshot_messages(snapshot),
                                     (fresh, pulse, stopping),
                                 ));
                             }
@@ -194,6 +209,7 @@ impl PulseService for PulseApi {
                 }
             },
         );
+        let rest = rest.flat_map(futures::stream::iter);
         Ok(Response::new(Box::pin(first.chain(rest))))
     }
 

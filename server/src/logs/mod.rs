@@ -25,6 +25,28 @@ use crate::queue::SharedEngine;
 
 /// Lines one tail response carries at most.
 const LINES_PER_RESPONSE: usize = 500;
+/// Bytes after which a tail response is sent: with a line of at most about 600 KiB, a response
+/// stays under the 4 MiB gRPC clients accept by default.
+const BYTES_PER_RESPONSE: usize = 1024 * 1024;
+
+/// Lines in responses of at most `LINES_PER_RESPONSE` lines and about `BYTES_PER_RESPONSE`.
+fn responses(records: Vec<LogRecord>) -> Vec<Vec<LogRecord>> {
+    let mut responses = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for record in records {
+        bytes += prost::Message::encoded_len(&record);
+        current.push(record);
+        if current.len() >= LINES_PER_RESPONSE || bytes >= BYTES_PER_RESPONSE {
+            responses.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+    }
+    if !current.is_empty() {
+        responses.push(current);
+    }
+    responses
+}
 /// Entries one replay read takes.
 const REPLAY_PAGE: usize = 1_000;
 
@@ -94,7 +116,9 @@ impl Logs {
         for (i, line) in records.iter_mut().enumerate() {
             record::check(i, line)?;
             truncated += usize::from(record::truncate_message(&mut line.message));
-            lines.push(zenith_proto::to_json(line).to_string());
+            let json = zenith_proto::try_to_json(line)
+                .map_err(|reason| LogError::invalid(format!("records[{i}]"), reason))?;
+            lines.push(json.to_string());
         }
         stream::append(&mut self.engine.connection(), &self.key, &lines).await?;
         Ok(Written {
@@ -154,9 +178,9 @@ impl Logs {
                     .map(|entry| record::from_entry(&entry.id, &entry.fields).0)
                     .filter(|line| filter.matches(line))
                     .collect();
-                for chunk in records.chunks(LINES_PER_RESPONSE) {
+                for chunk in responses(records) {
                     let response = TailLogsResponse {
-                        records: chunk.to_vec(),
+                        records: chunk,
                         skipped: 0,
                     };
                     if sender.send(Ok(response)).await.is_err() {
@@ -170,6 +194,7 @@ impl Logs {
         }
         loop {
             let mut records = Vec::new();
+            let mut bytes = 0;
             let mut skipped = 0i64;
             // Waits for one line, then takes what else is already there.
             let mut next = live.recv().await;
@@ -179,13 +204,14 @@ impl Logs {
                         let fresh =
                             replayed.is_none_or(|last| stream::entry_order(&line.id) > last);
                         if fresh && filter.matches(&line) {
+                            bytes += prost::Message::encoded_len(line.as_ref());
                             records.push(LogRecord::clone(&line));
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => skipped += missed as i64,
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
-                if records.len() >= LINES_PER_RESPONSE {
+                if records.len() >= LINES_PER_RESPONSE || bytes >= BYTES_PER_RESPONSE {
                     break;
                 }
                 next = match live.try_recv() {

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use prost_reflect::DynamicMessage;
 use zenith_proto::v1::{LogLevel, LogRecord};
 
 use super::{LogError, Result};
@@ -134,21 +133,41 @@ pub fn from_entry(id: &str, fields: &[(String, String)]) -> (LogRecord, bool) {
     (record, malformed)
 }
 
+/// Fields this version does not know are ignored (PULSE.md, "How fields evolve").
 fn parse_json(json: &str) -> std::result::Result<LogRecord, String> {
-    let descriptor = zenith_proto::DESCRIPTOR_POOL
-        .get_message_by_name("zenith.v1.LogRecord")
-        .ok_or("no descriptor")?;
-    let mut deserializer = serde_json::Deserializer::from_str(json);
-    let dynamic = DynamicMessage::deserialize(descriptor, &mut deserializer)
-        .map_err(|error| error.to_string())?;
-    deserializer.end().map_err(|error| error.to_string())?;
-    dynamic
-        .transcode_to::<LogRecord>()
-        .map_err(|error| error.to_string())
+    zenith_proto::from_json(json.as_bytes())
+}
+
+/// PostgreSQL text cannot hold NUL, and one such line would stop the archive for every line.
+fn without_nul(value: &mut String) {
+    if value.contains('\0') {
+        *value = value.replace('\0', "\u{fffd}");
+    }
 }
 
 /// The gRPC checks as cuts, for lines whoever wrote them.
 fn limit(record: &mut LogRecord) {
+    without_nul(&mut record.message);
+    without_nul(&mut record.service);
+    without_nul(&mut record.node_id);
+    without_nul(&mut record.queue);
+    without_nul(&mut record.job_id);
+    without_nul(&mut record.target);
+    if record
+        .fields
+        .iter()
+        .any(|(key, value)| key.contains('\0') || value.contains('\0'))
+    {
+        record.fields = record
+            .fields
+            .drain()
+            .map(|(mut key, mut value)| {
+                without_nul(&mut key);
+                without_nul(&mut value);
+                (key, value)
+            })
+            .collect();
+    }
     truncate_message(&mut record.message);
     if LogLevel::try_from(record.level).is_err() || record.level == 0 {
         record.set_level(LogLevel::Info);
@@ -198,6 +217,23 @@ mod tests {
         let mut short = "ok".to_owned();
         assert!(!truncate_message(&mut short));
         assert_eq!(short, "ok");
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_nul_is_replaced() {
+        let fields = vec![(
+            "record".to_owned(),
+            r#"{"message":"a\u0000b","jobId":"j1","fields":{"k\u0000":"v"},"addedLater":7}"#
+                .to_owned(),
+        )];
+        let (record, malformed) = from_entry("1700000000123-0", &fields);
+        assert!(!malformed);
+        assert_eq!(record.message, "a\u{fffd}b");
+        assert_eq!(record.job_id, "j1");
+        assert_eq!(
+            record.fields.get("k\u{fffd}").map(String::as_str),
+            Some("v")
+        );
     }
 
     #[test]

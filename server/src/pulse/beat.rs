@@ -5,6 +5,7 @@ use std::time::Duration;
 use zenith_proto::v1::BeatPayload;
 
 use super::{PulseError, Result};
+use crate::api::validate;
 
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
@@ -14,6 +15,14 @@ const MAX_SERVICE: usize = 200;
 const MAX_LABELS: usize = 32;
 pub const MAX_JOBS: usize = 1000;
 const MAX_EXTERNAL_QUEUES: usize = 1000;
+const MAX_QUEUES: usize = 100;
+/// Names, labels and other shown strings.
+const MAX_TEXT: usize = 200;
+const MAX_DRIVER: usize = 64;
+const MAX_LEASE_TOKEN: usize = 128;
+/// A beat is copied into Redis twice and into every replica's view: one node must not be able
+/// to make that large.
+pub const MAX_BEAT_BYTES: usize = 1024 * 1024;
 
 /// Checks a beat and returns its interval (unset or zero means the default).
 pub fn validate(beat: &BeatPayload) -> Result<Duration> {
@@ -67,7 +76,63 @@ pub fn validate(beat: &BeatPayload) -> Result<Duration> {
             format!("at most {MAX_EXTERNAL_QUEUES}"),
         ));
     }
+    if beat.queues.len() > MAX_QUEUES {
+        return Err(PulseError::invalid(
+            "beat.queues",
+            format!("at most {MAX_QUEUES}"),
+        ));
+    }
+    shown_text(beat)?;
     interval(beat)
+}
+
+/// Everything a beat carries for display: bounded, without control characters (they would
+/// corrupt tables and page tokens).
+fn shown_text(beat: &BeatPayload) -> Result<()> {
+    let identity = beat.identity.as_ref().expect("checked by validate");
+    for (field, value) in [
+        ("beat.identity.language", &identity.language),
+        ("beat.identity.runtime", &identity.runtime),
+        ("beat.identity.sdk_version", &identity.sdk_version),
+        ("beat.identity.version", &identity.version),
+        ("beat.identity.hostname", &identity.hostname),
+        ("beat.identity.platform", &identity.platform),
+    ] {
+        label(field, value, MAX_TEXT, false)?;
+    }
+    for (key, value) in &identity.labels {
+        label("beat.identity.labels", key, MAX_TEXT, true)?;
+        label("beat.identity.labels", value, MAX_TEXT, false)?;
+    }
+    for (i, queue) in beat.queues.iter().enumerate() {
+        label(&format!("beat.queues[{i}]"), queue, MAX_TEXT, true)?;
+    }
+    for (i, job) in beat.jobs.iter().enumerate() {
+        label(&format!("beat.jobs[{i}].queue"), &job.queue, MAX_TEXT, true)?;
+        label(
+            &format!("beat.jobs[{i}].job_id"),
+            &job.job_id,
+            MAX_TEXT,
+            true,
+        )?;
+        label(
+            &format!("beat.jobs[{i}].lease_token"),
+            &job.lease_token,
+            MAX_LEASE_TOKEN,
+            false,
+        )?;
+    }
+    for (i, queue) in beat.external_queues.iter().enumerate() {
+        let field = |name: &str| format!("beat.external_queues[{i}].{name}");
+        label(&field("name"), &queue.name, MAX_TEXT, true)?;
+        label(&field("driver"), &queue.driver, MAX_DRIVER, true)?;
+        label(&field("connection"), &queue.connection, MAX_TEXT, false)?;
+    }
+    Ok(())
+}
+
+fn label(field: &str, value: &str, max: usize, required: bool) -> Result<()> {
+    Ok(validate::label(field, value, max, required)?)
 }
 
 fn interval(beat: &BeatPayload) -> Result<Duration> {
@@ -90,6 +155,12 @@ fn interval(beat: &BeatPayload) -> Result<Duration> {
 
 /// Parses a Redis-native beat (proto3 JSON, unknown fields ignored) and checks it.
 pub fn parse(json: &[u8]) -> Result<(BeatPayload, Duration)> {
+    if json.len() > MAX_BEAT_BYTES {
+        return Err(PulseError::invalid(
+            "beat",
+            format!("larger than {MAX_BEAT_BYTES} bytes"),
+        ));
+    }
     let beat: BeatPayload = zenith_proto::from_json(json)
         .map_err(|error| PulseError::invalid("beat", format!("not a BeatPayload: {error}")))?;
     let interval = validate(&beat)?;

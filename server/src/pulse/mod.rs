@@ -215,9 +215,17 @@ impl Pulse {
     /// Takes a beat from gRPC: the same keys a Redis-native beat writes, recorded at once, its
     /// jobs' leases extended, and the node's instructions.
     pub async fn beat(&self, beat: BeatPayload) -> Result<BeatResponse> {
+        if prost::Message::encoded_len(&beat) > beat::MAX_BEAT_BYTES {
+            return Err(PulseError::invalid(
+                "beat",
+                format!("larger than {} bytes", beat::MAX_BEAT_BYTES),
+            ));
+        }
         let interval = beat::validate(&beat)?;
         let node_id = beat.identity.as_ref().map_or("", |i| &i.node_id);
-        let json = zenith_proto::to_json(&beat).to_string();
+        let json = zenith_proto::try_to_json(&beat)
+            .map_err(|reason| PulseError::invalid("beat", reason))?
+            .to_string();
         let score = local_ms() as f64;
         let ttl_secs = beat::ttl(interval).as_secs_f64().ceil() as u64;
         // Recorded before the registry moves, so a replica that sees the new score finds the

@@ -28,15 +28,14 @@ struct LoopState {
     malformed: HashMap<String, Malformed>,
 }
 
-/// A node's beat key (if not expired) and bookkeeping hash.
-type BeatAndBookkeeping = (Option<Vec<u8>>, HashMap<String, String>);
-
 /// A node whose registry score changed, as read from Redis.
 struct Changed {
     node_id: String,
     score: f64,
     beat: Option<Vec<u8>>,
     bookkeeping: HashMap<String, String>,
+    /// Why its keys could not be read (e.g. an agent wrote the beat key as a hash).
+    unreadable: Option<String>,
 }
 
 impl Pulse {
@@ -63,12 +62,13 @@ impl Pulse {
 
         let registry = self.read_registry(&mut conn).await?;
         let listed: HashSet<&str> = registry.iter().map(|(id, _)| id.as_str()).collect();
-        let gone: Vec<String> = self
+        let missing: Vec<String> = self
             .view()
             .node_ids()
             .filter(|id| !listed.contains(id.as_str()))
             .cloned()
             .collect();
+        let gone = self.still_missing(&mut conn, missing).await?;
         state.malformed.retain(|id, _| listed.contains(id.as_str()));
         if !gone.is_empty() {
             let now = self.now_ms();
@@ -100,6 +100,31 @@ impl Pulse {
         self.forget_expired(&mut conn, state).await
     }
 
+    /// The nodes that are really gone from the registry. Reading it by rank in chunks can miss
+    /// a node whose rank moved while beats came in, and a node may have been added since.
+    async fn still_missing(
+        &self,
+        conn: &mut redis::aio::ConnectionManager,
+        missing: Vec<String>,
+    ) -> Result<Vec<String>> {
+        let mut gone = Vec::new();
+        for chunk in missing.chunks(CHUNK) {
+            let scores: Vec<Option<f64>> = redis::cmd("ZMSCORE")
+                .arg(self.keys.nodes())
+                .arg(chunk)
+                .query_async(conn)
+                .await?;
+            gone.extend(
+                chunk
+                    .iter()
+                    .zip(scores)
+                    .filter(|(_, score)| score.is_none())
+                    .map(|(id, _)| id.clone()),
+            );
+        }
+        Ok(gone)
+    }
+
     /// Every registry entry, in bounded chunks.
     async fn read_registry(
         &self,
@@ -129,21 +154,39 @@ impl Pulse {
         chunk: &[(String, f64)],
     ) -> Result<Vec<Changed>> {
         let mut pipe = redis::pipe();
+        // One node's key of the wrong type must fail only that node, not the whole read.
+        pipe.ignore_errors();
         for (id, _) in chunk {
             pipe.cmd("GET").arg(self.keys.beat(id));
             pipe.cmd("HGETALL").arg(self.keys.node(id));
         }
-        let replies: Vec<BeatAndBookkeeping> = pipe.query_async(conn).await?;
-        Ok(chunk
-            .iter()
-            .zip(replies)
-            .map(|((node_id, score), (beat, bookkeeping))| Changed {
-                node_id: node_id.clone(),
-                score: *score,
-                beat,
-                bookkeeping,
-            })
-            .collect())
+        let replies: Vec<redis::Value> = pipe.query_async(conn).await?;
+        let mut replies = replies.into_iter();
+        let mut changed = Vec::with_capacity(chunk.len());
+        for (node_id, score) in chunk {
+            let (Some(beat), Some(bookkeeping)) = (replies.next(), replies.next()) else {
+                return Err(PulseError::UnexpectedReply("registry read"));
+            };
+            let beat = redis::from_redis_value::<Option<Vec<u8>>>(beat);
+            let bookkeeping = redis::from_redis_value::<HashMap<String, String>>(bookkeeping);
+            changed.push(match (beat, bookkeeping) {
+                (Ok(beat), Ok(bookkeeping)) => Changed {
+                    node_id: node_id.clone(),
+                    score: *score,
+                    beat,
+                    bookkeeping,
+                    unreadable: None,
+                },
+                (Err(error), _) | (_, Err(error)) => Changed {
+                    node_id: node_id.clone(),
+                    score: *score,
+                    beat: None,
+                    bookkeeping: HashMap::new(),
+                    unreadable: Some(error.to_string()),
+                },
+            });
+        }
+        Ok(changed)
     }
 
     /// Takes changed nodes into the view: beats already recorded (gRPC, another replica, or
@@ -159,6 +202,10 @@ impl Pulse {
         let mut to_record: Vec<(BeatPayload, f64, Duration, String)> = Vec::new();
         let mut unknown = Vec::new();
         for node in changed {
+            if let Some(reason) = &node.unreadable {
+                self.malformed(state, &node.node_id, node.score, now, reason);
+                continue;
+            }
             let recorded_score = node
                 .bookkeeping
                 .get("score")

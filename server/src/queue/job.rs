@@ -134,8 +134,11 @@ pub fn timestamp_from_ms(ms: i64) -> Timestamp {
     }
 }
 
+/// Saturates, so a caller's absurd timestamp cannot overflow.
 pub fn timestamp_to_ms(ts: &Timestamp) -> i64 {
-    ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000
+    ts.seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(ts.nanos) / 1_000_000)
 }
 
 pub fn state_from_name(name: &str) -> JobState {

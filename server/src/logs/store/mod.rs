@@ -49,7 +49,8 @@ pub trait LogStore: Send + Sync {
     /// A job's lines, oldest first, at most `limit`.
     async fn job_lines(&self, job_id: &str, limit: usize) -> Result<Vec<LogRecord>>;
 
-    /// Deletes up to `limit` lines logged before `cutoff_ms`; returns how many.
+    /// Deletes up to `limit` lines received before `cutoff_ms` (the server's clock: a writer's
+    /// wrong clock must not delete lines early or keep them forever); returns how many.
     async fn prune(&self, cutoff_ms: i64, limit: usize) -> Result<u64>;
 
     /// Number of archived lines, for tests and status.

@@ -125,8 +125,8 @@ impl LogStore for PostgresLogs {
 
     async fn prune(&self, cutoff_ms: i64, limit: usize) -> Result<u64> {
         let pruned = sqlx::query(
-            "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE logged_at_ms < $1 \
-             ORDER BY logged_at_ms LIMIT $2)",
+            "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE received_at_ms < $1 \
+             ORDER BY received_at_ms LIMIT $2)",
         )
         .bind(cutoff_ms)
         .bind(limit_param(limit))

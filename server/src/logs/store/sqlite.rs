@@ -127,8 +127,8 @@ impl LogStore for SqliteLogs {
     async fn prune(&self, cutoff_ms: i64, limit: usize) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
         let pruned: Vec<i64> = sqlx::query_scalar(
-            "DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE logged_at_ms < ? \
-             ORDER BY logged_at_ms LIMIT ?) RETURNING seq",
+            "DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE received_at_ms < ? \
+             ORDER BY received_at_ms LIMIT ?) RETURNING seq",
         )
         .bind(cutoff_ms)
         .bind(limit_param(limit))
