@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use prost::Message as _;
 use tokio::sync::{mpsc, oneshot};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -44,6 +45,20 @@ pub const QUEUE_FIELD: &str = "zenith.queue";
 
 /// The most lines one `WriteLogs` call carries.
 const MAX_BATCH: usize = 1_000;
+/// The most encoded bytes one `WriteLogs` call carries, well below the 4 MiB message limit.
+const MAX_BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// The server's limits on a line, which refuses the whole call when one line breaks them.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+const MAX_FIELDS: usize = 64;
+const MAX_FIELD_BYTES: usize = 4 * 1024;
+const MAX_LABEL_BYTES: usize = 256;
+const MAX_NAME_BYTES: usize = 128;
+/// Marks text cut to fit a limit.
+const CUT_MARKER: &str = "…[truncated]";
+/// How long one `WriteLogs` call may take before it counts as failed.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long [`LogShipper::flush`] waits at most, so shutdown never hangs on the server.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a line waits for others to share its call.
 const LINGER: Duration = Duration::from_millis(200);
 /// Lines waiting to be shipped; more are dropped (and counted) rather than block the program.
@@ -57,9 +72,11 @@ enum Message {
     Flush(oneshot::Sender<()>),
 }
 
-/// Ships log lines through `LogService.WriteLogs` in batches of up to 1,000 lines or every
-/// 200 ms. Cheap to clone; never blocks the caller: when its buffer is full, lines are dropped
-/// and the next batch carries a warn line saying how many.
+/// Ships log lines through `LogService.WriteLogs` in batches of up to 1,000 lines (and 2 MiB)
+/// or every 200 ms. Lines are fitted to the server's limits first: text cut (marked
+/// `…[truncated]`), NUL removed, a job id or queue that is not a valid name left out. Cheap to
+/// clone; never blocks the caller: when its buffer is full, lines are dropped and the next
+/// batch carries a warn line saying how many.
 #[derive(Clone, Debug)]
 pub struct LogShipper {
     sender: mpsc::Sender<Message>,
@@ -130,11 +147,17 @@ impl LogShipper {
         }
     }
 
-    /// Waits until every line queued before the call has been written (or given up on).
+    /// Waits until every line queued before the call has been written (or given up on), at
+    /// most 10 s; lines still unwritten then keep being shipped in the background.
     pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.sender.send(Message::Flush(done)).await.is_ok() {
-            let _ = wait.await;
+        let flushed = async {
+            let (done, wait) = oneshot::channel();
+            if self.sender.send(Message::Flush(done)).await.is_ok() {
+                let _ = wait.await;
+            }
+        };
+        if tokio::time::timeout(FLUSH_TIMEOUT, flushed).await.is_err() {
+            tracing::debug!(timeout = ?FLUSH_TIMEOUT, "log flush timed out");
         }
     }
 }
@@ -153,15 +176,20 @@ async fn ship(
         };
         let deadline = tokio::time::Instant::now() + LINGER;
         let mut next = Some(first);
+        let mut bytes = 0;
         while let Some(message) = next.take() {
             match message {
-                Message::Record(record) => batch.push(*record),
+                Message::Record(mut record) => {
+                    fit(&mut record);
+                    bytes += record.encoded_len();
+                    batch.push(*record);
+                }
                 Message::Flush(done) => {
                     waiting.push(done);
                     break;
                 }
             }
-            if batch.len() >= MAX_BATCH {
+            if batch.len() >= MAX_BATCH || bytes >= MAX_BATCH_BYTES {
                 break;
             }
             next = tokio::time::timeout_at(deadline, receiver.recv())
@@ -171,19 +199,21 @@ async fn ship(
         }
         let lost = dropped.swap(0, Ordering::Relaxed);
         if lost > 0 {
-            batch.push(LogRecord {
+            let mut warning = LogRecord {
                 time: Some(SystemTime::now().into()),
                 level: LogLevel::Warn.into(),
-                message: format!("dropped {lost} log lines: the log buffer was full"),
+                message: format!(
+                    "dropped {lost} log lines: the log buffer was full or the server did not take them"
+                ),
                 service: service.to_string(),
                 node_id: node_id.to_string(),
                 target: module_path!().to_owned(),
                 ..LogRecord::default()
-            });
+            };
+            fit(&mut warning);
+            batch.push(warning);
         }
-        while !batch.is_empty() {
-            let take = batch.len().min(MAX_BATCH);
-            let chunk: Vec<LogRecord> = batch.drain(..take).collect();
+        for chunk in split(std::mem::take(&mut batch)) {
             write(&client, chunk, &dropped).await;
         }
         for done in waiting.drain(..) {
@@ -192,23 +222,136 @@ async fn ship(
     }
 }
 
-/// Writes one batch, retrying a few times while the server is unreachable.
-async fn write(client: &Client, records: Vec<LogRecord>, dropped: &AtomicU64) {
-    let count = records.len() as u64;
-    for attempt in 1..=WRITE_ATTEMPTS {
-        match client.write_logs(records.clone()).await {
-            Ok(_) => return,
-            Err(error) if error.is_transient() && attempt < WRITE_ATTEMPTS => {
-                tracing::debug!(error = %display_chain(&error), "write logs failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+/// Splits lines into calls of at most [`MAX_BATCH`] lines and about [`MAX_BATCH_BYTES`].
+fn split(records: Vec<LogRecord>) -> Vec<Vec<LogRecord>> {
+    let mut chunks: Vec<Vec<LogRecord>> = Vec::new();
+    let mut bytes = 0;
+    for record in records {
+        let size = record.encoded_len();
+        match chunks.last_mut() {
+            Some(chunk) if chunk.len() < MAX_BATCH && bytes + size <= MAX_BATCH_BYTES => {
+                bytes += size;
+                chunk.push(record);
             }
-            Err(error) => {
-                tracing::debug!(error = %display_chain(&error), lines = count, "write logs failed; lines dropped");
-                break;
+            _ => {
+                bytes = size;
+                chunks.push(vec![record]);
             }
         }
     }
-    dropped.fetch_add(count, Ordering::Relaxed);
+    chunks
+}
+
+/// Writes one batch, retrying a few times while the server is unreachable. A line the server
+/// refuses (INVALID_ARGUMENT naming `records[i]`) is dropped alone and the rest sent again.
+async fn write(client: &Client, mut records: Vec<LogRecord>, dropped: &AtomicU64) {
+    let mut attempt = 1;
+    while !records.is_empty() {
+        let error = match tokio::time::timeout(WRITE_TIMEOUT, client.write_logs(records.clone()))
+            .await
+        {
+            Ok(Ok(_)) => return,
+            Ok(Err(error)) => error,
+            Err(_) => crate::Error::from(tonic::Status::deadline_exceeded("write logs timed out")),
+        };
+        if let Some(index) = refused_line(&error).filter(|index| *index < records.len()) {
+            tracing::debug!(error = %display_chain(&error), "log line refused; dropped");
+            records.remove(index);
+            dropped.fetch_add(1, Ordering::Relaxed);
+        } else if error.is_transient() && attempt < WRITE_ATTEMPTS {
+            tracing::debug!(error = %display_chain(&error), "write logs failed; retrying");
+            tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+            attempt += 1;
+        } else {
+            tracing::debug!(error = %display_chain(&error), lines = records.len(), "write logs failed; lines dropped");
+            dropped.fetch_add(records.len() as u64, Ordering::Relaxed);
+            return;
+        }
+    }
+}
+
+/// The index of the line an INVALID_ARGUMENT answer names as `records[i]…`.
+fn refused_line(error: &crate::Error) -> Option<usize> {
+    let status = error.status()?;
+    if status.code() != tonic::Code::InvalidArgument {
+        return None;
+    }
+    let message = status.message();
+    let start = message.find("records[")? + "records[".len();
+    let end = start + message[start..].find(']')?;
+    message[start..end].parse().ok()
+}
+
+/// Makes a line pass the server's checks: text cut to its limits at a character boundary,
+/// NUL and (in labels) control characters removed, a job id or queue that is not a valid name
+/// dropped, an unknown level made info, the time normalized.
+fn fit(record: &mut LogRecord) {
+    if LogLevel::try_from(record.level).is_err() {
+        record.set_level(LogLevel::Info);
+    }
+    record.message.retain(|c| c != '\0');
+    record.message = cut(std::mem::take(&mut record.message), MAX_MESSAGE_BYTES);
+    for label in [&mut record.service, &mut record.node_id, &mut record.target] {
+        if label.contains(char::is_control) {
+            label.retain(|c| !c.is_control());
+        }
+        *label = cut(std::mem::take(label), MAX_LABEL_BYTES);
+    }
+    for name in [&mut record.queue, &mut record.job_id] {
+        if !is_name(name) {
+            name.clear();
+        }
+    }
+    if record.fields.len() > MAX_FIELDS
+        || record.fields.iter().any(|(key, value)| {
+            key.is_empty()
+                || key.len() > MAX_FIELD_BYTES
+                || value.len() > MAX_FIELD_BYTES
+                || key.contains('\0')
+                || value.contains('\0')
+        })
+    {
+        let mut fields: Vec<(String, String)> = record.fields.drain().collect();
+        // Sorted, so which fields are kept does not depend on hashing.
+        fields.sort();
+        record.fields = fields
+            .into_iter()
+            .map(|(key, value)| {
+                (
+                    cut(key.replace('\0', ""), MAX_FIELD_BYTES),
+                    cut(value.replace('\0', ""), MAX_FIELD_BYTES),
+                )
+            })
+            .filter(|(key, _)| !key.is_empty())
+            .take(MAX_FIELDS)
+            .collect();
+    }
+    if let Some(time) = record.time.as_mut() {
+        time.normalize();
+    }
+}
+
+/// Cuts text to at most `max` bytes at a character boundary, marking the cut.
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max - CUT_MARKER.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(CUT_MARKER);
+    text
+}
+
+/// Queue names and job ids as the server takes them: 1 to 128 of `A-Z a-z 0-9 _ . : -`.
+fn is_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= MAX_NAME_BYTES
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
 }
 
 /// A `tracing_subscriber` layer turning events into log lines: level, message, target, the
@@ -421,5 +564,169 @@ mod tests {
         }
         assert_eq!(received(&mut receiver).len(), 2);
         assert_eq!(shipper.dropped.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn lines_are_cut_to_the_servers_limits_at_char_boundaries() {
+        let mut fields: HashMap<String, String> = (0..70)
+            .map(|index| (format!("zkey{index:02}"), "v".to_owned()))
+            .collect();
+        fields.insert("long".to_owned(), "é".repeat(3_000));
+        fields.insert("nul\0key".to_owned(), "a\0b".to_owned());
+        fields.insert(String::new(), "no key".to_owned());
+        let mut record = LogRecord {
+            level: 42,
+            message: format!("a\0{}", "é".repeat(40_000)),
+            service: "s".repeat(300),
+            node_id: "host\n1".to_owned(),
+            target: "ü".repeat(200),
+            queue: "emails".to_owned(),
+            job_id: "job with spaces".to_owned(),
+            fields,
+            time: Some(prost_types::Timestamp {
+                seconds: 10,
+                nanos: 1_500_000_000,
+            }),
+            ..LogRecord::default()
+        };
+        fit(&mut record);
+        assert_eq!(record.level(), LogLevel::Info);
+        assert!(record.message.starts_with("aé"));
+        assert!(record.message.len() <= MAX_MESSAGE_BYTES);
+        assert!(record.message.ends_with(CUT_MARKER));
+        assert!(record.service.len() <= MAX_LABEL_BYTES);
+        assert!(record.target.len() <= MAX_LABEL_BYTES);
+        assert!(record.target.ends_with(CUT_MARKER));
+        assert_eq!(record.node_id, "host1");
+        assert_eq!(record.queue, "emails");
+        assert_eq!(record.job_id, "", "an invalid job id is not sent");
+        assert_eq!(record.fields.len(), MAX_FIELDS);
+        assert!(!record.fields.contains_key(""));
+        assert!(record.fields["long"].len() <= MAX_FIELD_BYTES);
+        assert!(record.fields["long"].ends_with(CUT_MARKER));
+        assert_eq!(record.fields["nulkey"], "ab");
+        assert!(
+            record
+                .fields
+                .iter()
+                .all(|(key, value)| !key.contains('\0') && !value.contains('\0'))
+        );
+        let time = record.time.unwrap();
+        assert_eq!((time.seconds, time.nanos), (11, 500_000_000));
+    }
+
+    #[test]
+    fn valid_lines_are_left_alone() {
+        let original = LogRecord {
+            level: LogLevel::Warn.into(),
+            message: "smtp refused".to_owned(),
+            service: "billing".to_owned(),
+            node_id: "host:1:ab".to_owned(),
+            target: "app::mail".to_owned(),
+            queue: "emails".to_owned(),
+            job_id: "j-1".to_owned(),
+            fields: HashMap::from([("attempt".to_owned(), "2".to_owned())]),
+            ..LogRecord::default()
+        };
+        let mut record = original.clone();
+        fit(&mut record);
+        assert_eq!(record, original);
+    }
+
+    #[test]
+    fn batches_are_capped_by_lines_and_by_bytes() {
+        let small = |count| {
+            vec![
+                LogRecord {
+                    message: "line".to_owned(),
+                    ..LogRecord::default()
+                };
+                count
+            ]
+        };
+        let sizes: Vec<usize> = split(small(2_500)).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [1_000, 1_000, 500]);
+        let big = vec![
+            LogRecord {
+                message: "x".repeat(MAX_MESSAGE_BYTES),
+                ..LogRecord::default()
+            };
+            100
+        ];
+        let chunks = split(big);
+        assert!(chunks.len() > 1);
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 100);
+        for chunk in chunks {
+            let bytes = zenith_proto::v1::WriteLogsRequest { records: chunk }.encoded_len();
+            assert!(bytes <= MAX_BATCH_BYTES + 8 * 1024, "{bytes}");
+        }
+    }
+
+    /// Lines under `service`, polled until `count` are archived or 30 s pass.
+    async fn archived(client: &Client, service: &str, count: usize) -> Vec<LogRecord> {
+        let request = zenith_proto::v1::SearchLogsRequest {
+            filter: Some(zenith_proto::v1::LogFilter {
+                service: service.to_owned(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = client.search_logs(request.clone()).await.unwrap().records;
+            if found.len() >= count || std::time::Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_line_is_dropped_alone_and_the_rest_written() {
+        let redis = zenith_testkit::RedisServer::start().unwrap();
+        let server = zenith_testkit::ZenithServer::start(&redis.url(), &[]).unwrap();
+        let client = Client::connect(server.url()).await.unwrap();
+        let line = |message: &str, level: i32| LogRecord {
+            message: message.to_owned(),
+            level,
+            service: "refusals".to_owned(),
+            ..LogRecord::default()
+        };
+        let info = LogLevel::Info.into();
+        let records = vec![
+            line("first", info),
+            line("unknown level", 42),
+            line("last", info),
+        ];
+        let dropped = AtomicU64::new(0);
+        write(&client, records, &dropped).await;
+        assert_eq!(dropped.load(Ordering::Relaxed), 1);
+        let mut messages: Vec<String> = archived(&client, "refusals", 2)
+            .await
+            .into_iter()
+            .map(|record| record.message)
+            .collect();
+        messages.sort();
+        assert_eq!(messages, ["first", "last"]);
+    }
+
+    #[test]
+    fn a_refusal_names_the_line_to_drop() {
+        let refused = |message: &str| {
+            refused_line(&crate::Error::from(tonic::Status::invalid_argument(
+                message,
+            )))
+        };
+        assert_eq!(
+            refused("records[7].service: longer than 256 bytes"),
+            Some(7)
+        );
+        assert_eq!(
+            refused("invalid records[12].level: 9 is not a log level"),
+            Some(12)
+        );
+        assert_eq!(refused("records: 1 to 1000 lines per request"), None);
+        let unavailable = crate::Error::from(tonic::Status::unavailable("records[1]"));
+        assert_eq!(refused_line(&unavailable), None);
     }
 }

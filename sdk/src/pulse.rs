@@ -23,6 +23,7 @@ use rand::distr::Alphanumeric;
 use sysinfo::{Disks, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{
     BeatPayload, BeatResponse, CurrentJob, ExternalQueue, NodeIdentity, NodeInstructionKind,
@@ -41,6 +42,9 @@ const MIN_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_INTERVAL: Duration = Duration::from_secs(300);
 const MAX_LISTED: usize = 1_000;
 const MAX_ID_BYTES: usize = 200;
+/// The longest a beat may take before it counts as failed, so a black-holed server never
+/// stalls the loop; shorter intervals bound it further.
+const MAX_BEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The identity this process beats with: node id `<hostname>:<pid>:<random>`, `service`
 /// (or the executable's name when empty), language `rust`, the compiler's version as runtime,
@@ -156,19 +160,7 @@ impl PulseAgentBuilder {
         let identity = self
             .identity
             .unwrap_or_else(|| detect_identity(&self.service));
-        let (quiet_requested, _) = watch::channel(false);
-        let shared = Arc::new(AgentShared {
-            identity,
-            interval: self.interval.clamp(MIN_INTERVAL, MAX_INTERVAL),
-            started: Instant::now(),
-            queues: Mutex::new(self.queues),
-            external_queues: Mutex::new(Vec::new()),
-            jobs: Mutex::new(HashMap::new()),
-            draining: AtomicBool::new(false),
-            quiet_requested,
-            beat_now: Notify::new(),
-            stop: CancellationToken::new(),
-        });
+        let shared = Arc::new(AgentShared::new(identity, self.interval, self.queues));
         let task = tokio::spawn(beat_loop(self.client, shared.clone()));
         PulseAgent {
             shared,
@@ -188,10 +180,29 @@ struct AgentShared {
     jobs: Mutex<HashMap<String, RunningJob>>,
     /// The process is shutting down and takes no new work.
     draining: AtomicBool,
-    /// An operator asked the node to take no new work (QUIET until RESUME).
+    /// An operator asked the node to take no new work: set by QUIET, cleared by RESUME or by
+    /// any answered beat without QUIET (the server repeats QUIET while the request stands).
     quiet_requested: watch::Sender<bool>,
     beat_now: Notify,
     stop: CancellationToken,
+}
+
+impl AgentShared {
+    fn new(identity: NodeIdentity, interval: Duration, queues: Vec<String>) -> Self {
+        let (quiet_requested, _) = watch::channel(false);
+        Self {
+            identity,
+            interval: interval.clamp(MIN_INTERVAL, MAX_INTERVAL),
+            started: Instant::now(),
+            queues: Mutex::new(queues),
+            external_queues: Mutex::new(Vec::new()),
+            jobs: Mutex::new(HashMap::new()),
+            draining: AtomicBool::new(false),
+            quiet_requested,
+            beat_now: Notify::new(),
+            stop: CancellationToken::new(),
+        }
+    }
 }
 
 struct RunningJob {
@@ -343,13 +354,29 @@ impl TrackedJob {
 
 impl Drop for TrackedJob {
     fn drop(&mut self) {
-        lock(&self.shared.jobs).remove(&self.job_id);
+        // The job may have been tracked again since (a newer attempt); that entry stays.
+        let mut jobs = lock(&self.shared.jobs);
+        if jobs
+            .get(&self.job_id)
+            .is_some_and(|job| Arc::ptr_eq(&job.cancel_reason, &self.cancel_reason))
+        {
+            jobs.remove(&self.job_id);
+        }
     }
 }
 
 async fn beat_loop(client: Client, shared: Arc<AgentShared>) {
     let collector = Arc::new(Mutex::new(Collector::new()));
+    let timeout = shared.interval.min(MAX_BEAT_TIMEOUT);
+    // Ticks keep the declared period even when a beat is slow; a late tick does not bunch up.
+    let mut ticker = tokio::time::interval(shared.interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
+        tokio::select! {
+            () = shared.stop.cancelled() => return,
+            () = shared.beat_now.notified() => ticker.reset(),
+            _ = ticker.tick() => {}
+        }
         let stats = {
             let collector = collector.clone();
             tokio::task::spawn_blocking(move || lock(&collector).collect()).await
@@ -357,16 +384,12 @@ async fn beat_loop(client: Client, shared: Arc<AgentShared>) {
         let (process, system) = stats.unwrap_or_default();
         let beat = payload(&shared, process, system);
         // A beat is never cut short by shutdown: the agent stops between beats.
-        match client.beat(beat).await {
-            Ok(response) => apply(&shared, response),
-            Err(error) => {
+        match tokio::time::timeout(timeout, client.beat(beat)).await {
+            Ok(Ok(response)) => apply(&shared, response),
+            Ok(Err(error)) => {
                 tracing::debug!(error = %display_chain(&error), "beat failed; retrying next interval")
             }
-        }
-        tokio::select! {
-            () = shared.stop.cancelled() => return,
-            () = shared.beat_now.notified() => {}
-            () = tokio::time::sleep(shared.interval) => {}
+            Err(_) => tracing::debug!(?timeout, "beat timed out; retrying next interval"),
         }
     }
 }
@@ -398,8 +421,10 @@ fn payload(shared: &AgentShared, process: ProcessStats, system: SystemStats) -> 
     }
 }
 
-/// Carries out a beat's instructions; kinds this SDK does not know are ignored.
+/// Carries out a beat's instructions; kinds this SDK does not know are ignored. An answer
+/// without QUIET withdraws an earlier one, so a lost RESUME cannot leave the node quiet.
 fn apply(shared: &AgentShared, response: BeatResponse) {
+    let mut quiet = false;
     for instruction in response.instructions {
         match instruction.kind() {
             NodeInstructionKind::CancelJob => {
@@ -409,29 +434,22 @@ fn apply(shared: &AgentShared, response: BeatResponse) {
                     job.cancel.cancel();
                 }
             }
-            NodeInstructionKind::Quiet => {
-                shared.quiet_requested.send_if_modified(|quiet| {
-                    let changed = !*quiet;
-                    *quiet = true;
-                    if changed {
-                        tracing::info!("quiet requested; taking no new work");
-                    }
-                    changed
-                });
-            }
-            NodeInstructionKind::Resume => {
-                shared.quiet_requested.send_if_modified(|quiet| {
-                    let changed = *quiet;
-                    *quiet = false;
-                    if changed {
-                        tracing::info!("quiet withdrawn; taking work again");
-                    }
-                    changed
-                });
-            }
+            NodeInstructionKind::Quiet => quiet = true,
+            // Implied by the missing QUIET below; named so the intent is plain.
+            NodeInstructionKind::Resume => quiet = false,
             NodeInstructionKind::Unspecified => {}
         }
     }
+    shared.quiet_requested.send_if_modified(|requested| {
+        let changed = *requested != quiet;
+        *requested = quiet;
+        if changed && quiet {
+            tracing::info!("quiet requested; taking no new work");
+        } else if changed {
+            tracing::info!("quiet withdrawn; taking work again");
+        }
+        changed
+    });
 }
 
 /// Reads process and system figures; CPU percentages are over the time since the last read.
@@ -544,6 +562,83 @@ mod tests {
     fn hostnames_become_id_safe() {
         assert_eq!(id_safe("web 1.example"), "web-1.example");
         assert_eq!(id_safe(&"h".repeat(300)).len(), 150);
+    }
+
+    /// An agent whose beat loop never runs, to drive its state by hand.
+    fn idle_agent() -> PulseAgent {
+        let shared = AgentShared::new(detect_identity("test"), DEFAULT_PULSE_INTERVAL, Vec::new());
+        PulseAgent {
+            shared: Arc::new(shared),
+            task: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn answer(kinds: &[NodeInstructionKind]) -> BeatResponse {
+        BeatResponse {
+            instructions: kinds
+                .iter()
+                .map(|kind| zenith_proto::v1::NodeInstruction {
+                    kind: (*kind).into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_answer_without_quiet_withdraws_quiet_even_when_resume_was_lost() {
+        let agent = idle_agent();
+        let mut changes = agent.quiet_requested();
+        apply(&agent.shared, answer(&[NodeInstructionKind::Quiet]));
+        assert!(agent.is_quiet_requested());
+        assert!(changes.has_changed().unwrap());
+        changes.mark_unchanged();
+        apply(&agent.shared, answer(&[NodeInstructionKind::Quiet]));
+        assert!(
+            !changes.has_changed().unwrap(),
+            "a repeated quiet is no change"
+        );
+        apply(&agent.shared, answer(&[]));
+        assert!(!agent.is_quiet_requested());
+        apply(&agent.shared, answer(&[NodeInstructionKind::Quiet]));
+        apply(&agent.shared, answer(&[NodeInstructionKind::Resume]));
+        assert!(!agent.is_quiet_requested());
+    }
+
+    #[test]
+    fn a_draining_node_stays_quiet_when_the_operator_withdraws() {
+        let agent = idle_agent();
+        apply(&agent.shared, answer(&[NodeInstructionKind::Quiet]));
+        agent.set_draining();
+        apply(&agent.shared, answer(&[]));
+        let beat = payload(
+            &agent.shared,
+            ProcessStats::default(),
+            SystemStats::default(),
+        );
+        assert!(beat.quiet);
+    }
+
+    #[test]
+    fn an_old_attempts_guard_does_not_untrack_a_newer_attempt() {
+        let agent = idle_agent();
+        let first = agent.track_job("emails", "j1", "lease-1");
+        let second = agent.track_job("emails", "j1", "lease-2");
+        drop(first);
+        let listed = |agent: &PulseAgent| {
+            payload(
+                &agent.shared,
+                ProcessStats::default(),
+                SystemStats::default(),
+            )
+            .jobs
+        };
+        let jobs = listed(&agent);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].lease_token, "lease-2");
+        drop(second);
+        assert!(listed(&agent).is_empty());
     }
 
     #[test]

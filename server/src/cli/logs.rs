@@ -12,6 +12,7 @@ use zenith_sdk::proto::{
 };
 
 use super::ops::{connect, print_json};
+use super::output::rfc3339_millis;
 use super::{ClientArgs, parse_duration};
 
 /// The most lines the server returns per search page.
@@ -186,10 +187,7 @@ fn line(record: &LogRecord) -> String {
         .time
         .as_ref()
         .or(record.received_at.as_ref())
-        .map_or_else(
-            || "-".to_owned(),
-            |at| humantime::format_rfc3339_millis(zenith_sdk::from_proto_timestamp(at)).to_string(),
-        );
+        .map_or_else(|| "-".to_owned(), rfc3339_millis);
     let level = match record.level() {
         LogLevel::Trace => "TRACE",
         LogLevel::Debug => "DEBUG",
@@ -269,5 +267,15 @@ mod tests {
             line(&record),
             "2026-11-18T11:06:40.005Z  WARN   billing/host:1:ab  j1  smtp refused\\n\\u{1b}[31mred attempt=2"
         );
+    }
+
+    #[test]
+    fn times_outside_what_rfc3339_formats_are_clamped_not_panicked_on() {
+        let at = |seconds| LogRecord {
+            time: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+            ..LogRecord::default()
+        };
+        assert!(line(&at(-86_400)).starts_with("1970-01-01T00:00:00.000Z "));
+        assert!(line(&at(300_000_000_000)).starts_with("9999-12-31T23:59:59.999Z "));
     }
 }

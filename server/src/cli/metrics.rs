@@ -9,7 +9,7 @@ use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::{DurationSummary, GetQueueMetricsRequest};
 use zenith_sdk::{JobState, from_proto_timestamp};
 
-use super::output::{Table, proto_duration};
+use super::output::{Table, proto_duration, rfc3339_seconds};
 use super::{ClientArgs, ops, parse_duration, parse_state, transport};
 
 #[derive(Subcommand)]
@@ -84,7 +84,7 @@ async fn series(
     for point in &response.points {
         let start = point.start.as_ref().map_or_else(
             || "-".to_owned(),
-            |start| humantime::format_rfc3339_seconds(from_proto_timestamp(start)).to_string(),
+            |start| rfc3339_seconds(from_proto_timestamp(start)),
         );
         let wait = point.wait.unwrap_or_default();
         let run = point.run.unwrap_or_default();

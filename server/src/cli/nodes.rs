@@ -73,9 +73,10 @@ fn merge(services: &mut Vec<ServiceNodes>, page: Vec<ServiceNodes>) {
         match services.last_mut() {
             Some(last) if last.service == group.service => {
                 last.nodes.extend(group.nodes);
-                last.healthy = group.healthy.max(last.healthy);
-                last.late = group.late.max(last.late);
-                last.lost = group.lost.max(last.lost);
+                // Each page counts only the nodes it holds.
+                last.healthy += group.healthy;
+                last.late += group.late;
+                last.lost += group.lost;
             }
             _ => services.push(group),
         }
@@ -230,11 +231,14 @@ mod tests {
         let group = |service: &str, nodes: usize| ServiceNodes {
             service: service.into(),
             nodes: vec![Node::default(); nodes],
+            healthy: nodes as i32,
+            lost: 1,
             ..ServiceNodes::default()
         };
         let mut services = vec![group("a", 1)];
         merge(&mut services, vec![group("a", 2), group("b", 1)]);
         assert_eq!(services.len(), 2);
         assert_eq!(services[0].nodes.len(), 3);
+        assert_eq!((services[0].healthy, services[0].lost), (3, 2));
     }
 }

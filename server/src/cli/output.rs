@@ -93,13 +93,26 @@ pub fn full_timestamp(at: Option<&prost_types::Timestamp>, now: SystemTime) -> S
         || "-".to_owned(),
         |at| {
             let at = from_proto_timestamp(at);
-            format!(
-                "{} ({})",
-                humantime::format_rfc3339_seconds(at),
-                relative_time(at, now)
-            )
+            format!("{} ({})", rfc3339_seconds(at), relative_time(at, now))
         },
     )
+}
+
+/// `2026-11-22T18:21:51Z`; times outside what RFC 3339 formatting takes (before 1970, after
+/// 9999) are clamped to its ends instead of panicking.
+pub fn rfc3339_seconds(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(formattable(at)).to_string()
+}
+
+/// `2026-11-22T18:21:51.123Z` for a protobuf timestamp, clamped like [`rfc3339_seconds`].
+pub fn rfc3339_millis(at: &prost_types::Timestamp) -> String {
+    humantime::format_rfc3339_millis(formattable(from_proto_timestamp(at))).to_string()
+}
+
+/// `humantime` panics before the Unix epoch and fails after 9999-12-31T23:59:59.
+fn formattable(at: SystemTime) -> SystemTime {
+    let latest = SystemTime::UNIX_EPOCH + Duration::new(253_402_300_799, 999_999_999);
+    at.clamp(SystemTime::UNIX_EPOCH, latest)
 }
 
 /// A short duration for a protobuf duration, or `-` when it is unset.

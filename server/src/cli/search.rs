@@ -15,7 +15,7 @@ use zenith_server::filter::Filter;
 use zenith_server::queue::state_name;
 
 use super::ops::{point_at, print_json};
-use super::output::{Table, one_line, relative_timestamp};
+use super::output::{Table, one_line, relative_timestamp, rfc3339_millis};
 use super::{ClientArgs, parse_duration, parse_state, transport};
 
 /// The most jobs one `zenith search` has the server look at while filling `--limit`, so a query
@@ -219,13 +219,10 @@ pub async fn history(args: &ClientArgs, id: String) -> anyhow::Result<()> {
             .find(|text| !text.is_empty())
             .map_or_else(String::new, |text| one_line(text, 60));
         table.row(vec![
-            event.at.as_ref().map_or_else(
-                || "-".to_owned(),
-                |at| {
-                    humantime::format_rfc3339_millis(zenith_sdk::from_proto_timestamp(at))
-                        .to_string()
-                },
-            ),
+            event
+                .at
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), rfc3339_millis),
             event_name(event.kind()),
             state_name(event.state()).to_owned(),
             event.attempt.to_string(),
