@@ -663,3 +663,107 @@ async fn a_live_job_is_found_by_the_error_of_its_last_failed_attempt() {
         (id.as_str(), JobState::Retry)
     );
 }
+
+/// Each process start reads streams under a consumer name of its own; the names of stopped
+/// replicas are deleted once they hold nothing and have been idle long enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_of_stopped_replicas_are_forgotten() {
+    let redis = RedisServer::start().unwrap();
+    let mut conn = redis.connection().await.unwrap();
+    let stream = "zenith:{q}:events".to_owned();
+    let unused = "zenith:{other}:events".to_owned();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(&stream)
+        .arg("archiver")
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for n in 0..3 {
+        let _: String = redis::cmd("XADD")
+            .arg(&stream)
+            .arg("*")
+            .arg("n")
+            .arg(n)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    // `stopped` read and acknowledged its entry; `holding` still holds one; `me` is the caller.
+    let read = |consumer: &'static str| {
+        let mut conn = conn.clone();
+        let stream = stream.clone();
+        async move {
+            let reply: redis::Value = redis::cmd("XREADGROUP")
+                .arg("GROUP")
+                .arg("archiver")
+                .arg(consumer)
+                .arg("COUNT")
+                .arg(1)
+                .arg("STREAMS")
+                .arg(&stream)
+                .arg(">")
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            reply
+        }
+    };
+    read("stopped").await;
+    read("holding").await;
+    read("me").await;
+    let pending: Vec<(String, String, i64, i64)> = redis::cmd("XPENDING")
+        .arg(&stream)
+        .arg("archiver")
+        .arg("-")
+        .arg("+")
+        .arg(10)
+        .arg("stopped")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("XACK")
+        .arg(&stream)
+        .arg("archiver")
+        .arg(&pending[0].0)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let streams = [stream.clone(), unused];
+    let recent = zenith_server::queue::forget_idle_consumers(
+        &mut conn,
+        &streams,
+        "archiver",
+        "me",
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    assert_eq!(recent, 0, "no consumer has been idle for an hour");
+    let forgotten = zenith_server::queue::forget_idle_consumers(
+        &mut conn,
+        &streams,
+        "archiver",
+        "me",
+        Duration::from_millis(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forgotten, 1);
+    let consumers: Vec<HashMap<String, redis::Value>> = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(&stream)
+        .arg("archiver")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut names: Vec<String> = consumers
+        .iter()
+        .map(|consumer| redis::from_redis_value_ref(&consumer["name"]).unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["holding", "me"]);
+}

@@ -21,8 +21,8 @@ use super::settings::SharedSettings;
 use super::store::{ArchiveBatch, EventRecord, JobRecord, SharedArchive};
 use super::text::search_text;
 use crate::queue::{
-    EventEntry, EventGroup, JobSource, SharedEngine, proto_duration, state_from_name,
-    timestamp_from_ms,
+    EventEntry, EventGroup, FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, JobSource, SharedEngine,
+    proto_duration, state_from_name, timestamp_from_ms,
 };
 
 /// Entries read per queue per round: one entry holds up to 1,000 jobs of a batch.
@@ -59,6 +59,7 @@ pub async fn run(
         read_pending: true,
         queues_read_at: None,
         claimed_at: None,
+        consumers_forgotten_at: None,
     };
     let mut backoff = Duration::from_millis(50);
     let mut failing = false;
@@ -113,6 +114,7 @@ struct Archiver {
     read_pending: bool,
     queues_read_at: Option<tokio::time::Instant>,
     claimed_at: Option<tokio::time::Instant>,
+    consumers_forgotten_at: Option<tokio::time::Instant>,
 }
 
 fn due(last: Option<tokio::time::Instant>, every: Duration) -> bool {
@@ -141,6 +143,16 @@ impl Archiver {
                 self.read_pending = true;
             }
             self.claimed_at = Some(tokio::time::Instant::now());
+        }
+        if due(self.consumers_forgotten_at, FORGET_CONSUMERS_EVERY) {
+            let forgotten = self
+                .engine
+                .forget_idle_archivers(&self.queues, &self.consumer, FORGET_CONSUMERS_IDLE)
+                .await?;
+            if forgotten > 0 {
+                tracing::info!(forgotten, "forgot archiver consumers of stopped replicas");
+            }
+            self.consumers_forgotten_at = Some(tokio::time::Instant::now());
         }
         let mut entries = Vec::new();
         if self.read_pending {

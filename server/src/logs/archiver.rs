@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Result;
 use super::{Logs, record, stream};
+use crate::queue::{FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, forget_idle_consumers};
 
 /// Entries one round reads at most: one transaction stays short after an outage.
 const ENTRIES_PER_ROUND: usize = 5_000;
@@ -29,6 +30,7 @@ pub async fn run(logs: &Logs, stop: CancellationToken) {
         read_pending: true,
         claimed_at: None,
         trimmed_at: None,
+        consumers_forgotten_at: None,
     };
     let mut backoff = Duration::from_millis(50);
     let mut failing = false;
@@ -76,6 +78,7 @@ struct Archiver<'a> {
     read_pending: bool,
     claimed_at: Option<tokio::time::Instant>,
     trimmed_at: Option<tokio::time::Instant>,
+    consumers_forgotten_at: Option<tokio::time::Instant>,
 }
 
 fn due(last: Option<tokio::time::Instant>, every: Duration) -> bool {
@@ -117,6 +120,23 @@ impl Archiver<'_> {
                 );
             }
             self.claimed_at = Some(tokio::time::Instant::now());
+        }
+        if due(self.consumers_forgotten_at, FORGET_CONSUMERS_EVERY) {
+            let forgotten = forget_idle_consumers(
+                &mut conn,
+                std::slice::from_ref(key),
+                stream::ARCHIVER_GROUP,
+                &self.consumer,
+                FORGET_CONSUMERS_IDLE,
+            )
+            .await?;
+            if forgotten > 0 {
+                tracing::info!(
+                    forgotten,
+                    "forgot log archiver consumers of stopped replicas"
+                );
+            }
+            self.consumers_forgotten_at = Some(tokio::time::Instant::now());
         }
         if entries.is_empty() && self.read_pending {
             entries = stream::read_group(&mut conn, key, &self.consumer, true, ENTRIES_PER_ROUND)

@@ -234,6 +234,28 @@ impl Engine {
         Ok(entries)
     }
 
+    /// Deletes the archiver consumers of stopped replicas from the queues' streams (see
+    /// `forget_idle_consumers`); returns how many went.
+    pub async fn forget_idle_archivers(
+        &self,
+        queues: &[String],
+        keep: &str,
+        min_idle: Duration,
+    ) -> Result<usize> {
+        let streams: Vec<String> = queues
+            .iter()
+            .map(|queue| self.keys.queue(queue).keys[7].clone())
+            .collect();
+        super::forget_idle_consumers(
+            &mut self.background.clone(),
+            &streams,
+            ARCHIVER_GROUP,
+            keep,
+            min_idle,
+        )
+        .await
+    }
+
     /// Moves entries idle longer than `min_idle` in other consumers' pending lists (a replica
     /// that died mid-batch) to `consumer`, up to `count` per queue; returns how many moved.
     pub async fn claim_stale_events(

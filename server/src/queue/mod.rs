@@ -2,6 +2,7 @@
 //! script; the engine batches per queue so one call moves many jobs.
 
 mod bulk;
+mod consumers;
 mod error;
 mod events;
 mod job;
@@ -27,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts, QueueSource};
 
 pub use bulk::{BulkRequest, action_accepts, run_bulk_operations};
+pub use consumers::{FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, forget_idle_consumers};
 
 use crate::filter::Filter;
 
