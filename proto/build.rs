@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "zenith/v1/archive.proto",
         "zenith/v1/bulk.proto",
+        "zenith/v1/cron.proto",
         "zenith/v1/job.proto",
         "zenith/v1/logs.proto",
         "zenith/v1/metrics.proto",

@@ -4,6 +4,7 @@ pub mod api;
 pub mod archive;
 pub mod auth;
 pub mod config;
+pub mod cron;
 pub mod db;
 mod demo;
 pub mod filter;
