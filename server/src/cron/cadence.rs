@@ -784,6 +784,44 @@ mod tests {
     }
 
     #[test]
+    fn gap_times_that_land_on_one_instant_fire_once() {
+        let zone = "Europe/Berlin";
+        assert_eq!(
+            fires(&cron("* 2 * * *", zone), "2026-03-29T00:00:00+01:00", 3),
+            [
+                "2026-03-29T03:00:00+02:00",
+                "2026-03-30T02:00:00+02:00",
+                "2026-03-30T02:01:00+02:00",
+            ]
+        );
+        // The only matching day is a gap day, months away.
+        assert_eq!(
+            fires(&cron("30 2 29 3 *", zone), "2025-12-01T00:00:00+01:00", 2),
+            ["2026-03-29T03:00:00+02:00", "2027-03-29T02:30:00+02:00"]
+        );
+        let every_second = cron("* * * * * *", zone);
+        let mut at = ms("2026-03-29T01:30:00+01:00");
+        let end = ms("2026-03-29T03:30:00+02:00");
+        while at < end {
+            let next = every_second.next_after(at).expect("fires again");
+            assert_eq!(next - at, 1000, "after {}", every_second.local_time(at));
+            at = next;
+        }
+    }
+
+    #[test]
+    fn a_day_field_allowing_every_value_is_unrestricted() {
+        assert_eq!(
+            fires(&cron("0 0 13 * 0-7", ""), "2026-04-01T00:00:00Z", 2),
+            ["2026-04-13T00:00:00+00:00", "2026-05-13T00:00:00+00:00"]
+        );
+        assert_eq!(
+            fires(&cron("0 0 1-31 * FRI", ""), "2026-04-01T00:00:00Z", 2),
+            ["2026-04-03T00:00:00+00:00", "2026-04-10T00:00:00+00:00"]
+        );
+    }
+
+    #[test]
     fn overlap_order_differs_from_wall_clock_order() {
         let every_quarter = cron("*/15 * * * *", "Europe/Berlin");
         let after = ms("2026-10-25T02:45:00+02:00");
