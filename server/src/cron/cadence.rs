@@ -530,6 +530,11 @@ fn parse_number(text: &str, column: usize, errors: &FieldError<'_>) -> Result<u3
         return Ok(text.parse().unwrap_or(u32::MAX));
     }
     let upper = text.to_ascii_uppercase();
+    let digits_then = |suffix: &str| {
+        upper
+            .strip_suffix(suffix)
+            .is_some_and(|prefix| prefix.bytes().all(|byte| byte.is_ascii_digit()))
+    };
     let message = if text.is_empty() {
         "missing value".to_owned()
     } else if let Some(at) = text.find('#') {
@@ -537,9 +542,9 @@ fn parse_number(text: &str, column: usize, errors: &FieldError<'_>) -> Result<u3
             column + text[..at].chars().count(),
             "# (nth weekday of the month) is not supported",
         ));
-    } else if upper.ends_with('W') && upper.len() > 1 {
+    } else if upper != "W" && (digits_then("W") || upper == "LW") {
         "W (nearest weekday) is not supported".to_owned()
-    } else if upper.ends_with('L') && upper.bytes().rev().skip(1).all(|b| b.is_ascii_digit()) {
+    } else if digits_then("L") {
         "L (last) is not supported".to_owned()
     } else if errors.kind.names.is_empty() {
         format!("{text:?} is not a number")
@@ -1094,6 +1099,18 @@ mod tests {
             (
                 "0 0 15W * *",
                 "field 3 (day-of-month) at column 5: W (nearest weekday) is not supported",
+            ),
+            (
+                "0 0 LW * *",
+                "field 3 (day-of-month) at column 5: W (nearest weekday) is not supported",
+            ),
+            (
+                "0 0 W * *",
+                "field 3 (day-of-month) at column 5: \"W\" is not a number",
+            ),
+            (
+                "0 0 * NOW *",
+                "field 4 (month) at column 7: unknown name \"NOW\"",
             ),
             (
                 "0 0 * * 5#3",
