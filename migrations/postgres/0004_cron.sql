@@ -42,5 +42,7 @@ CREATE TABLE cron_runs (
 -- All runs newest first, and pruning by age.
 CREATE INDEX cron_runs_fire_time ON cron_runs (fire_time_ms, schedule_id, manual);
 CREATE INDEX cron_runs_job ON cron_runs (schedule_id, job_id);
+-- The last run that made a job, past any skipped ones: what OVERLAP_POLICY_SKIP looks at.
+CREATE INDEX cron_runs_fired ON cron_runs (schedule_id, fire_time_ms, manual) WHERE job_id <> '';
 -- Running runs (RUN_STATE_RUNNING = 1), least recently checked (or never) first.
 CREATE INDEX cron_runs_running ON cron_runs (checked_at_ms NULLS FIRST) WHERE state = 1;

@@ -469,17 +469,10 @@ impl Cron {
         if OverlapPolicy::try_from(schedule.spec.overlap) != Ok(OverlapPolicy::Skip) {
             return Ok(false);
         }
-        let mut last = self
-            .store
-            .last_runs(std::slice::from_ref(&schedule.spec.id))
-            .await?;
-        let Some(previous) = last.remove(&schedule.spec.id) else {
+        let Some(previous) = self.store.last_fired_run(&schedule.spec.id).await? else {
             return Ok(false);
         };
-        if previous.job_id.is_empty()
-            || previous.job_id == job_id
-            || previous.state != RunState::Running
-        {
+        if previous.job_id == job_id || previous.state != RunState::Running {
             return Ok(false);
         }
         match self

@@ -116,6 +116,9 @@ pub trait ScheduleStore: Send + Sync {
     /// The run that made this job, if any.
     async fn run_of_job(&self, schedule_id: &str, job_id: &str) -> Result<Option<StoredRun>>;
 
+    /// The run with the latest fire time that made a job (manual or not), past skipped ones.
+    async fn last_fired_run(&self, schedule_id: &str) -> Result<Option<StoredRun>>;
+
     /// For each id, its run with the latest fire time (manual or not); ids with no runs are
     /// absent.
     async fn last_runs(&self, schedule_ids: &[String]) -> Result<HashMap<String, StoredRun>>;

@@ -160,6 +160,18 @@ impl ScheduleStore for SqliteSchedules {
         row.as_ref().map(run_from_row).transpose()
     }
 
+    async fn last_fired_run(&self, schedule_id: &str) -> Result<Option<StoredRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM cron_runs WHERE schedule_id = ? AND job_id <> '' \
+             ORDER BY fire_time_ms DESC, manual DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(schedule_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
     async fn last_runs(&self, schedule_ids: &[String]) -> Result<HashMap<String, StoredRun>> {
         if schedule_ids.is_empty() {
             return Ok(HashMap::new());
