@@ -1385,6 +1385,13 @@ async fn cron_scheduled_runs_meet_on_their_fire_time(fixture: &Fixture) {
         schedules.run_of_job("other", "cron:s:1000").await.unwrap(),
         None
     );
+
+    // The last run that made a job, past the skipped one at 3,000: what overlap skip checks.
+    assert_eq!(
+        schedules.last_fired_run("s").await.unwrap(),
+        Some(cron_fired("s", 2_000))
+    );
+    assert_eq!(schedules.last_fired_run("other").await.unwrap(), None);
 }
 
 async fn cron_last_runs_are_the_latest_of_each_schedule(fixture: &Fixture) {
