@@ -194,23 +194,14 @@ impl Cron {
         } else {
             checked.cadence.next_after(now)
         };
-        let schedule = StoredSchedule {
-            origin: ScheduleOrigin::Api,
+        let schedule = new_schedule(
+            checked.spec,
+            ScheduleOrigin::Api,
             paused,
-            paused_by: if paused {
-                actor.to_owned()
-            } else {
-                String::new()
-            },
-            paused_at_ms: paused.then_some(now),
-            pause_reason: String::new(),
+            actor,
+            now,
             next_fire_ms,
-            created_by: actor.to_owned(),
-            created_at_ms: now,
-            updated_by: actor.to_owned(),
-            updated_at_ms: now,
-            spec: checked.spec,
-        };
+        );
         if !self.store.insert(&schedule).await? {
             return Err(CronError::AlreadyExists(schedule.spec.id));
         }
@@ -275,19 +266,14 @@ impl Cron {
             None => {
                 let now = self.now_ms().await?;
                 let next_fire_ms = checked.cadence.next_after(now);
-                let schedule = StoredSchedule {
-                    origin: ScheduleOrigin::Code,
-                    paused: false,
-                    paused_by: String::new(),
-                    paused_at_ms: None,
-                    pause_reason: String::new(),
+                let schedule = new_schedule(
+                    checked.spec,
+                    ScheduleOrigin::Code,
+                    false,
+                    actor,
+                    now,
                     next_fire_ms,
-                    created_by: actor.to_owned(),
-                    created_at_ms: now,
-                    updated_by: actor.to_owned(),
-                    updated_at_ms: now,
-                    spec: checked.spec,
-                };
+                );
                 if !self.store.insert(&schedule).await? {
                     // Another worker declared it at the same moment: the definition is in.
                     let existing = self.get_stored(schedule.id()).await?;
@@ -538,6 +524,34 @@ impl Cron {
     /// until `stop`.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         ticker::run(self, stop).await
+    }
+}
+
+/// A schedule as first stored, by `actor` at `now`.
+fn new_schedule(
+    spec: ScheduleSpec,
+    origin: ScheduleOrigin,
+    paused: bool,
+    actor: &str,
+    now: i64,
+    next_fire_ms: Option<i64>,
+) -> StoredSchedule {
+    StoredSchedule {
+        spec,
+        origin,
+        paused,
+        paused_by: if paused {
+            actor.to_owned()
+        } else {
+            String::new()
+        },
+        paused_at_ms: paused.then_some(now),
+        pause_reason: String::new(),
+        next_fire_ms,
+        created_by: actor.to_owned(),
+        created_at_ms: now,
+        updated_by: actor.to_owned(),
+        updated_at_ms: now,
     }
 }
 
