@@ -169,13 +169,14 @@ async fn three_replicas_make_exactly_one_job_per_second_while_one_is_killed() {
     // SIGKILL: no graceful shutdown, possibly in the middle of a tick.
     unsafe { libc::kill(pid, libc::SIGKILL) };
     drop(victim);
-    tokio::time::sleep(Duration::from_secs(31)).await;
+    // Two seconds to spare: a fire due but not yet ticked when the pause lands is never made.
+    tokio::time::sleep(Duration::from_secs(33)).await;
     pause(&mut cron, "heartbeat").await;
     // A tick that began before the pause may still be finishing.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let times = fire_times(&mut queues, "ticks", "heartbeat").await;
-    assert!(times.len() >= 60, "only {} jobs in 61 s", times.len());
+    assert!(times.len() >= 60, "only {} jobs in 63 s", times.len());
     let distinct: BTreeSet<i64> = times.iter().copied().collect();
     assert_eq!(distinct.len(), times.len(), "a fire time made two jobs");
     for pair in times.windows(2) {
@@ -206,8 +207,8 @@ async fn misfire_policies_decide_what_runs_after_every_replica_was_down() {
     ] {
         let mut spec = every_second(id, id);
         spec.misfire = policy as i32;
-        spec.misfire_grace = Some(duration(Duration::from_secs(2)));
-        spec.catch_up_window = Some(duration(Duration::from_secs(6)));
+        spec.misfire_grace = Some(duration(Duration::from_secs(5)));
+        spec.catch_up_window = Some(duration(Duration::from_secs(9)));
         cron.create_schedule(CreateScheduleRequest {
             spec: Some(spec),
             paused: false,
@@ -215,13 +216,15 @@ async fn misfire_policies_decide_what_runs_after_every_replica_was_down() {
         .await
         .unwrap();
     }
+    // No open connection may hold the graceful shutdown past the tick it lets finish.
+    drop(cron);
     tokio::time::sleep(Duration::from_secs(3)).await;
     server.stop();
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let server = ZenithServer::start_with(Path::new(ZENITH), &redis.url(), &args).unwrap();
     let mut cron = cron_client(server.url()).await;
     let mut queues = queue_client(server.url()).await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     for id in ["skip", "once", "catch-up"] {
         pause(&mut cron, id).await;
     }
@@ -248,7 +251,7 @@ async fn misfire_policies_decide_what_runs_after_every_replica_was_down() {
     let skip = fire_times(&mut queues, "skip", "skip").await;
     let (before, after) = split(&skip);
     assert!(
-        after[0] - before.last().unwrap() >= 8000,
+        after[0] - before.last().unwrap() >= 6000,
         "skip made up missed fires: {skip:?}"
     );
     let skip_runs = all_runs(&mut cron, "skip").await;
@@ -260,28 +263,25 @@ async fn misfire_policies_decide_what_runs_after_every_replica_was_down() {
     let once = fire_times(&mut queues, "once", "once").await;
     let once_runs = all_runs(&mut cron, "once").await;
     let misfires = runs_by_trigger(&once_runs, RunTrigger::Misfire);
-    let last_before_stop = *split(&runs_by_trigger(&once_runs, RunTrigger::Schedule))
-        .0
-        .last()
-        .unwrap();
-    assert_eq!(
-        misfires,
-        vec![last_before_stop + 1000],
-        "fire once makes one run, for the first missed fire time"
-    );
-    assert!(once.contains(&misfires[0]));
+    // One run, for the first missed fire time (right after the last fire before the stop),
+    // then a hole until the fire times within the grace.
+    let (before, after) = split(&once);
+    let first_missed = *before.last().unwrap();
+    assert_eq!(misfires, vec![first_missed], "fire once made {misfires:?}");
+    assert_eq!(before[before.len() - 2], first_missed - 1000);
+    assert!(after[0] - first_missed >= 5000, "{once:?}");
 
     let catch_up = fire_times(&mut queues, "catch-up", "catch-up").await;
     let (before, after) = split(&catch_up);
     let catch_up_runs = all_runs(&mut cron, "catch-up").await;
     let made_up = runs_by_trigger(&catch_up_runs, RunTrigger::Misfire);
-    // Missed fire times from 6 s (the window) to 2 s (the grace) before the restart's tick.
+    // Missed fire times from 9 s (the window) to 5 s (the grace) before the restart's tick.
     assert!(
         (3..=5).contains(&made_up.len()),
         "catch-up made up {made_up:?}"
     );
     assert_eq!(made_up[0], after[0], "made-up fires start after the hole");
-    assert!(made_up[0] - before.last().unwrap() > 3000);
+    assert!(made_up[0] - before.last().unwrap() > 2000);
     for pair in after.windows(2) {
         assert_eq!(
             pair[1] - pair[0],
@@ -295,8 +295,9 @@ async fn misfire_policies_decide_what_runs_after_every_replica_was_down() {
 async fn trigger_pause_resume_and_upsert() {
     let mut h = Harness::start().await;
     let mut cron = cron_client(h.server.url()).await;
+    // Once a year: it cannot fire while the test runs.
     let mut hourly = every_second("report", "reports");
-    hourly.cron = "0 * * * *".into();
+    hourly.cron = "0 3 1 1 *".into();
     hourly.time_zone = "Europe/Berlin".into();
 
     let upserted = cron

@@ -1211,23 +1211,36 @@ async fn cron_schedules_are_inserted_once_replaced_and_deleted(fixture: &Fixture
     assert_eq!(schedules.get("nightly").await.unwrap(), Some(first.clone()));
     assert_eq!(schedules.get("missing").await.unwrap(), None);
 
-    let mut changed = first.clone();
-    changed.spec.cron = String::new();
-    changed.spec.interval = Some(prost_types::Duration {
+    // A new definition moves the next fire time only when one is given, and never undoes a pause.
+    let mut spec = first.spec.clone();
+    spec.cron = String::new();
+    spec.interval = Some(prost_types::Duration {
         seconds: 30,
         nanos: 0,
     });
-    changed.spec.job.as_mut().unwrap().queue = "moved".to_owned();
-    changed.origin = ScheduleOrigin::Code;
-    changed.paused = true;
-    changed.paused_by = "ops".to_owned();
-    changed.paused_at_ms = Some(2_000);
-    changed.pause_reason = "incident 42".to_owned();
-    changed.next_fire_ms = None;
-    changed.updated_by = "bob".to_owned();
-    changed.updated_at_ms = 2_000;
-    assert!(schedules.replace(&changed).await.unwrap());
-    assert_eq!(schedules.get("nightly").await.unwrap(), Some(changed));
+    spec.job.as_mut().unwrap().queue = "moved".to_owned();
+    let redefined = schedules
+        .update_definition(&spec, ScheduleOrigin::Code, "bob", 2_000, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut expected = first.clone();
+    expected.spec = spec.clone();
+    expected.origin = ScheduleOrigin::Code;
+    expected.updated_by = "bob".to_owned();
+    expected.updated_at_ms = 2_000;
+    assert_eq!(redefined, expected);
+    assert_eq!(
+        schedules.get("nightly").await.unwrap(),
+        Some(expected.clone())
+    );
+    let moved = schedules
+        .update_definition(&spec, ScheduleOrigin::Api, "bob", 3_000, Some(90_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.next_fire_ms, Some(90_000));
+    assert_eq!(moved.origin, ScheduleOrigin::Api);
     // The queue column follows the definition.
     let in_moved = schedules.list("", Some("moved"), 10).await.unwrap();
     assert_eq!(in_moved.len(), 1);
@@ -1239,12 +1252,72 @@ async fn cron_schedules_are_inserted_once_replaced_and_deleted(fixture: &Fixture
             .is_empty()
     );
 
+    // Pause and resume change only the pause and the next fire time, once each.
+    let (paused, changed) = schedules
+        .pause("nightly", "ops", 4_000, "incident 42")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(changed && paused.paused);
+    assert_eq!(
+        (
+            paused.paused_by.as_str(),
+            paused.paused_at_ms,
+            paused.pause_reason.as_str()
+        ),
+        ("ops", Some(4_000), "incident 42")
+    );
+    assert_eq!(paused.next_fire_ms, None);
+    assert_eq!(paused.spec, spec);
+    let (again, changed) = schedules
+        .pause("nightly", "someone else", 5_000, "other")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!changed);
+    assert_eq!(again, paused);
+    let redefined = schedules
+        .update_definition(&spec, ScheduleOrigin::Code, "bob", 6_000, Some(99_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(redefined.paused, "a new definition undid a pause");
+    assert_eq!(redefined.next_fire_ms, None);
+    let (resumed, changed) = schedules
+        .resume("nightly", Some(120_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(changed && !resumed.paused);
+    assert_eq!(resumed.next_fire_ms, Some(120_000));
+    assert_eq!(
+        (resumed.paused_by.as_str(), resumed.paused_at_ms),
+        ("", None)
+    );
     assert!(
         !schedules
-            .replace(&cron_schedule("missing", "reports"))
+            .resume("nightly", Some(1))
             .await
             .unwrap()
+            .unwrap()
+            .1
     );
+
+    assert_eq!(
+        schedules
+            .update_definition(
+                &cron_schedule("missing", "reports").spec,
+                ScheduleOrigin::Api,
+                "bob",
+                1,
+                None
+            )
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(schedules.pause("missing", "a", 1, "").await.unwrap(), None);
+    assert_eq!(schedules.resume("missing", None).await.unwrap(), None);
     assert_eq!(schedules.get("missing").await.unwrap(), None);
 
     // Deleting a schedule keeps its runs.
@@ -1545,12 +1618,18 @@ async fn cron_unfinished_runs_rotate_and_finish_only_from_running(fixture: &Fixt
 
 async fn cron_run_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
     let schedules = zenith_server::cron::store::open(&fixture.database);
+    let finished = |mut run: StoredRun| {
+        run.state = RunState::Completed;
+        run
+    };
     for run in [
-        cron_fired("a", 1_000),
-        cron_fired("b", 2_000),
-        cron_manual("a", 2_000, "manual-a"),
+        finished(cron_fired("a", 1_000)),
+        finished(cron_fired("b", 2_000)),
+        finished(cron_manual("a", 2_000, "manual-a")),
         cron_fired("a", 4_000),
         cron_skipped("b", 5_000),
+        // Still running: overlap skip looks at it, however old.
+        cron_fired("c", 500),
     ] {
         schedules.record_run(&run).await.unwrap();
     }
@@ -1560,6 +1639,10 @@ async fn cron_run_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
     // A run at the cutoff itself stays.
     assert_eq!(
         cron_keys(&cron_all_runs(&schedules, None).await),
-        [cron_key(5_000, "b", false), cron_key(4_000, "a", false)]
+        [
+            cron_key(5_000, "b", false),
+            cron_key(4_000, "a", false),
+            cron_key(500, "c", false)
+        ]
     );
 }

@@ -182,7 +182,7 @@ impl CronService for CronApi {
             .await?;
         Ok(Response::new(TriggerScheduleResponse {
             run: Some(triggered.run),
-            job: Some(triggered.job),
+            job: triggered.job,
         }))
     }
 

@@ -24,7 +24,7 @@ pub use store::{RunCursor, ScheduleStore, SharedScheduleStore, StoredRun, Stored
 
 use crate::api::Limits;
 use crate::archive::SharedArchive;
-use crate::queue::{QueueError, SharedEngine, proto_duration, timestamp_from_ms};
+use crate::queue::{QueueError, SharedEngine, proto_duration, timestamp_from_ms, timestamp_to_ms};
 
 #[derive(Clone, Debug)]
 pub struct CronConfig {
@@ -129,7 +129,7 @@ fn same_cadence(a: &ScheduleSpec, b: &ScheduleSpec) -> bool {
 /// What a trigger did.
 pub struct Triggered {
     pub run: ScheduleRun,
-    pub job: Job,
+    pub job: Option<Job>,
 }
 
 impl Cron {
@@ -210,28 +210,27 @@ impl Cron {
         Ok(schedule_view(schedule, None))
     }
 
-    /// Replaces a stored definition; `origin` says who declared the new one.
-    async fn replace(
+    /// Replaces a stored definition; `origin` says who declared the new one. The next fire
+    /// time moves only when the cadence changed: else a tick's advance could be undone.
+    async fn redefine(
         &self,
-        mut schedule: StoredSchedule,
+        existing: &StoredSchedule,
         checked: spec::CheckedSpec,
         origin: ScheduleOrigin,
         actor: &str,
     ) -> Result<StoredSchedule> {
         let now = self.now_ms().await?;
-        if !schedule.paused
-            && (!same_cadence(&schedule.spec, &checked.spec) || schedule.next_fire_ms.is_none())
-        {
-            schedule.next_fire_ms = checked.cadence.next_after(now);
-        }
-        schedule.spec = checked.spec;
-        schedule.origin = origin;
-        schedule.updated_by = actor.to_owned();
-        schedule.updated_at_ms = now;
-        if !self.store.replace(&schedule).await? {
-            return Err(CronError::NotFound(schedule.spec.id));
-        }
-        if !schedule.paused {
+        let next_fire_ms = if same_cadence(&existing.spec, &checked.spec) {
+            None
+        } else {
+            checked.cadence.next_after(now)
+        };
+        let schedule = self
+            .store
+            .update_definition(&checked.spec, origin, actor, now, next_fire_ms)
+            .await?
+            .ok_or_else(|| CronError::NotFound(checked.spec.id.clone()))?;
+        if !schedule.paused && next_fire_ms.is_some() {
             self.index(schedule.id(), schedule.next_fire_ms).await?;
         }
         tracing::info!(schedule = schedule.id(), actor, "schedule changed");
@@ -241,8 +240,9 @@ impl Cron {
     pub async fn update(&self, spec: Option<ScheduleSpec>, actor: &str) -> Result<Schedule> {
         let checked = spec::check(spec, &self.config.limits)?;
         let existing = self.get_stored(&checked.spec.id).await?;
-        let origin = existing.origin;
-        let schedule = self.replace(existing, checked, origin, actor).await?;
+        let schedule = self
+            .redefine(&existing, checked, ScheduleOrigin::Api, actor)
+            .await?;
         self.view(schedule).await
     }
 
@@ -253,37 +253,35 @@ impl Cron {
         actor: &str,
     ) -> Result<(Schedule, bool, bool)> {
         let checked = spec::check(spec, &self.config.limits)?;
-        match self.store.get(&checked.spec.id).await? {
-            Some(existing) if existing.spec == checked.spec => {
-                Ok((self.view(existing).await?, false, false))
-            }
-            Some(existing) => {
-                let schedule = self
-                    .replace(existing, checked, ScheduleOrigin::Code, actor)
-                    .await?;
-                Ok((self.view(schedule).await?, false, true))
-            }
+        let existing = match self.store.get(&checked.spec.id).await? {
+            Some(existing) => existing,
             None => {
                 let now = self.now_ms().await?;
                 let next_fire_ms = checked.cadence.next_after(now);
                 let schedule = new_schedule(
-                    checked.spec,
+                    checked.spec.clone(),
                     ScheduleOrigin::Code,
                     false,
                     actor,
                     now,
                     next_fire_ms,
                 );
-                if !self.store.insert(&schedule).await? {
-                    // Another worker declared it at the same moment: the definition is in.
-                    let existing = self.get_stored(schedule.id()).await?;
-                    return Ok((self.view(existing).await?, false, false));
+                if self.store.insert(&schedule).await? {
+                    self.index(schedule.id(), next_fire_ms).await?;
+                    tracing::info!(schedule = schedule.id(), actor, "schedule declared");
+                    return Ok((schedule_view(schedule, None), true, true));
                 }
-                self.index(schedule.id(), next_fire_ms).await?;
-                tracing::info!(schedule = schedule.id(), actor, "schedule declared");
-                Ok((schedule_view(schedule, None), true, true))
+                // Another worker declared it at the same moment: compare with theirs.
+                self.get_stored(&checked.spec.id).await?
             }
+        };
+        if existing.spec == checked.spec {
+            return Ok((self.view(existing).await?, false, false));
         }
+        let schedule = self
+            .redefine(&existing, checked, ScheduleOrigin::Code, actor)
+            .await?;
+        Ok((self.view(schedule).await?, false, true))
     }
 
     async fn get_stored(&self, id: &str) -> Result<StoredSchedule> {
@@ -330,16 +328,13 @@ impl Cron {
     }
 
     pub async fn pause(&self, id: &str, reason: &str, actor: &str) -> Result<Schedule> {
-        let mut schedule = self.get_stored(id).await?;
-        if !schedule.paused {
-            schedule.paused = true;
-            schedule.paused_by = actor.to_owned();
-            schedule.paused_at_ms = Some(self.now_ms().await?);
-            schedule.pause_reason = reason.to_owned();
-            schedule.next_fire_ms = None;
-            if !self.store.replace(&schedule).await? {
-                return Err(CronError::NotFound(id.to_owned()));
-            }
+        let now = self.now_ms().await?;
+        let (schedule, changed) = self
+            .store
+            .pause(id, actor, now, reason)
+            .await?
+            .ok_or_else(|| CronError::NotFound(id.to_owned()))?;
+        if changed {
             self.index(id, None).await?;
             tracing::info!(schedule = id, actor, reason, "schedule paused");
         }
@@ -347,22 +342,14 @@ impl Cron {
     }
 
     pub async fn resume(&self, id: &str, actor: &str) -> Result<Schedule> {
-        let mut schedule = self.get_stored(id).await?;
-        if schedule.paused {
-            let cadence = spec::cadence(
-                "spec.",
-                &schedule.spec.cron,
-                schedule.spec.interval.as_ref(),
-                &schedule.spec.time_zone,
-            )?;
-            schedule.paused = false;
-            schedule.paused_by.clear();
-            schedule.paused_at_ms = None;
-            schedule.pause_reason.clear();
-            schedule.next_fire_ms = cadence.next_after(self.now_ms().await?);
-            if !self.store.replace(&schedule).await? {
-                return Err(CronError::NotFound(id.to_owned()));
-            }
+        let cadence = self.stored_cadence(id).await?;
+        let next_fire_ms = cadence.next_after(self.now_ms().await?);
+        let (schedule, changed) = self
+            .store
+            .resume(id, next_fire_ms)
+            .await?
+            .ok_or_else(|| CronError::NotFound(id.to_owned()))?;
+        if changed {
             self.index(id, schedule.next_fire_ms).await?;
             tracing::info!(schedule = id, actor, "schedule resumed");
         }
@@ -372,8 +359,14 @@ impl Cron {
     pub async fn trigger(&self, id: &str, request_id: &str, actor: &str) -> Result<Triggered> {
         let schedule = self.get_stored(id).await?;
         let job_id = manual_job_id(id, request_id);
+        // A repeated request finds its run, even once its job has left Redis.
+        if !request_id.is_empty()
+            && let Some(run) = self.store.run_of_job(id, &job_id).await?
+        {
+            return self.triggered(run).await;
+        }
         let now = self.now_ms().await?;
-        let run = self
+        let fired = self
             .fire(
                 &schedule,
                 job_id.clone(),
@@ -383,15 +376,47 @@ impl Cron {
                 actor,
             )
             .await?;
-        let run = match run {
+        let run = match fired {
             Some(run) => run,
-            None => self
-                .store
-                .run_of_job(id, &job_id)
-                .await?
-                .ok_or_else(|| CronError::NotFound(id.to_owned()))?,
+            None => match self.store.run_of_job(id, &job_id).await? {
+                Some(run) => run,
+                // The job exists but its run does not: the first request failed between the
+                // two. Its run is keyed by the job's creation, the same for every retry.
+                None => {
+                    let job = self.engine.get_job(&job_id, Some(schedule.queue())).await?;
+                    let created_ms = job.created_at.as_ref().map_or(now, timestamp_to_ms);
+                    let run = StoredRun {
+                        schedule_id: id.to_owned(),
+                        fire_time_ms: created_ms,
+                        manual: true,
+                        job_id: job_id.clone(),
+                        queue: job.queue.clone(),
+                        trigger: RunTrigger::Manual,
+                        state: RunState::Running,
+                        enqueued_at_ms: Some(created_ms),
+                        finished_at_ms: None,
+                        duration_ms: None,
+                        triggered_by: actor.to_owned(),
+                    };
+                    self.store.record_run(&run).await?;
+                    run
+                }
+            },
         };
-        let job = self.engine.get_job(&job_id, Some(&run.queue)).await?;
+        self.triggered(run).await
+    }
+
+    /// A manual run with its job, from Redis or else the archive (none once pruned from both).
+    async fn triggered(&self, run: StoredRun) -> Result<Triggered> {
+        let job = match self.engine.get_job(&run.job_id, Some(&run.queue)).await {
+            Ok(job) => Some(job),
+            Err(QueueError::JobNotFound(_) | QueueError::QueueNotFound(_)) => self
+                .archive
+                .get_job(&run.job_id)
+                .await?
+                .map(|archived| archived.job),
+            Err(error) => return Err(error.into()),
+        };
         Ok(Triggered {
             run: run_view(run),
             job,

@@ -8,9 +8,12 @@ use zenith_proto::v1::{JobSpec, MisfirePolicy, OverlapPolicy, ScheduleSpec};
 use super::{Cadence, CronError, Result};
 use crate::api::Limits;
 use crate::api::validate;
-use crate::queue::{NewJob, proto_duration};
+use crate::queue::{NewJob, QueueError, proto_duration};
 
 pub const DEFAULT_MISFIRE_GRACE: Duration = Duration::from_secs(60);
+/// More than a replica killed mid-tick can delay a fire (its lock's 2 s plus a tick), so such
+/// a delay is never taken for a misfire.
+const MIN_MISFIRE_GRACE: Duration = Duration::from_secs(5);
 const MAX_MISFIRE_GRACE: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_CATCH_UP_WINDOW: Duration = Duration::from_secs(3600);
 const MAX_CATCH_UP_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -78,7 +81,7 @@ pub fn check(spec: Option<ScheduleSpec>, limits: &Limits) -> Result<CheckedSpec>
         "spec.misfire_grace",
         spec.misfire_grace.as_ref(),
         DEFAULT_MISFIRE_GRACE,
-        Duration::from_secs(1),
+        MIN_MISFIRE_GRACE,
         MAX_MISFIRE_GRACE,
     )?;
     spec.misfire_grace = Some(proto_duration(grace));
@@ -89,18 +92,21 @@ pub fn check(spec: Option<ScheduleSpec>, limits: &Limits) -> Result<CheckedSpec>
         Duration::from_secs(1),
         MAX_CATCH_UP_WINDOW,
     )?;
+    if spec.misfire == MisfirePolicy::CatchUp as i32 && window <= grace {
+        return Err(CronError::invalid(
+            "spec.catch_up_window",
+            "must be longer than misfire_grace: nothing older than the grace is made up before it",
+        ));
+    }
     spec.catch_up_window = Some(proto_duration(window));
     let jitter = validate::duration("spec.jitter", spec.jitter.as_ref())?.unwrap_or_default();
     if jitter > MAX_JITTER {
         return Err(CronError::invalid("spec.jitter", "must be at most 1h"));
     }
-    if cadence
-        .interval()
-        .is_some_and(|interval| jitter >= interval)
-    {
+    if !jitter.is_zero() && jitter >= shortest_gap(&cadence) {
         return Err(CronError::invalid(
             "spec.jitter",
-            "must be less than the interval",
+            "must be less than the time between fire times",
         ));
     }
     spec.jitter = (!jitter.is_zero()).then(|| proto_duration(jitter));
@@ -111,6 +117,25 @@ pub fn check(spec: Option<ScheduleSpec>, limits: &Limits) -> Result<CheckedSpec>
         false,
     )?;
     Ok(CheckedSpec { spec, cadence })
+}
+
+/// The interval, or for an expression the shortest time between its next few fire times: a
+/// jitter as long would let one fire's job run after the next one's.
+fn shortest_gap(cadence: &Cadence) -> Duration {
+    if let Some(interval) = cadence.interval() {
+        return interval;
+    }
+    let mut shortest = i64::MAX;
+    let mut previous = cadence.next_after(chrono::Utc::now().timestamp_millis());
+    for _ in 0..16 {
+        let Some(at) = previous else { break };
+        let Some(next) = cadence.next_after(at) else {
+            break;
+        };
+        shortest = shortest.min(next - at);
+        previous = Some(next);
+    }
+    Duration::from_millis(shortest.max(0) as u64)
 }
 
 /// The job template: what an enqueue accepts, less what the schedule sets itself.
@@ -181,7 +206,13 @@ pub fn job_for_fire(
         crate::cron::rfc3339_utc(fire_ms),
     );
     job.run_at = Some(crate::queue::timestamp_from_ms(run_at_ms));
-    Ok(validate::new_job("spec.job", job, limits)?)
+    // A template that stopped passing (a lower payload limit) is the definition's fault, not
+    // a failure to retry: the ticker lets the fire time pass.
+    validate::new_job("spec.job", job, limits).map_err(|error| match error {
+        QueueError::InvalidArgument { field, message }
+        | QueueError::TooLarge { field, message } => CronError::invalid(field, message),
+        other => other.into(),
+    })
 }
 
 #[cfg(test)]

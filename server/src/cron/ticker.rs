@@ -15,6 +15,7 @@ use super::spec::{DEFAULT_CATCH_UP_WINDOW, DEFAULT_MISFIRE_GRACE};
 use super::{
     CronError, Result, SharedCron, StoredRun, duration_of, finished_state, fire_job_id, jitter_ms,
 };
+use crate::archive::ArchiveError;
 use crate::queue::{QueueError, timestamp_to_ms};
 
 const TICK_EVERY: Duration = Duration::from_millis(250);
@@ -22,13 +23,16 @@ const TICK_EVERY: Duration = Duration::from_millis(250);
 const DUE_PER_TICK: usize = 100;
 /// Fire times one schedule fires per tick at most (catching up); the rest wait a tick.
 const FIRES_PER_SCHEDULE: usize = 100;
-/// Long enough for one schedule's tick; a replica that dies holding it delays the schedule
-/// by at most this.
-const LOCK_TTL: Duration = Duration::from_secs(5);
+/// About one schedule's tick; a replica that dies holding it delays the schedule by at most
+/// this (less than the least misfire grace). Outliving it only means two replicas do the same,
+/// harmless, work.
+const LOCK_TTL: Duration = Duration::from_secs(2);
 const RECONCILE_EVERY: Duration = Duration::from_secs(60);
 const RECONCILE_PAGE: usize = 500;
 const FINALIZE_EVERY: Duration = Duration::from_secs(2);
 const FINALIZE_BATCH: usize = 100;
+/// How long one follow-up pass keeps taking batches: runs must not be made faster than looked at.
+const FINALIZE_BUDGET: Duration = Duration::from_secs(1);
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 const PRUNE_BATCH: usize = 1000;
 /// Batches one prune pass deletes at most, so a huge backlog cannot hold the loop.
@@ -125,7 +129,18 @@ impl super::Cron {
             if locked.is_none() {
                 continue;
             }
-            let result = self.tick_schedule(&id, score as i64, now).await;
+            // Another replica may have handled this fire time between the read and the lock.
+            let current: Option<f64> = redis::cmd("ZSCORE")
+                .arg(&self.due_key)
+                .arg(&id)
+                .query_async(&mut conn)
+                .await
+                .map_err(QueueError::from)?;
+            let result = if current == Some(score) {
+                self.tick_schedule(&id, score as i64, now).await
+            } else {
+                Ok(())
+            };
             UNLOCK
                 .key(&lock)
                 .arg(&token)
@@ -140,16 +155,32 @@ impl super::Cron {
     }
 
     async fn tick_schedule(&self, id: &str, first_due: i64, now: i64) -> Result<()> {
-        let schedule = match self.store.get(id).await? {
-            Some(schedule) if !schedule.paused => schedule,
-            _ => {
+        let stored = match self.store.get(id).await {
+            Err(ArchiveError::Corrupt { message, .. }) => Err(message),
+            other => Ok(other?),
+        };
+        let schedule = match stored {
+            Ok(Some(schedule)) if !schedule.paused => schedule,
+            Ok(_) => {
                 self.advance(id, first_due, None).await?;
                 return Ok(());
             }
+            Err(message) => return self.drop_unreadable(id, first_due, &message).await,
         };
         let spec = &schedule.spec;
-        let cadence =
-            super::spec::cadence("spec.", &spec.cron, spec.interval.as_ref(), &spec.time_zone)?;
+        let cadence = match super::spec::cadence(
+            "spec.",
+            &spec.cron,
+            spec.interval.as_ref(),
+            &spec.time_zone,
+        ) {
+            Ok(cadence) => cadence,
+            Err(error) => {
+                return self
+                    .drop_unreadable(id, first_due, &error.to_string())
+                    .await;
+            }
+        };
         let policy = Policy {
             misfire: MisfirePolicy::try_from(spec.misfire).unwrap_or(MisfirePolicy::FireOnce),
             grace: duration_of(spec.misfire_grace.as_ref(), DEFAULT_MISFIRE_GRACE),
@@ -205,6 +236,18 @@ impl super::Cron {
         Ok(())
     }
 
+    /// A stored schedule this build cannot read never fires: it leaves the index, loudly,
+    /// instead of coming due (and failing) on every tick ahead of the others.
+    async fn drop_unreadable(&self, id: &str, first_due: i64, message: &str) -> Result<()> {
+        tracing::error!(
+            schedule = id,
+            message,
+            "stored schedule unreadable; it will not fire"
+        );
+        self.advance(id, first_due, None).await?;
+        Ok(())
+    }
+
     async fn advance(&self, id: &str, from: i64, next: Option<i64>) -> Result<bool> {
         let moved: i64 = ADVANCE
             .key(&self.due_key)
@@ -246,9 +289,11 @@ impl super::Cron {
                         .ignore();
                 }
             }
-            pipe.query_async::<()>(&mut self.engine.background_connection())
-                .await
-                .map_err(QueueError::from)?;
+            if pipe.cmd_iter().next().is_some() {
+                pipe.query_async::<()>(&mut self.engine.background_connection())
+                    .await
+                    .map_err(QueueError::from)?;
+            }
             match page.last() {
                 Some(last) if page.len() == RECONCILE_PAGE => after = last.id().to_owned(),
                 _ => return Ok(()),
@@ -258,8 +303,19 @@ impl super::Cron {
 
     /// Looks at unfinished runs' jobs and records the end of those that finished.
     async fn finalize_runs(&self) -> Result<()> {
+        let started = tokio::time::Instant::now();
+        while self.finalize_batch().await? == FINALIZE_BATCH && started.elapsed() < FINALIZE_BUDGET
+        {
+        }
+        Ok(())
+    }
+
+    /// Looks at one batch of unfinished runs; returns how many it took.
+    async fn finalize_batch(&self) -> Result<usize> {
         let now = self.now_ms().await?;
-        for mut run in self.store.take_unfinished(now, FINALIZE_BATCH).await? {
+        let runs = self.store.take_unfinished(now, FINALIZE_BATCH).await?;
+        let taken = runs.len();
+        for mut run in runs {
             let job = match self.engine.get_job(&run.job_id, Some(&run.queue)).await {
                 Ok(job) => Some(job),
                 Err(QueueError::JobNotFound(_) | QueueError::QueueNotFound(_)) => self
@@ -289,7 +345,7 @@ impl super::Cron {
             }
             self.store.finish_run(&run).await?;
         }
-        Ok(())
+        Ok(taken)
     }
 
     async fn prune_runs(&self) -> Result<()> {

@@ -87,8 +87,36 @@ pub trait ScheduleStore: Send + Sync {
     /// Adds a schedule; false when its id is taken (nothing changes then).
     async fn insert(&self, schedule: &StoredSchedule) -> Result<bool>;
 
-    /// Overwrites every column of the schedule with this id; false when there is none.
-    async fn replace(&self, schedule: &StoredSchedule) -> Result<bool>;
+    /// Replaces the definition of the schedule `spec.id` (and its queue column), its origin and
+    /// who changed it when; sets the next fire time too when `next_fire_ms` is given, unless
+    /// the schedule is paused. Leaves the pause alone, so a concurrent pause is never undone.
+    /// Returns the row after, or `None` when there is none.
+    async fn update_definition(
+        &self,
+        spec: &ScheduleSpec,
+        origin: ScheduleOrigin,
+        updated_by: &str,
+        updated_at_ms: i64,
+        next_fire_ms: Option<i64>,
+    ) -> Result<Option<StoredSchedule>>;
+
+    /// Pauses a schedule that is not paused: who, when and why, and no next fire time.
+    /// Returns the row after and whether it changed, or `None` when there is none.
+    async fn pause(
+        &self,
+        id: &str,
+        by: &str,
+        at_ms: i64,
+        reason: &str,
+    ) -> Result<Option<(StoredSchedule, bool)>>;
+
+    /// Resumes a paused schedule: clears the pause and sets the next fire time. Returns the row
+    /// after and whether it changed, or `None` when there is none.
+    async fn resume(
+        &self,
+        id: &str,
+        next_fire_ms: Option<i64>,
+    ) -> Result<Option<(StoredSchedule, bool)>>;
 
     async fn get(&self, id: &str) -> Result<Option<StoredSchedule>>;
 
@@ -140,7 +168,8 @@ pub trait ScheduleStore: Send + Sync {
     /// only while it is RUNNING.
     async fn finish_run(&self, run: &StoredRun) -> Result<()>;
 
-    /// Deletes up to `limit` runs whose fire time is before `cutoff_ms`; returns how many.
+    /// Deletes up to `limit` finished runs whose fire time is before `cutoff_ms` (a running run
+    /// stays: overlap skip looks at it); returns how many.
     async fn prune_runs(&self, cutoff_ms: i64, limit: usize) -> Result<u64>;
 }
 

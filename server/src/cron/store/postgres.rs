@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use prost::Message;
 use sqlx::postgres::PgArguments;
 use sqlx::{PgPool, Postgres, QueryBuilder};
+use zenith_proto::v1::{ScheduleOrigin, ScheduleSpec};
 
 use super::{
     RUN_COLUMNS, RunCursor, SCHEDULE_COLUMNS, ScheduleStore, StoredRun, StoredSchedule,
@@ -42,6 +43,20 @@ fn bind_schedule_columns<'q>(query: Query<'q>, schedule: &'q StoredSchedule) -> 
         .bind(schedule.updated_at_ms)
 }
 
+impl PostgresSchedules {
+    /// The row an update returned (changed), or else the row as it is (unchanged).
+    async fn changed_or_current(
+        &self,
+        id: &str,
+        updated: Option<sqlx::postgres::PgRow>,
+    ) -> Result<Option<(StoredSchedule, bool)>> {
+        match updated {
+            Some(row) => Ok(Some((schedule_from_row(&row)?, true))),
+            None => Ok(self.get(id).await?.map(|schedule| (schedule, false))),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl ScheduleStore for PostgresSchedules {
     async fn insert(&self, schedule: &StoredSchedule) -> Result<bool> {
@@ -57,18 +72,71 @@ impl ScheduleStore for PostgresSchedules {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn replace(&self, schedule: &StoredSchedule) -> Result<bool> {
-        let query = sqlx::query(
-            "UPDATE cron_schedules SET spec = $1, queue = $2, origin = $3, paused = $4, \
-             paused_by = $5, paused_at_ms = $6, pause_reason = $7, next_fire_ms = $8, \
-             created_by = $9, created_at_ms = $10, updated_by = $11, updated_at_ms = $12 \
-             WHERE id = $13",
+    async fn update_definition(
+        &self,
+        spec: &ScheduleSpec,
+        origin: ScheduleOrigin,
+        updated_by: &str,
+        updated_at_ms: i64,
+        next_fire_ms: Option<i64>,
+    ) -> Result<Option<StoredSchedule>> {
+        let sql = format!(
+            "UPDATE cron_schedules SET spec = $1, queue = $2, origin = $3, \
+             updated_by = $4, updated_at_ms = $5, next_fire_ms = CASE WHEN paused THEN NULL \
+             WHEN $6 THEN $7 ELSE next_fire_ms END WHERE id = $8 RETURNING {SCHEDULE_COLUMNS}"
         );
-        let done = bind_schedule_columns(query, schedule)
-            .bind(schedule.id())
-            .execute(&self.pool)
+        let row = sqlx::query(&sql)
+            .bind(spec.encode_to_vec())
+            .bind(spec.job.as_ref().map_or("", |job| job.queue.as_str()))
+            .bind(origin as i32)
+            .bind(updated_by)
+            .bind(updated_at_ms)
+            .bind(next_fire_ms.is_some())
+            .bind(next_fire_ms)
+            .bind(&spec.id)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(done.rows_affected() == 1)
+        row.as_ref().map(schedule_from_row).transpose()
+    }
+
+    async fn pause(
+        &self,
+        id: &str,
+        by: &str,
+        at_ms: i64,
+        reason: &str,
+    ) -> Result<Option<(StoredSchedule, bool)>> {
+        let sql = format!(
+            "UPDATE cron_schedules SET paused = TRUE, paused_by = $1, paused_at_ms = $2, \
+             pause_reason = $3, next_fire_ms = NULL WHERE id = $4 AND NOT paused \
+             RETURNING {SCHEDULE_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(by)
+            .bind(at_ms)
+            .bind(reason)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.changed_or_current(id, row).await
+    }
+
+    async fn resume(
+        &self,
+        id: &str,
+        next_fire_ms: Option<i64>,
+    ) -> Result<Option<(StoredSchedule, bool)>> {
+        let sql = format!(
+            "UPDATE cron_schedules SET paused = FALSE, paused_by = '', paused_at_ms = NULL, \
+             pause_reason = '', next_fire_ms = $1 WHERE id = $2 AND paused \
+             RETURNING {SCHEDULE_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(next_fire_ms)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.changed_or_current(id, row).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<StoredSchedule>> {
@@ -260,7 +328,7 @@ impl ScheduleStore for PostgresSchedules {
         let done = sqlx::query(
             "DELETE FROM cron_runs WHERE (schedule_id, fire_time_ms, manual) IN (\
              SELECT schedule_id, fire_time_ms, manual FROM cron_runs \
-             WHERE fire_time_ms < $1 LIMIT $2)",
+             WHERE fire_time_ms < $1 AND state <> 1 LIMIT $2)",
         )
         .bind(cutoff_ms)
         .bind(limit_param(limit))

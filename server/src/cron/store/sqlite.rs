@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use prost::Message;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use zenith_proto::v1::{ScheduleOrigin, ScheduleSpec};
 
 use super::{
     RUN_COLUMNS, RunCursor, SCHEDULE_COLUMNS, ScheduleStore, StoredRun, StoredSchedule,
@@ -43,6 +44,20 @@ fn bind_schedule_columns<'q>(query: Query<'q>, schedule: &'q StoredSchedule) -> 
         .bind(schedule.updated_at_ms)
 }
 
+impl SqliteSchedules {
+    /// The row an update returned (changed), or else the row as it is (unchanged).
+    async fn changed_or_current(
+        &self,
+        id: &str,
+        updated: Option<sqlx::sqlite::SqliteRow>,
+    ) -> Result<Option<(StoredSchedule, bool)>> {
+        match updated {
+            Some(row) => Ok(Some((schedule_from_row(&row)?, true))),
+            None => Ok(self.get(id).await?.map(|schedule| (schedule, false))),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl ScheduleStore for SqliteSchedules {
     async fn insert(&self, schedule: &StoredSchedule) -> Result<bool> {
@@ -57,17 +72,71 @@ impl ScheduleStore for SqliteSchedules {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn replace(&self, schedule: &StoredSchedule) -> Result<bool> {
-        let query = sqlx::query(
-            "UPDATE cron_schedules SET spec = ?, queue = ?, origin = ?, paused = ?, \
-             paused_by = ?, paused_at_ms = ?, pause_reason = ?, next_fire_ms = ?, \
-             created_by = ?, created_at_ms = ?, updated_by = ?, updated_at_ms = ? WHERE id = ?",
+    async fn update_definition(
+        &self,
+        spec: &ScheduleSpec,
+        origin: ScheduleOrigin,
+        updated_by: &str,
+        updated_at_ms: i64,
+        next_fire_ms: Option<i64>,
+    ) -> Result<Option<StoredSchedule>> {
+        let sql = format!(
+            "UPDATE cron_schedules SET spec = ?, queue = ?, origin = ?, \
+             updated_by = ?, updated_at_ms = ?, next_fire_ms = CASE WHEN paused THEN NULL \
+             WHEN ? THEN ? ELSE next_fire_ms END WHERE id = ? RETURNING {SCHEDULE_COLUMNS}"
         );
-        let done = bind_schedule_columns(query, schedule)
-            .bind(schedule.id())
-            .execute(&self.pool)
+        let row = sqlx::query(&sql)
+            .bind(spec.encode_to_vec())
+            .bind(spec.job.as_ref().map_or("", |job| job.queue.as_str()))
+            .bind(origin as i32)
+            .bind(updated_by)
+            .bind(updated_at_ms)
+            .bind(next_fire_ms.is_some())
+            .bind(next_fire_ms)
+            .bind(&spec.id)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(done.rows_affected() == 1)
+        row.as_ref().map(schedule_from_row).transpose()
+    }
+
+    async fn pause(
+        &self,
+        id: &str,
+        by: &str,
+        at_ms: i64,
+        reason: &str,
+    ) -> Result<Option<(StoredSchedule, bool)>> {
+        let sql = format!(
+            "UPDATE cron_schedules SET paused = TRUE, paused_by = ?, paused_at_ms = ?, \
+             pause_reason = ?, next_fire_ms = NULL WHERE id = ? AND NOT paused \
+             RETURNING {SCHEDULE_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(by)
+            .bind(at_ms)
+            .bind(reason)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.changed_or_current(id, row).await
+    }
+
+    async fn resume(
+        &self,
+        id: &str,
+        next_fire_ms: Option<i64>,
+    ) -> Result<Option<(StoredSchedule, bool)>> {
+        let sql = format!(
+            "UPDATE cron_schedules SET paused = FALSE, paused_by = '', paused_at_ms = NULL, \
+             pause_reason = '', next_fire_ms = ? WHERE id = ? AND paused \
+             RETURNING {SCHEDULE_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(next_fire_ms)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.changed_or_current(id, row).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<StoredSchedule>> {
@@ -251,7 +320,7 @@ impl ScheduleStore for SqliteSchedules {
     async fn prune_runs(&self, cutoff_ms: i64, limit: usize) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM cron_runs WHERE rowid IN (\
-             SELECT rowid FROM cron_runs WHERE fire_time_ms < ? LIMIT ?)",
+             SELECT rowid FROM cron_runs WHERE fire_time_ms < ? AND state <> 1 LIMIT ?)",
         )
         .bind(cutoff_ms)
         .bind(limit_param(limit))
