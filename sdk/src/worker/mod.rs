@@ -583,4 +583,23 @@ mod tests {
             .expect("no queues is refused");
         assert!(error.to_string().contains("at least one queue"));
     }
+
+    #[tokio::test]
+    async fn schedules_are_retried_while_the_server_is_unreachable_until_stopped() {
+        let client = Client::connect_lazy("http://127.0.0.1:1").expect("valid url");
+        let spec = crate::ScheduleSpecBuilder::every("tick", Duration::from_secs(30))
+            .queue("ops")
+            .job_type("ping")
+            .build();
+        let worker = Worker::builder(client)
+            .queue("ops")
+            .schedule(spec)
+            .fallback(|_| async { Ok(()) })
+            .build()
+            .expect("valid worker");
+        let stopped = worker
+            .run_until(tokio::time::sleep(Duration::from_millis(700)))
+            .await;
+        assert!(stopped.is_ok(), "{stopped:?}");
+    }
 }
