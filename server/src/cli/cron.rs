@@ -516,6 +516,13 @@ fn describe(schedule: &Schedule, now: SystemTime) -> String {
         field("paused", "no".to_owned());
     }
     field("next fire", next_fire(schedule, now));
+    field(
+        "next fire utc",
+        schedule
+            .next_fire_at
+            .as_ref()
+            .map_or_else(String::new, utc_seconds),
+    );
     field("queue", job.queue.clone());
     field("type", printable(&job.r#type));
     field("content type", printable(&job.content_type));
