@@ -40,7 +40,7 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + 
 call() { "$GRPCURL" -plaintext -d "$2" "$addr" "$1" 2>&1 || true; }
 
 services=$("$GRPCURL" -plaintext "$addr" list)
-for service in zenith.v1.QueueService zenith.v1.WorkerService zenith.v1.ArchiveService zenith.v1.PulseService zenith.v1.LogService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
+for service in zenith.v1.QueueService zenith.v1.WorkerService zenith.v1.ArchiveService zenith.v1.PulseService zenith.v1.LogService zenith.v1.CronService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
   check "list $service" "$service" "$services"
 done
 check "describe" "rpc Reserve" "$("$GRPCURL" -plaintext "$addr" describe zenith.v1.WorkerService)"
@@ -182,6 +182,18 @@ check "history actor" '"actor": "smoke"' "$history"
 check "cli search" "order-1234" "$("$ZENITH" --server "http://$hist" search 'payload.email = "user@example.com"' 2>&1 || true)"
 check "cli history" "completed" "$("$ZENITH" --server "http://$hist" jobs history order-1234 2>&1 || true)"
 check "archive status" '"backend": "sqlite"' "$(hcall zenith.v1.ArchiveService/GetArchiveStatus '{}')"
+
+created=$(hcall zenith.v1.CronService/CreateSchedule '{"spec": {"id": "nightly-report", "cron": "30 2 * * *", "time_zone": "Europe/Berlin",
+  "job": {"queue": "reports", "type": "build_report", "payload": "eyJkYXkiOiJ5ZXN0ZXJkYXkifQ==",
+  "content_type": "application/json"}, "overlap": "OVERLAP_POLICY_SKIP"}}')
+check "create schedule" '"nextFireAt"' "$created"
+check "schedule defaults" "MISFIRE_POLICY_FIRE_ONCE" "$created"
+preview=$(hcall zenith.v1.CronService/PreviewSchedule '{"cron": "30 2 * * *", "time_zone": "Europe/Berlin", "after": "2026-03-27T00:00:00Z", "count": 4}')
+check "preview dst gap" '"localTime": "2026-03-29T03:00:00+02:00"' "$preview"
+check "pause schedule" '"pauseReason": "incident 123"' "$(hcall zenith.v1.CronService/PauseSchedule '{"id": "nightly-report", "reason": "incident 123"}')"
+check "trigger schedule" "RUN_TRIGGER_MANUAL" "$(hcall zenith.v1.CronService/TriggerSchedule '{"id": "nightly-report"}')"
+check "schedule runs" '"scheduleId": "nightly-report"' "$(hcall zenith.v1.CronService/ListScheduleRuns '{"schedule_id": "nightly-report"}')"
+check "bad expression" "spec.cron: field 2 (hour)" "$(hcall zenith.v1.CronService/CreateSchedule '{"spec": {"id": "bad", "cron": "0 25 * * *", "job": {"queue": "q", "type": "t"}}}')"
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// How long archived log lines stay in Redis for `TailLogs` replay [default: 10m].
     #[arg(long, env = "ZENITH_LOG_TAIL_WINDOW", value_parser = humantime::parse_duration)]
     pub log_tail_window: Option<Duration>,
+    /// How long cron run history stays in SQL [default: 30d].
+    #[arg(long, env = "ZENITH_CRON_RUN_RETENTION", value_parser = humantime::parse_duration)]
+    pub cron_run_retention: Option<Duration>,
 }
 
 /// The same settings as read from a config file.
@@ -86,6 +89,8 @@ struct FileConfig {
     log_retention: Option<Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     log_tail_window: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    cron_run_retention: Option<Duration>,
 }
 
 mod humantime_serde_opt {
@@ -118,6 +123,7 @@ pub struct ServeConfig {
     pub lost_node_retention: Duration,
     pub log_retention: Duration,
     pub log_tail_window: Duration,
+    pub cron_run_retention: Duration,
 }
 
 impl ServeArgs {
@@ -170,6 +176,13 @@ impl ServeArgs {
         if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&log_tail_window) {
             anyhow::bail!("log_tail_window: must be from 1s to 1h");
         }
+        let cron_run_retention = self
+            .cron_run_retention
+            .or(file.cron_run_retention)
+            .unwrap_or(Duration::from_secs(30 * 24 * 3600));
+        if cron_run_retention < Duration::from_secs(3600) {
+            anyhow::bail!("cron_run_retention: must be at least 1h");
+        }
         Ok(ServeConfig {
             listen: self
                 .listen
@@ -204,6 +217,7 @@ impl ServeArgs {
             lost_node_retention,
             log_retention,
             log_tail_window,
+            cron_run_retention,
         })
     }
 }

@@ -14,15 +14,17 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use zenith_proto::v1::archive_service_server::ArchiveServiceServer;
+use zenith_proto::v1::cron_service_server::CronServiceServer;
 use zenith_proto::v1::log_service_server::LogServiceServer;
 use zenith_proto::v1::pulse_service_server::PulseServiceServer;
 use zenith_proto::v1::queue_service_server::QueueServiceServer;
 use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 
-use crate::api::{ArchiveApi, Limits, LogApi, PulseApi, QueueApi, WorkerApi};
+use crate::api::{ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueApi, WorkerApi};
 use crate::archive::settings::{ArchiveDefaults, Settings};
 use crate::archive::{archiver, retention, rollup, store};
 use crate::config::ServeConfig;
+use crate::cron::{Cron, CronConfig};
 use crate::db::Database;
 use crate::logs::{LogConfig, Logs};
 use crate::pulse::{Pulse, PulseConfig};
@@ -109,6 +111,19 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         },
     );
 
+    let limits = Limits {
+        max_payload_bytes: config.max_payload_bytes,
+    };
+    let cron = Cron::new(
+        engine.clone(),
+        crate::cron::store::open(&database),
+        archive.clone(),
+        CronConfig {
+            run_retention: config.cron_run_retention,
+            limits: limits.clone(),
+        },
+    );
+
     let stop = CancellationToken::new();
     let mut background = tokio::task::JoinSet::new();
     background.spawn(run_maintenance(
@@ -133,13 +148,11 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     background.spawn(settings.clone().run_refresh(stop.clone()));
     background.spawn(pulse.clone().run(stop.clone()));
     background.spawn(logs.clone().run(stop.clone()));
+    background.spawn(cron.clone().run(stop.clone()));
     if config.demo {
         background.spawn(demo::run(engine.clone(), stop.clone()));
     }
 
-    let limits = Limits {
-        max_payload_bytes: config.max_payload_bytes,
-    };
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<QueueServiceServer<QueueApi>>().await;
     health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
@@ -148,6 +161,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         .await;
     health.set_serving::<PulseServiceServer<PulseApi>>().await;
     health.set_serving::<LogServiceServer<LogApi>>().await;
+    health.set_serving::<CronServiceServer<CronApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(zenith_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -179,6 +193,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         engine.stopping(),
     )))
     .add_service(LogServiceServer::new(LogApi::new(logs)))
+    .add_service(CronServiceServer::new(CronApi::new(cron)))
     .add_service(health_service)
     .add_service(reflection_v1)
     .add_service(reflection_v1alpha);

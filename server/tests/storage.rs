@@ -5,12 +5,16 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use prost_types::Timestamp;
-use zenith_proto::v1::{Job, JobEvent, JobEventKind, JobState, LogLevel, LogRecord};
+use zenith_proto::v1::{
+    Job, JobEvent, JobEventKind, JobSpec, JobState, LogLevel, LogRecord, OverlapPolicy, RunState,
+    RunTrigger, ScheduleOrigin, ScheduleSpec,
+};
 use zenith_server::archive::store::{
     ArchiveBatch, EventPosition, EventRecord, JobRecord, MetricRollup, PruneScope, Pruned,
     SearchPlan, SettingsOverride,
 };
 use zenith_server::archive::{ArchiveError, SharedArchive, text};
+use zenith_server::cron::{RunCursor, SharedScheduleStore, StoredRun, StoredSchedule};
 use zenith_server::db::Database;
 use zenith_server::logs::store::{LogQuery, SharedLogStore};
 use zenith_testkit::PostgresServer;
@@ -92,6 +96,13 @@ storage_tests!(
     log_lines_are_written_once_and_found_by_words_and_filters,
     log_search_pages_both_ways_and_job_lines_are_oldest_first,
     log_prune_is_bounded_and_clears_the_text_index,
+    cron_schedules_are_inserted_once_replaced_and_deleted,
+    cron_schedules_page_by_id_and_filter_by_queue,
+    cron_scheduled_runs_meet_on_their_fire_time,
+    cron_last_runs_are_the_latest_of_each_schedule,
+    cron_runs_page_newest_first_across_and_within_schedules,
+    cron_unfinished_runs_rotate_and_finish_only_from_running,
+    cron_run_prune_is_bounded_by_limit_and_cutoff,
 );
 
 fn ts(ms: i64) -> Timestamp {
@@ -1080,5 +1091,475 @@ async fn log_prune_is_bounded_and_clears_the_text_index(fixture: &Fixture) {
     assert_eq!(
         log_ids(&logs, &log_query("prunable")).await,
         ["4-0", "3-0", "0-0"]
+    );
+}
+
+fn cron_schedule(id: &str, queue: &str) -> StoredSchedule {
+    StoredSchedule {
+        spec: ScheduleSpec {
+            id: id.to_owned(),
+            cron: "*/5 * * * *".to_owned(),
+            time_zone: "Europe/Berlin".to_owned(),
+            job: Some(JobSpec {
+                queue: queue.to_owned(),
+                r#type: "report".to_owned(),
+                payload: br#"{"full":true}"#.to_vec(),
+                content_type: "application/json".to_owned(),
+                ..Default::default()
+            }),
+            overlap: OverlapPolicy::Skip as i32,
+            description: "the nightly report".to_owned(),
+            ..Default::default()
+        },
+        origin: ScheduleOrigin::Api,
+        paused: false,
+        paused_by: String::new(),
+        paused_at_ms: None,
+        pause_reason: String::new(),
+        next_fire_ms: Some(60_000),
+        created_by: "alice".to_owned(),
+        created_at_ms: 1_000,
+        updated_by: "alice".to_owned(),
+        updated_at_ms: 1_000,
+    }
+}
+
+/// A scheduled run that fired (a job id) or was skipped (`job_id` empty).
+fn cron_run(schedule_id: &str, fire_time_ms: i64, job_id: &str, state: RunState) -> StoredRun {
+    StoredRun {
+        schedule_id: schedule_id.to_owned(),
+        fire_time_ms,
+        manual: false,
+        job_id: job_id.to_owned(),
+        queue: "reports".to_owned(),
+        trigger: RunTrigger::Schedule,
+        state,
+        enqueued_at_ms: (!job_id.is_empty()).then_some(fire_time_ms + 5),
+        finished_at_ms: None,
+        duration_ms: None,
+        triggered_by: String::new(),
+    }
+}
+
+fn cron_fired(schedule_id: &str, fire_time_ms: i64) -> StoredRun {
+    cron_run(
+        schedule_id,
+        fire_time_ms,
+        &format!("cron:{schedule_id}:{fire_time_ms}"),
+        RunState::Running,
+    )
+}
+
+fn cron_skipped(schedule_id: &str, fire_time_ms: i64) -> StoredRun {
+    cron_run(schedule_id, fire_time_ms, "", RunState::Skipped)
+}
+
+fn cron_manual(schedule_id: &str, fire_time_ms: i64, job_id: &str) -> StoredRun {
+    StoredRun {
+        manual: true,
+        trigger: RunTrigger::Manual,
+        triggered_by: "ops".to_owned(),
+        ..cron_run(schedule_id, fire_time_ms, job_id, RunState::Running)
+    }
+}
+
+fn cron_keys(runs: &[StoredRun]) -> Vec<(i64, String, bool)> {
+    runs.iter()
+        .map(|run| (run.fire_time_ms, run.schedule_id.clone(), run.manual))
+        .collect()
+}
+
+fn cron_key(fire_time_ms: i64, schedule_id: &str, manual: bool) -> (i64, String, bool) {
+    (fire_time_ms, schedule_id.to_owned(), manual)
+}
+
+async fn cron_all_runs(
+    schedules: &SharedScheduleStore,
+    schedule_id: Option<&str>,
+) -> Vec<StoredRun> {
+    schedules.list_runs(schedule_id, None, 1_000).await.unwrap()
+}
+
+/// Every page of `list_runs` at `page_size`, joined.
+async fn cron_runs_paged(
+    schedules: &SharedScheduleStore,
+    schedule_id: Option<&str>,
+    page_size: usize,
+) -> Vec<StoredRun> {
+    let mut runs: Vec<StoredRun> = Vec::new();
+    loop {
+        let after = runs.last().map(StoredRun::cursor);
+        let page = schedules
+            .list_runs(schedule_id, after.as_ref(), page_size)
+            .await
+            .unwrap();
+        assert!(page.len() <= page_size);
+        if page.is_empty() {
+            return runs;
+        }
+        runs.extend(page);
+    }
+}
+
+async fn cron_schedules_are_inserted_once_replaced_and_deleted(fixture: &Fixture) {
+    let schedules = zenith_server::cron::store::open(&fixture.database);
+    let first = cron_schedule("nightly", "reports");
+    assert!(schedules.insert(&first).await.unwrap());
+    let mut again = cron_schedule("nightly", "elsewhere");
+    again.created_by = "bob".to_owned();
+    assert!(!schedules.insert(&again).await.unwrap());
+    assert_eq!(schedules.get("nightly").await.unwrap(), Some(first.clone()));
+    assert_eq!(schedules.get("missing").await.unwrap(), None);
+
+    let mut changed = first.clone();
+    changed.spec.cron = String::new();
+    changed.spec.interval = Some(prost_types::Duration {
+        seconds: 30,
+        nanos: 0,
+    });
+    changed.spec.job.as_mut().unwrap().queue = "moved".to_owned();
+    changed.origin = ScheduleOrigin::Code;
+    changed.paused = true;
+    changed.paused_by = "ops".to_owned();
+    changed.paused_at_ms = Some(2_000);
+    changed.pause_reason = "incident 42".to_owned();
+    changed.next_fire_ms = None;
+    changed.updated_by = "bob".to_owned();
+    changed.updated_at_ms = 2_000;
+    assert!(schedules.replace(&changed).await.unwrap());
+    assert_eq!(schedules.get("nightly").await.unwrap(), Some(changed));
+    // The queue column follows the definition.
+    let in_moved = schedules.list("", Some("moved"), 10).await.unwrap();
+    assert_eq!(in_moved.len(), 1);
+    assert!(
+        schedules
+            .list("", Some("reports"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert!(
+        !schedules
+            .replace(&cron_schedule("missing", "reports"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(schedules.get("missing").await.unwrap(), None);
+
+    // Deleting a schedule keeps its runs.
+    schedules
+        .record_run(&cron_fired("nightly", 60_000))
+        .await
+        .unwrap();
+    assert!(schedules.delete("nightly").await.unwrap());
+    assert!(!schedules.delete("nightly").await.unwrap());
+    assert_eq!(schedules.get("nightly").await.unwrap(), None);
+    assert_eq!(
+        cron_all_runs(&schedules, Some("nightly")).await,
+        [cron_fired("nightly", 60_000)]
+    );
+}
+
+async fn cron_schedules_page_by_id_and_filter_by_queue(fixture: &Fixture) {
+    let schedules = zenith_server::cron::store::open(&fixture.database);
+    for (id, queue) in [
+        ("b1", "emails"),
+        ("a1", "reports"),
+        ("c1", "reports"),
+        ("a2", "emails"),
+        ("b2", "reports"),
+    ] {
+        assert!(schedules.insert(&cron_schedule(id, queue)).await.unwrap());
+    }
+    let ids = |page: Vec<StoredSchedule>| -> Vec<String> {
+        page.iter()
+            .map(|schedule| schedule.id().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(schedules.list("", None, 2).await.unwrap()),
+        ["a1", "a2"]
+    );
+    assert_eq!(
+        ids(schedules.list("a2", None, 2).await.unwrap()),
+        ["b1", "b2"]
+    );
+    assert_eq!(ids(schedules.list("b2", None, 2).await.unwrap()), ["c1"]);
+    assert!(schedules.list("c1", None, 2).await.unwrap().is_empty());
+    assert_eq!(
+        ids(schedules.list("", Some("reports"), 2).await.unwrap()),
+        ["a1", "b2"]
+    );
+    assert_eq!(
+        ids(schedules.list("b2", Some("reports"), 2).await.unwrap()),
+        ["c1"]
+    );
+    assert_eq!(
+        ids(schedules.list("", Some("emails"), 10).await.unwrap()),
+        ["a2", "b1"]
+    );
+    assert!(
+        schedules
+            .list("", Some("report"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Only the next fire time changes.
+    schedules.set_next_fire("a1", Some(120_000)).await.unwrap();
+    let mut expected = cron_schedule("a1", "reports");
+    expected.next_fire_ms = Some(120_000);
+    assert_eq!(schedules.get("a1").await.unwrap(), Some(expected.clone()));
+    schedules.set_next_fire("a1", None).await.unwrap();
+    expected.next_fire_ms = None;
+    assert_eq!(schedules.get("a1").await.unwrap(), Some(expected));
+    assert_eq!(
+        schedules.get("a2").await.unwrap(),
+        Some(cron_schedule("a2", "emails"))
+    );
+    schedules.set_next_fire("missing", Some(1)).await.unwrap();
+    assert_eq!(schedules.get("missing").await.unwrap(), None);
+}
+
+async fn cron_scheduled_runs_meet_on_their_fire_time(fixture: &Fixture) {
+    let schedules = zenith_server::cron::store::open(&fixture.database);
+    // A replica that saw the previous run unfinished skips; one that fired replaces the skip.
+    schedules
+        .record_run(&cron_skipped("s", 1_000))
+        .await
+        .unwrap();
+    schedules.record_run(&cron_fired("s", 1_000)).await.unwrap();
+    // A late skip, and the same fire recorded again with other columns, keep the fired row.
+    schedules
+        .record_run(&cron_skipped("s", 1_000))
+        .await
+        .unwrap();
+    let mut fired_again = cron_fired("s", 1_000);
+    fired_again.state = RunState::Completed;
+    fired_again.enqueued_at_ms = Some(9_999);
+    schedules.record_run(&fired_again).await.unwrap();
+    // Fired first, skipped later: the fired row stays.
+    schedules.record_run(&cron_fired("s", 2_000)).await.unwrap();
+    schedules
+        .record_run(&cron_skipped("s", 2_000))
+        .await
+        .unwrap();
+    // Skipped twice: the first skip stays.
+    let first_skip = cron_skipped("s", 3_000);
+    schedules.record_run(&first_skip).await.unwrap();
+    let mut second_skip = cron_skipped("s", 3_000);
+    second_skip.trigger = RunTrigger::Misfire;
+    schedules.record_run(&second_skip).await.unwrap();
+    assert_eq!(
+        cron_all_runs(&schedules, Some("s")).await,
+        [first_skip, cron_fired("s", 2_000), cron_fired("s", 1_000)]
+    );
+
+    // Manual runs never meet a scheduled run; a second manual record of the same ms keeps the
+    // first.
+    let manual = cron_manual("s", 1_000, "manual-1");
+    schedules.record_run(&manual).await.unwrap();
+    schedules
+        .record_run(&cron_manual("s", 1_000, "manual-2"))
+        .await
+        .unwrap();
+    let at_1000: Vec<StoredRun> = cron_all_runs(&schedules, Some("s"))
+        .await
+        .into_iter()
+        .filter(|run| run.fire_time_ms == 1_000)
+        .collect();
+    assert_eq!(at_1000, [manual.clone(), cron_fired("s", 1_000)]);
+
+    assert_eq!(
+        schedules.run_of_job("s", "cron:s:1000").await.unwrap(),
+        Some(cron_fired("s", 1_000))
+    );
+    assert_eq!(
+        schedules.run_of_job("s", "manual-1").await.unwrap(),
+        Some(manual)
+    );
+    assert_eq!(schedules.run_of_job("s", "manual-2").await.unwrap(), None);
+    assert_eq!(
+        schedules.run_of_job("other", "cron:s:1000").await.unwrap(),
+        None
+    );
+
+    // The last run that made a job, past the skipped one at 3,000: what overlap skip checks.
+    assert_eq!(
+        schedules.last_fired_run("s").await.unwrap(),
+        Some(cron_fired("s", 2_000))
+    );
+    assert_eq!(schedules.last_fired_run("other").await.unwrap(), None);
+}
+
+async fn cron_last_runs_are_the_latest_of_each_schedule(fixture: &Fixture) {
+    let schedules = zenith_server::cron::store::open(&fixture.database);
+    for run in [
+        cron_fired("a", 1_000),
+        cron_skipped("a", 2_000),
+        cron_fired("b", 1_000),
+        cron_manual("b", 3_000, "manual-b"),
+        cron_fired("b", 2_000),
+        cron_fired("c", 5_000),
+        cron_manual("c", 5_000, "manual-c"),
+        cron_fired("c", 4_000),
+        cron_fired("unasked", 9_000),
+    ] {
+        schedules.record_run(&run).await.unwrap();
+    }
+    let wanted: Vec<String> = ["a", "b", "c", "d"].map(str::to_owned).to_vec();
+    let last = schedules.last_runs(&wanted).await.unwrap();
+    assert_eq!(last.len(), 3);
+    assert_eq!(last["a"], cron_skipped("a", 2_000));
+    assert_eq!(last["b"], cron_manual("b", 3_000, "manual-b"));
+    // At the same ms, the manual run counts as the later.
+    assert_eq!(last["c"], cron_manual("c", 5_000, "manual-c"));
+    assert!(schedules.last_runs(&[]).await.unwrap().is_empty());
+}
+
+async fn cron_runs_page_newest_first_across_and_within_schedules(fixture: &Fixture) {
+    let schedules = zenith_server::cron::store::open(&fixture.database);
+    for run in [
+        cron_fired("a", 1_000),
+        cron_manual("a", 1_000, "manual-a1"),
+        cron_fired("b", 2_000),
+        cron_fired("a", 2_000),
+        cron_fired("a", 3_000),
+        cron_manual("b", 3_000, "manual-b3"),
+        cron_skipped("b", 3_000),
+    ] {
+        schedules.record_run(&run).await.unwrap();
+    }
+    let everything = [
+        cron_key(3_000, "b", true),
+        cron_key(3_000, "b", false),
+        cron_key(3_000, "a", false),
+        cron_key(2_000, "b", false),
+        cron_key(2_000, "a", false),
+        cron_key(1_000, "a", true),
+        cron_key(1_000, "a", false),
+    ];
+    for page_size in [1, 2, 3, 100] {
+        let runs = cron_runs_paged(&schedules, None, page_size).await;
+        assert_eq!(cron_keys(&runs), everything, "page size {page_size}");
+    }
+    for page_size in [1, 2] {
+        let runs = cron_runs_paged(&schedules, Some("a"), page_size).await;
+        assert_eq!(
+            cron_keys(&runs),
+            [
+                cron_key(3_000, "a", false),
+                cron_key(2_000, "a", false),
+                cron_key(1_000, "a", true),
+                cron_key(1_000, "a", false),
+            ],
+            "page size {page_size}"
+        );
+        let runs = cron_runs_paged(&schedules, Some("b"), page_size).await;
+        assert_eq!(
+            cron_keys(&runs),
+            [
+                cron_key(3_000, "b", true),
+                cron_key(3_000, "b", false),
+                cron_key(2_000, "b", false),
+            ],
+            "page size {page_size}"
+        );
+    }
+    assert!(cron_all_runs(&schedules, Some("c")).await.is_empty());
+}
+
+async fn cron_unfinished_runs_rotate_and_finish_only_from_running(fixture: &Fixture) {
+    let schedules = zenith_server::cron::store::open(&fixture.database);
+    let mut completed = cron_fired("s", 4_000);
+    completed.state = RunState::Completed;
+    for run in [
+        cron_fired("s", 1_000),
+        cron_fired("s", 2_000),
+        cron_manual("s", 2_000, "manual-2"),
+        completed.clone(),
+        cron_skipped("s", 5_000),
+    ] {
+        schedules.record_run(&run).await.unwrap();
+    }
+    let taken_keys = |runs: Vec<StoredRun>| -> Vec<RunCursor> {
+        assert!(runs.iter().all(|run| run.state == RunState::Running));
+        runs.iter().map(StoredRun::cursor).collect()
+    };
+    let first = taken_keys(schedules.take_unfinished(10, 2).await.unwrap());
+    assert_eq!(first.len(), 2);
+    // The one never checked comes before those checked at 10.
+    let second = taken_keys(schedules.take_unfinished(20, 2).await.unwrap());
+    assert_eq!(second.len(), 2);
+    let never_checked: Vec<&RunCursor> = second.iter().filter(|key| !first.contains(key)).collect();
+    assert_eq!(never_checked.len(), 1);
+    // Then the one from the first call that the second left out.
+    let left_out: Vec<&RunCursor> = first.iter().filter(|key| !second.contains(key)).collect();
+    assert_eq!(left_out.len(), 1);
+    let third = taken_keys(schedules.take_unfinished(30, 2).await.unwrap());
+    assert!(third.contains(left_out[0]), "{third:?} lacks {left_out:?}");
+    let all = taken_keys(schedules.take_unfinished(40, 10).await.unwrap());
+    assert_eq!(all.len(), 3);
+
+    // Finishing goes only from RUNNING: a second finish and a finish of a finished run change
+    // nothing.
+    let mut done = cron_fired("s", 1_000);
+    done.state = RunState::Completed;
+    done.finished_at_ms = Some(1_500);
+    done.duration_ms = Some(495);
+    schedules.finish_run(&done).await.unwrap();
+    let mut failed_late = done.clone();
+    failed_late.state = RunState::Failed;
+    failed_late.finished_at_ms = Some(1_800);
+    schedules.finish_run(&failed_late).await.unwrap();
+    let mut completed_again = completed.clone();
+    completed_again.state = RunState::Cancelled;
+    completed_again.finished_at_ms = Some(4_100);
+    schedules.finish_run(&completed_again).await.unwrap();
+    let mut skipped_finished = cron_skipped("s", 5_000);
+    skipped_finished.state = RunState::Completed;
+    schedules.finish_run(&skipped_finished).await.unwrap();
+    // A manual run is found by its own key, apart from the scheduled run at the same ms.
+    let mut manual_failed = cron_manual("s", 2_000, "manual-2");
+    manual_failed.state = RunState::Failed;
+    manual_failed.finished_at_ms = Some(2_600);
+    manual_failed.duration_ms = Some(595);
+    schedules.finish_run(&manual_failed).await.unwrap();
+    assert_eq!(
+        cron_all_runs(&schedules, Some("s")).await,
+        [
+            cron_skipped("s", 5_000),
+            completed,
+            manual_failed,
+            cron_fired("s", 2_000),
+            done,
+        ]
+    );
+
+    // Finished runs are never taken.
+    let remaining = taken_keys(schedules.take_unfinished(50, 10).await.unwrap());
+    assert_eq!(remaining, [cron_fired("s", 2_000).cursor()]);
+}
+
+async fn cron_run_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
+    let schedules = zenith_server::cron::store::open(&fixture.database);
+    for run in [
+        cron_fired("a", 1_000),
+        cron_fired("b", 2_000),
+        cron_manual("a", 2_000, "manual-a"),
+        cron_fired("a", 4_000),
+        cron_skipped("b", 5_000),
+    ] {
+        schedules.record_run(&run).await.unwrap();
+    }
+    assert_eq!(schedules.prune_runs(4_000, 2).await.unwrap(), 2);
+    assert_eq!(schedules.prune_runs(4_000, 2).await.unwrap(), 1);
+    assert_eq!(schedules.prune_runs(4_000, 2).await.unwrap(), 0);
+    // A run at the cutoff itself stays.
+    assert_eq!(
+        cron_keys(&cron_all_runs(&schedules, None).await),
+        [cron_key(5_000, "b", false), cron_key(4_000, "a", false)]
     );
 }

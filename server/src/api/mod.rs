@@ -3,6 +3,7 @@
 
 mod actor;
 mod archive;
+mod cron;
 pub(crate) mod logs;
 mod page_token;
 mod pulse;
@@ -11,6 +12,7 @@ pub(crate) mod validate;
 mod worker;
 
 pub use archive::ArchiveApi;
+pub use cron::CronApi;
 pub use logs::LogApi;
 pub use pulse::PulseApi;
 pub use queue::QueueApi;

@@ -2,7 +2,17 @@
 
 use std::time::Duration;
 
-use crate::queue::QueueError;
+use zenith_proto::v1::JobSpec;
+
+use super::Limits;
+use crate::queue::{NewJob, QueueError, timestamp_to_ms};
+
+const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+const MAX_ATTEMPTS_LIMIT: i32 = 1000;
+const DEFAULT_BACKOFF_BASE: Duration = Duration::from_secs(1);
+const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(3600);
+const DEFAULT_UNIQUE_TTL: Duration = Duration::from_secs(24 * 3600);
+const MAX_PRIORITY: i32 = 1000;
 
 pub type Result<T> = std::result::Result<T, QueueError>;
 
@@ -109,4 +119,100 @@ pub fn truncate(mut text: String, max: usize) -> String {
     text.truncate(end);
     text.push_str(MARKER);
     text
+}
+
+/// Turns a caller's spec into a job to write; `field` prefixes every error ("job", "jobs[3]").
+pub fn new_job(field: &str, spec: JobSpec, limits: &Limits) -> Result<NewJob> {
+    let f = |name: &str| format!("{field}.{name}");
+    name(&f("queue"), &spec.queue)?;
+    label(&f("type"), &spec.r#type, 128, true)?;
+    let fresh_id = spec.id.is_empty();
+    let id = if fresh_id {
+        uuid::Uuid::now_v7().to_string()
+    } else {
+        name(&f("id"), &spec.id)?;
+        spec.id
+    };
+    size(&f("payload"), spec.payload.len(), limits.max_payload_bytes)?;
+    label(&f("content_type"), &spec.content_type, 128, false)?;
+    if spec.headers.len() > 64 {
+        return Err(QueueError::invalid(f("headers"), "more than 64 headers"));
+    }
+    for (key, value) in &spec.headers {
+        label(&f("headers"), key, 128, true)?;
+        size(&f(&format!("headers.{key}")), value.len(), 4096)?;
+    }
+    if !(-MAX_PRIORITY..=MAX_PRIORITY).contains(&spec.priority) {
+        return Err(QueueError::invalid(
+            f("priority"),
+            format!("must be between -{MAX_PRIORITY} and {MAX_PRIORITY}"),
+        ));
+    }
+    let delay = duration(&f("delay"), spec.delay.as_ref())?.unwrap_or_default();
+    let run_at_ms = match &spec.run_at {
+        Some(_) if !delay.is_zero() => {
+            return Err(QueueError::invalid(
+                f("run_at"),
+                "set run_at or delay, not both",
+            ));
+        }
+        Some(run_at) => timestamp_to_ms(run_at),
+        None => 0,
+    };
+    if !(0..=MAX_ATTEMPTS_LIMIT).contains(&spec.max_attempts) {
+        return Err(QueueError::invalid(
+            f("max_attempts"),
+            format!("must be between 1 and {MAX_ATTEMPTS_LIMIT} (0 for the default)"),
+        ));
+    }
+    let backoff = spec.backoff.unwrap_or_default();
+    let backoff_base = duration(&f("backoff.base"), backoff.base.as_ref())?
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_BACKOFF_BASE);
+    let backoff_max = duration(&f("backoff.max"), backoff.max.as_ref())?
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_BACKOFF_MAX.max(backoff_base));
+    if backoff_max < backoff_base {
+        return Err(QueueError::invalid(
+            f("backoff.max"),
+            "must not be less than backoff.base",
+        ));
+    }
+    let timeout = duration(&f("timeout"), spec.timeout.as_ref())?;
+    if timeout.is_some_and(|t| t < Duration::from_millis(1)) {
+        return Err(QueueError::invalid(f("timeout"), "must be at least 1 ms"));
+    }
+    label(&f("unique_key"), &spec.unique_key, 256, false)?;
+    let unique_ttl = duration(&f("unique_ttl"), spec.unique_ttl.as_ref())?
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_UNIQUE_TTL);
+    if spec.tags.len() > 32 {
+        return Err(QueueError::invalid(f("tags"), "more than 32 tags"));
+    }
+    for tag in &spec.tags {
+        label(&f("tags"), tag, 128, true)?;
+    }
+    Ok(NewJob {
+        id,
+        fresh_id,
+        queue: spec.queue,
+        job_type: spec.r#type,
+        payload: spec.payload,
+        content_type: spec.content_type,
+        headers: spec.headers,
+        priority: spec.priority,
+        run_at_ms,
+        delay,
+        max_attempts: if spec.max_attempts == 0 {
+            DEFAULT_MAX_ATTEMPTS
+        } else {
+            spec.max_attempts as u32
+        },
+        backoff_base,
+        backoff_max,
+        timeout,
+        unique_key: spec.unique_key,
+        unique_ttl,
+        tags: spec.tags,
+    })
 }

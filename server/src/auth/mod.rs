@@ -72,6 +72,18 @@ pub const POLICY: &[(&str, Role)] = &[
     ("/zenith.v1.LogService/WriteLogs", Role::Worker),
     ("/zenith.v1.LogService/TailLogs", Role::Viewer),
     ("/zenith.v1.LogService/SearchLogs", Role::Viewer),
+    ("/zenith.v1.CronService/CreateSchedule", Role::Admin),
+    ("/zenith.v1.CronService/UpdateSchedule", Role::Admin),
+    // Workers declare their schedules in code at start-up.
+    ("/zenith.v1.CronService/UpsertSchedule", Role::Worker),
+    ("/zenith.v1.CronService/DeleteSchedule", Role::Admin),
+    ("/zenith.v1.CronService/GetSchedule", Role::Viewer),
+    ("/zenith.v1.CronService/ListSchedules", Role::Viewer),
+    ("/zenith.v1.CronService/PauseSchedule", Role::Operator),
+    ("/zenith.v1.CronService/ResumeSchedule", Role::Operator),
+    ("/zenith.v1.CronService/TriggerSchedule", Role::Operator),
+    ("/zenith.v1.CronService/PreviewSchedule", Role::Viewer),
+    ("/zenith.v1.CronService/ListScheduleRuns", Role::Viewer),
 ];
 
 pub fn required_role(path: &str) -> Option<Role> {

@@ -6,7 +6,6 @@ mod bulk;
 mod metrics;
 
 use std::ops::Bound;
-use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 use zenith_proto::v1::queue_service_server::QueueService;
@@ -25,12 +24,6 @@ use crate::queue::{
 };
 
 pub const MAX_BATCH: usize = 1000;
-const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-const MAX_ATTEMPTS_LIMIT: i32 = 1000;
-const DEFAULT_BACKOFF_BASE: Duration = Duration::from_secs(1);
-const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(3600);
-const DEFAULT_UNIQUE_TTL: Duration = Duration::from_secs(24 * 3600);
-const MAX_PRIORITY: i32 = 1000;
 
 pub struct QueueApi {
     engine: SharedEngine,
@@ -57,104 +50,8 @@ impl QueueApi {
         }
     }
 
-    /// Turns a caller's spec into a job to write; `field` prefixes every error ("job", "jobs[3]").
     fn new_job(&self, field: &str, spec: JobSpec) -> Result<NewJob, QueueError> {
-        let f = |name: &str| format!("{field}.{name}");
-        validate::name(&f("queue"), &spec.queue)?;
-        validate::label(&f("type"), &spec.r#type, 128, true)?;
-        let fresh_id = spec.id.is_empty();
-        let id = if fresh_id {
-            uuid::Uuid::now_v7().to_string()
-        } else {
-            validate::name(&f("id"), &spec.id)?;
-            spec.id
-        };
-        validate::size(
-            &f("payload"),
-            spec.payload.len(),
-            self.limits.max_payload_bytes,
-        )?;
-        validate::label(&f("content_type"), &spec.content_type, 128, false)?;
-        if spec.headers.len() > 64 {
-            return Err(QueueError::invalid(f("headers"), "more than 64 headers"));
-        }
-        for (key, value) in &spec.headers {
-            validate::label(&f("headers"), key, 128, true)?;
-            validate::size(&f(&format!("headers.{key}")), value.len(), 4096)?;
-        }
-        if !(-MAX_PRIORITY..=MAX_PRIORITY).contains(&spec.priority) {
-            return Err(QueueError::invalid(
-                f("priority"),
-                format!("must be between -{MAX_PRIORITY} and {MAX_PRIORITY}"),
-            ));
-        }
-        let delay = validate::duration(&f("delay"), spec.delay.as_ref())?.unwrap_or_default();
-        let run_at_ms = match &spec.run_at {
-            Some(_) if !delay.is_zero() => {
-                return Err(QueueError::invalid(
-                    f("run_at"),
-                    "set run_at or delay, not both",
-                ));
-            }
-            Some(run_at) => crate::queue::timestamp_to_ms(run_at),
-            None => 0,
-        };
-        if !(0..=MAX_ATTEMPTS_LIMIT).contains(&spec.max_attempts) {
-            return Err(QueueError::invalid(
-                f("max_attempts"),
-                format!("must be between 1 and {MAX_ATTEMPTS_LIMIT} (0 for the default)"),
-            ));
-        }
-        let backoff = spec.backoff.unwrap_or_default();
-        let backoff_base = validate::duration(&f("backoff.base"), backoff.base.as_ref())?
-            .filter(|d| !d.is_zero())
-            .unwrap_or(DEFAULT_BACKOFF_BASE);
-        let backoff_max = validate::duration(&f("backoff.max"), backoff.max.as_ref())?
-            .filter(|d| !d.is_zero())
-            .unwrap_or(DEFAULT_BACKOFF_MAX.max(backoff_base));
-        if backoff_max < backoff_base {
-            return Err(QueueError::invalid(
-                f("backoff.max"),
-                "must not be less than backoff.base",
-            ));
-        }
-        let timeout = validate::duration(&f("timeout"), spec.timeout.as_ref())?;
-        if timeout.is_some_and(|t| t < Duration::from_millis(1)) {
-            return Err(QueueError::invalid(f("timeout"), "must be at least 1 ms"));
-        }
-        validate::label(&f("unique_key"), &spec.unique_key, 256, false)?;
-        let unique_ttl = validate::duration(&f("unique_ttl"), spec.unique_ttl.as_ref())?
-            .filter(|d| !d.is_zero())
-            .unwrap_or(DEFAULT_UNIQUE_TTL);
-        if spec.tags.len() > 32 {
-            return Err(QueueError::invalid(f("tags"), "more than 32 tags"));
-        }
-        for tag in &spec.tags {
-            validate::label(&f("tags"), tag, 128, true)?;
-        }
-        Ok(NewJob {
-            id,
-            fresh_id,
-            queue: spec.queue,
-            job_type: spec.r#type,
-            payload: spec.payload,
-            content_type: spec.content_type,
-            headers: spec.headers,
-            priority: spec.priority,
-            run_at_ms,
-            delay,
-            max_attempts: if spec.max_attempts == 0 {
-                DEFAULT_MAX_ATTEMPTS
-            } else {
-                spec.max_attempts as u32
-            },
-            backoff_base,
-            backoff_max,
-            timeout,
-            unique_key: spec.unique_key,
-            unique_ttl,
-            tags: spec.tags,
-        })
+        validate::new_job(field, spec, &self.limits)
     }
 
     fn queue_name(field: &str, name: &str) -> Result<(), QueueError> {

@@ -11,9 +11,10 @@ mod sqlite;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use prost::Message;
 use zenith_proto::v1::{RunState, RunTrigger, ScheduleOrigin, ScheduleSpec};
 
-use crate::archive::Result;
+use crate::archive::{ArchiveError, Result};
 
 /// A schedule as stored: its definition and what the server keeps about it.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,6 +116,9 @@ pub trait ScheduleStore: Send + Sync {
     /// The run that made this job, if any.
     async fn run_of_job(&self, schedule_id: &str, job_id: &str) -> Result<Option<StoredRun>>;
 
+    /// The run with the latest fire time that made a job (manual or not), past skipped ones.
+    async fn last_fired_run(&self, schedule_id: &str) -> Result<Option<StoredRun>>;
+
     /// For each id, its run with the latest fire time (manual or not); ids with no runs are
     /// absent.
     async fn last_runs(&self, schedule_ids: &[String]) -> Result<HashMap<String, StoredRun>>;
@@ -138,6 +142,74 @@ pub trait ScheduleStore: Send + Sync {
 
     /// Deletes up to `limit` runs whose fire time is before `cutoff_ms`; returns how many.
     async fn prune_runs(&self, cutoff_ms: i64, limit: usize) -> Result<u64>;
+}
+
+const SCHEDULE_COLUMNS: &str = "id, spec, queue, origin, paused, paused_by, paused_at_ms, \
+    pause_reason, next_fire_ms, created_by, created_at_ms, updated_by, updated_at_ms";
+
+const RUN_COLUMNS: &str = "schedule_id, fire_time_ms, manual, job_id, queue, trigger, state, \
+    enqueued_at_ms, finished_at_ms, duration_ms, triggered_by";
+
+/// A row read back: the columns of `SCHEDULE_COLUMNS`.
+fn schedule_from_row<R>(row: &R) -> Result<StoredSchedule>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let spec: Vec<u8> = row.try_get("spec")?;
+    let spec = ScheduleSpec::decode(spec.as_slice()).map_err(|error| ArchiveError::Corrupt {
+        id: format!("schedule {id}"),
+        message: error.to_string(),
+    })?;
+    // An origin this build does not know reads as unspecified, as proto3 reads unknown enums.
+    let origin = ScheduleOrigin::try_from(row.try_get::<i32, _>("origin")?).unwrap_or_default();
+    Ok(StoredSchedule {
+        spec,
+        origin,
+        paused: row.try_get("paused")?,
+        paused_by: row.try_get("paused_by")?,
+        paused_at_ms: row.try_get("paused_at_ms")?,
+        pause_reason: row.try_get("pause_reason")?,
+        next_fire_ms: row.try_get("next_fire_ms")?,
+        created_by: row.try_get("created_by")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_by: row.try_get("updated_by")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
+
+/// A row read back: the columns of `RUN_COLUMNS`.
+fn run_from_row<R>(row: &R) -> Result<StoredRun>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    // Enum numbers this build does not know read as unspecified, as proto3 reads them.
+    let trigger = RunTrigger::try_from(row.try_get::<i32, _>("trigger")?).unwrap_or_default();
+    let state = RunState::try_from(row.try_get::<i32, _>("state")?).unwrap_or_default();
+    Ok(StoredRun {
+        schedule_id: row.try_get("schedule_id")?,
+        fire_time_ms: row.try_get("fire_time_ms")?,
+        manual: row.try_get("manual")?,
+        job_id: row.try_get("job_id")?,
+        queue: row.try_get("queue")?,
+        trigger,
+        state,
+        enqueued_at_ms: row.try_get("enqueued_at_ms")?,
+        finished_at_ms: row.try_get("finished_at_ms")?,
+        duration_ms: row.try_get("duration_ms")?,
+        triggered_by: row.try_get("triggered_by")?,
+    })
 }
 
 pub type SharedScheduleStore = Arc<dyn ScheduleStore>;
