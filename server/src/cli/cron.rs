@@ -540,7 +540,7 @@ fn describe(schedule: &Schedule, now: SystemTime) -> String {
             job.max_attempts.to_string()
         },
     );
-    field("timeout", proto_duration(job.timeout.as_ref()));
+    field("timeout", nonzero(job.timeout.as_ref()));
     field("overlap", overlap_name(spec.overlap()).to_owned());
     field("misfire", misfire_name(spec.misfire()).to_owned());
     field(
@@ -553,7 +553,7 @@ fn describe(schedule: &Schedule, now: SystemTime) -> String {
             or_default(spec.catch_up_window.as_ref(), "1h"),
         );
     }
-    field("jitter", proto_duration(spec.jitter.as_ref()));
+    field("jitter", nonzero(spec.jitter.as_ref()));
     field("origin", origin_name(schedule.origin()).to_owned());
     field(
         "created",
@@ -662,11 +662,16 @@ fn by_at(by: &str, at: Option<&prost_types::Timestamp>, now: SystemTime) -> Stri
     }
 }
 
+/// A duration as written, or nothing when unset or zero.
+fn nonzero(duration: Option<&prost_types::Duration>) -> String {
+    duration
+        .filter(|duration| duration.seconds != 0 || duration.nanos != 0)
+        .map_or_else(String::new, interval_text)
+}
+
+/// A configured duration as written (`90s` → `1m30s`), or the server's default when unset.
 fn or_default(duration: Option<&prost_types::Duration>, default: &str) -> String {
-    duration.map_or_else(
-        || format!("{default} (default)"),
-        |duration| proto_duration(Some(duration)),
-    )
+    duration.map_or_else(|| format!("{default} (default)"), interval_text)
 }
 
 fn or_dash(text: &str) -> String {
