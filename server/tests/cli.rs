@@ -1200,7 +1200,7 @@ fn cron_schedules_are_added_listed_changed_paused_triggered_and_removed() {
         added.contains(" CET (in ") || added.contains(" CEST (in "),
         "{added}"
     );
-    harness.ok(&[
+    let paused = harness.ok(&[
         "cron",
         "add",
         "tick",
@@ -1214,6 +1214,7 @@ fn cron_schedules_are_added_listed_changed_paused_triggered_and_removed() {
         "hello",
         "--paused",
     ]);
+    assert_eq!(paused, "schedule tick created; paused\n");
 
     let table = harness.ok(&["cron", "list"]);
     assert!(table.starts_with("ID "), "{table}");

@@ -487,10 +487,14 @@ fn print_schedule(args: &ClientArgs, schedule: &Schedule, done: &str) -> anyhow:
         return print_json(to_json(schedule), None);
     }
     let id = schedule.spec.as_ref().map_or("", |spec| spec.id.as_str());
-    println!(
-        "schedule {id} {done}; next fire {}",
-        next_fire(schedule, SystemTime::now())
-    );
+    if schedule.paused {
+        println!("schedule {id} {done}; paused");
+    } else {
+        println!(
+            "schedule {id} {done}; next fire {}",
+            next_fire(schedule, SystemTime::now())
+        );
+    }
     Ok(())
 }
 
