@@ -11,6 +11,7 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+use zenith_proto::v1::cron_service_client::CronServiceClient;
 use zenith_proto::v1::log_service_client::LogServiceClient;
 use zenith_proto::v1::pulse_service_client::PulseServiceClient;
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
@@ -82,6 +83,7 @@ pub struct Client {
     pub(crate) workers: WorkerServiceClient<Transport>,
     pulse: PulseServiceClient<Transport>,
     logs: LogServiceClient<Transport>,
+    pub(crate) cron: CronServiceClient<Transport>,
 }
 
 /// Batches of followed log lines from [`Client::tail_logs`]; ends when the server ends the
@@ -124,6 +126,7 @@ impl Client {
             workers: WorkerServiceClient::new(transport()),
             pulse: PulseServiceClient::new(transport()),
             logs: LogServiceClient::new(transport()),
+            cron: CronServiceClient::new(transport()),
             channel,
             metadata,
         }

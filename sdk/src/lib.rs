@@ -11,6 +11,9 @@
 //! - [`PulseAgent`] reports the process's beats (identity, CPU, memory, disk, running jobs) and
 //!   carries out operators' instructions (cancel a job, stop or resume taking work); a
 //!   [`Worker`] runs one by itself.
+//! - Cron schedules: [`Client::create_schedule`], [`Client::list_all_schedules`],
+//!   [`Client::trigger_schedule`], … with definitions built by [`ScheduleSpecBuilder`]; a
+//!   [`Worker`] declares the schedules given to [`WorkerBuilder::schedule`] when it starts.
 //! - [`LogShipper`] and its `tracing` [`LogLayer`] ship log lines to Zenith in batches, tagged
 //!   with the job inside handlers.
 //!
@@ -28,6 +31,7 @@
 
 mod bulk;
 mod client;
+mod cron;
 mod error;
 mod logs;
 mod pulse;
@@ -38,6 +42,7 @@ pub use client::{
     Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, LogTail, RequestMetadata,
     SERVER_URL_ENV, Transport, default_server_url,
 };
+pub use cron::{ScheduleSpecBuilder, TriggeredRun, UpsertedSchedule};
 pub use error::{Error, Result};
 pub use logs::{JOB_ID_FIELD, LogLayer, LogShipper, QUEUE_FIELD};
 pub use pulse::{
@@ -50,5 +55,6 @@ pub use worker::{JobContext, JobError, Worker, WorkerBuilder};
 /// The generated v1 contract, for the message types the SDK takes and returns.
 pub use zenith_proto::v1 as proto;
 pub use zenith_proto::v1::{
-    BulkAction, BulkOperation, BulkOperationStatus, Job, JobSpec, JobState, Queue,
+    BulkAction, BulkOperation, BulkOperationStatus, Job, JobSpec, JobState, MisfirePolicy,
+    OverlapPolicy, Queue, Schedule, ScheduleRun, ScheduleSpec,
 };

@@ -1156,3 +1156,367 @@ fn nodes_and_logs_refuse_bad_flags() {
     );
     assert_eq!(harness.ok(&["nodes"]).trim(), "no nodes");
 }
+
+/// The row of a table whose first column is `first`, split on whitespace.
+fn table_row(table: &str, first: &str) -> String {
+    table
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(first))
+        .unwrap_or_else(|| panic!("no row {first} in:\n{table}"))
+        .to_owned()
+}
+
+#[test]
+fn cron_schedules_are_added_listed_changed_paused_triggered_and_removed() {
+    let harness = start();
+    let added = harness.ok(&[
+        "cron",
+        "add",
+        "nightly",
+        "--cron",
+        "0 3 * * *",
+        "--tz",
+        "Europe/Berlin",
+        "--queue",
+        "reports",
+        "--type",
+        "build",
+        "--payload",
+        r#"{"kind":"daily"}"#,
+        "--header",
+        "team=data",
+        "--overlap",
+        "skip",
+        "--misfire",
+        "catch-up",
+        "--description",
+        "the daily report",
+    ]);
+    assert!(
+        added.starts_with("schedule nightly created; next fire "),
+        "{added}"
+    );
+    assert!(
+        added.contains(" CET (in ") || added.contains(" CEST (in "),
+        "{added}"
+    );
+    let paused = harness.ok(&[
+        "cron",
+        "add",
+        "tick",
+        "--every",
+        "30s",
+        "--queue",
+        "ops",
+        "--type",
+        "ping",
+        "--payload",
+        "hello",
+        "--paused",
+    ]);
+    assert_eq!(paused, "schedule tick created; paused\n");
+
+    let table = harness.ok(&["cron", "list"]);
+    assert!(table.starts_with("ID "), "{table}");
+    let nightly = table_row(&table, "nightly");
+    for cell in ["0 3 * * *", "Europe/Berlin", "reports", "build", "(in "] {
+        assert!(nightly.contains(cell), "{cell} missing in {nightly}");
+    }
+    assert!(nightly.ends_with(" no"), "{nightly}");
+    let tick: Vec<String> = table_row(&table, "tick")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        tick,
+        [
+            "tick", "every", "30s", "UTC", "ops", "ping", "-", "-", "yes"
+        ]
+    );
+    let ops = harness.json(&["cron", "list", "--queue", "ops"]);
+    let ids: Vec<&str> = ops["schedules"]
+        .as_array()
+        .expect("schedules")
+        .iter()
+        .map(|schedule| schedule["spec"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["tick"]);
+
+    let nightly = harness.json(&["cron", "get", "nightly"]);
+    let spec = &nightly["spec"];
+    assert_eq!(spec["job"]["contentType"], "application/json");
+    assert_eq!(spec["job"]["headers"]["team"], "data");
+    assert_eq!(spec["overlap"], "OVERLAP_POLICY_SKIP");
+    assert_eq!(spec["misfire"], "MISFIRE_POLICY_CATCH_UP");
+    assert_eq!(nightly["origin"], "SCHEDULE_ORIGIN_API");
+    let created_by = nightly["createdBy"].as_str().expect("created by");
+    assert!(created_by.starts_with("cli:"), "{created_by}");
+    let tick = harness.json(&["cron", "get", "tick"]);
+    assert_eq!(tick["spec"]["job"]["contentType"], "text/plain");
+    assert_eq!(tick["paused"], true);
+    let record = harness.ok(&["cron", "get", "nightly"]);
+    for row in [
+        vec!["overlap", "skip"],
+        vec!["misfire", "catch-up"],
+        vec!["catch-up", "window", "1h"],
+        vec!["headers", "team=data"],
+        vec!["description", "the", "daily", "report"],
+    ] {
+        assert!(
+            record
+                .lines()
+                .any(|line| line.split_whitespace().eq(row.iter().copied())),
+            "{row:?} missing in:\n{record}"
+        );
+    }
+    assert!(
+        table_row(&record, "created").contains(created_by),
+        "{record}"
+    );
+
+    // --every replaces the expression; what was not given stays.
+    harness.ok(&[
+        "cron",
+        "update",
+        "nightly",
+        "--every",
+        "24h",
+        "--priority",
+        "7",
+    ]);
+    let spec = harness.json(&["cron", "get", "nightly"])["spec"].clone();
+    assert_eq!(spec["cron"], Value::Null);
+    assert_eq!(spec["interval"], "86400s");
+    assert_eq!(spec["job"]["priority"], 7);
+    assert_eq!(spec["job"]["queue"], "reports");
+    assert_eq!(spec["job"]["headers"]["team"], "data");
+    assert_eq!(spec["description"], "the daily report");
+
+    harness.ok(&["cron", "pause", "nightly", "--reason", "incident 42"]);
+    let paused = harness.json(&["cron", "get", "nightly"]);
+    assert_eq!(paused["paused"], true);
+    assert_eq!(paused["pauseReason"], "incident 42");
+    assert!(
+        paused["pausedBy"]
+            .as_str()
+            .expect("paused by")
+            .starts_with("cli:")
+    );
+    assert_eq!(paused["nextFireAt"], Value::Null);
+    assert!(
+        harness
+            .ok(&["cron", "get", "nightly"])
+            .contains("incident 42")
+    );
+    let resumed = harness.ok(&["cron", "resume", "nightly"]);
+    assert!(
+        resumed.starts_with("schedule nightly resumed; next fire "),
+        "{resumed}"
+    );
+    let nightly = harness.json(&["cron", "get", "nightly"]);
+    assert_eq!(nightly["paused"], Value::Null);
+    assert!(nightly["nextFireAt"].is_string(), "{nightly}");
+
+    // A paused schedule can still be run by hand.
+    let job_id = harness.ok(&["cron", "trigger", "tick"]).trim().to_owned();
+    let job = harness.job(&job_id);
+    assert_eq!(job["queue"], "ops");
+    assert_eq!(job["type"], "ping");
+    let runs = harness.ok(&["cron", "runs", "tick"]);
+    assert!(runs.starts_with("FIRE TIME "), "{runs}");
+    let run = runs.lines().nth(1).expect("one run");
+    assert!(run.contains(" tick ") && run.contains(" manual "), "{runs}");
+    assert!(run.contains(&job_id), "{runs}");
+    let listed = harness.json(&["cron", "runs", "tick"]);
+    assert_eq!(listed["runs"][0]["jobId"], job_id.as_str());
+    assert_eq!(listed["runs"][0]["trigger"], "RUN_TRIGGER_MANUAL");
+    harness.ok(&["cron", "trigger", "nightly"]);
+    let all = harness.json(&["cron", "runs"]);
+    let ran: Vec<&str> = all["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|run| run["scheduleId"].as_str().expect("schedule id"))
+        .collect();
+    assert!(ran.contains(&"tick") && ran.contains(&"nightly"), "{all}");
+    let limited = harness.json(&["cron", "runs", "--limit", "1"]);
+    assert_eq!(limited["runs"].as_array().expect("runs").len(), 1);
+    assert_eq!(limited["runs"][0]["scheduleId"], "nightly");
+
+    assert_eq!(
+        harness.ok(&["cron", "rm", "tick"]),
+        "schedule tick deleted\n"
+    );
+    let missing = harness.run(&["cron", "get", "tick"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
+    let left = harness.json(&["cron", "list"]);
+    assert_eq!(left["schedules"].as_array().expect("schedules").len(), 1);
+}
+
+#[test]
+fn cron_preview_shows_utc_and_local_times_across_daylight_saving() {
+    let harness = start();
+    let preview = harness.ok(&[
+        "cron",
+        "preview",
+        "0 12 * * *",
+        "--tz",
+        "Europe/Berlin",
+        "--after",
+        "2026-03-28T00:00:00Z",
+        "--count",
+        "3",
+    ]);
+    let lines: Vec<Vec<&str>> = preview
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["time", "zone:", "Europe/Berlin"],
+            vec!["UTC", "LOCAL"],
+            vec!["2026-03-28T11:00:00Z", "2026-03-28T12:00:00+01:00"],
+            vec!["2026-03-29T10:00:00Z", "2026-03-29T12:00:00+02:00"],
+            vec!["2026-03-30T10:00:00Z", "2026-03-30T12:00:00+02:00"],
+        ],
+        "{preview}"
+    );
+    let every = harness.json(&[
+        "cron",
+        "preview",
+        "--every",
+        "90s",
+        "--after",
+        "2026-01-01T00:00:00+00:00",
+        "--count",
+        "2",
+    ]);
+    let times: Vec<&str> = every["fireTimes"]
+        .as_array()
+        .expect("fire times")
+        .iter()
+        .map(|fire| fire["time"].as_str().expect("time"))
+        .collect();
+    assert_eq!(times, ["2026-01-01T00:01:30Z", "2026-01-01T00:03:00Z"]);
+    assert_eq!(every["timeZone"], "UTC");
+
+    harness.ok(&[
+        "cron",
+        "add",
+        "weekly",
+        "--cron",
+        "0 9 * * MON",
+        "--tz",
+        "America/New_York",
+        "--queue",
+        "q",
+        "--type",
+        "t",
+    ]);
+    let stored = harness.json(&[
+        "cron",
+        "preview",
+        "--id",
+        "weekly",
+        "--after",
+        "2026-11-01T00:00:00Z",
+        "--count",
+        "1",
+    ]);
+    assert_eq!(stored["timeZone"], "America/New_York");
+    assert_eq!(stored["fireTimes"][0]["time"], "2026-11-02T14:00:00Z");
+    assert_eq!(
+        stored["fireTimes"][0]["localTime"],
+        "2026-11-02T09:00:00-05:00"
+    );
+}
+
+#[test]
+fn cron_bad_input_is_refused_naming_the_field() {
+    let harness = start();
+    // Exit status 1 for the server's refusals (printed as `error: what: why`), 2 for clap's.
+    let refused = |args: &[&str], status: i32, expected: &[&str]| {
+        let output = harness.run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(status),
+            "zenith {args:?}: {stderr}"
+        );
+        for words in expected {
+            assert!(stderr.contains(words), "zenith {args:?}: {stderr}");
+        }
+    };
+    let add = |extra: &[&'static str]| {
+        let mut args = vec!["cron", "add", "bad", "--queue", "q", "--type", "t"];
+        args.extend_from_slice(extra);
+        args
+    };
+    refused(
+        &add(&["--cron", "0 25 * * *"]),
+        1,
+        &["error: invalid argument: spec.cron", "column"],
+    );
+    refused(&add(&["--cron", "0 0 30 2 *"]), 1, &["spec.cron", "never"]);
+    refused(
+        &add(&["--cron", "* * * * *", "--tz", "Mars/Olympus"]),
+        1,
+        &["spec.time_zone", "Mars/Olympus"],
+    );
+    refused(
+        &add(&["--every", "1s", "--jitter", "5s"]),
+        1,
+        &["spec.jitter"],
+    );
+    refused(
+        &add(&[
+            "--cron",
+            "* * * * *",
+            "--content-type",
+            "application/json",
+            "--payload",
+            "{oops",
+        ]),
+        1,
+        &["spec.job.payload", "JSON"],
+    );
+    refused(
+        &["cron", "preview", "0 25 * * *"],
+        1,
+        &["error: invalid argument", "cron", "column"],
+    );
+    refused(
+        &["cron", "update", "missing", "--priority", "1"],
+        1,
+        &["not found"],
+    );
+    let listed = harness.json(&["cron", "list"]);
+    assert!(
+        listed["schedules"]
+            .as_array()
+            .expect("schedules")
+            .is_empty()
+    );
+    harness.ok(&add(&["--every", "5s"]));
+    refused(&add(&["--every", "5s"]), 1, &["already exists"]);
+
+    refused(&add(&["--every", "soon"]), 2, &["invalid duration"]);
+    refused(
+        &add(&["--cron", "* * * * *", "--every", "5s"]),
+        2,
+        &["cannot be used with"],
+    );
+    refused(
+        &add(&["--every", "5s", "--overlap", "sometimes"]),
+        2,
+        &["unknown overlap policy"],
+    );
+    refused(&add(&[]), 2, &["--cron"]);
+    refused(
+        &["cron", "preview", "* * * * *", "--after", "tomorrow"],
+        2,
+        &["invalid time"],
+    );
+}

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tracing::Instrument;
-use zenith_proto::v1::{NodeIdentity, ReserveRequest};
+use zenith_proto::v1::{NodeIdentity, ReserveRequest, ScheduleSpec};
 
 pub use context::{JobContext, JobError};
 
@@ -56,6 +56,7 @@ pub struct WorkerBuilder {
     service: String,
     pulse_identity: Option<NodeIdentity>,
     pulse_interval: Duration,
+    schedules: Vec<ScheduleSpec>,
 }
 
 /// How a worker's pulse agent beats.
@@ -148,6 +149,16 @@ impl WorkerBuilder {
         self
     }
 
+    /// Declares a cron schedule (built with [`crate::ScheduleSpecBuilder`]); repeatable. The
+    /// worker upserts each one when it starts, before reserving: a changed definition replaces
+    /// the stored one, the same one changes nothing, and a paused schedule stays paused. A
+    /// definition the server refuses makes [`Worker::run`] return that error; while the server
+    /// is unavailable the worker retries.
+    pub fn schedule(mut self, spec: ScheduleSpec) -> Self {
+        self.schedules.push(spec);
+        self
+    }
+
     /// Runs `handler` for jobs of `job_type`.
     ///
     /// ```no_run
@@ -216,6 +227,7 @@ impl WorkerBuilder {
             ack_batch: self.ack_batch.max(1),
             ack_linger: self.ack_linger,
             pulse,
+            schedules: self.schedules,
         })
     }
 }
@@ -254,6 +266,7 @@ pub struct Worker {
     ack_batch: usize,
     ack_linger: Duration,
     pulse: Option<PulseSettings>,
+    schedules: Vec<ScheduleSpec>,
 }
 
 impl Worker {
@@ -275,6 +288,7 @@ impl Worker {
             service: String::new(),
             pulse_identity: None,
             pulse_interval: DEFAULT_PULSE_INTERVAL,
+            schedules: Vec::new(),
         }
     }
 
@@ -307,7 +321,47 @@ impl Worker {
         }
     }
 
+    /// Upserts every declared schedule, retrying transient failures until `stop`; returns
+    /// whether the worker should go on (false: stopped meanwhile).
+    async fn declare_schedules(&self, stop: &CancellationToken) -> Result<bool> {
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+        for spec in &self.schedules {
+            loop {
+                match self.shared.client.upsert_schedule(spec.clone()).await {
+                    Ok(upserted) => {
+                        backoff.reset();
+                        if upserted.created {
+                            tracing::info!(schedule_id = %spec.id, "schedule created");
+                        } else if upserted.changed {
+                            tracing::info!(schedule_id = %spec.id, "schedule changed");
+                        } else {
+                            tracing::debug!(schedule_id = %spec.id, "schedule unchanged");
+                        }
+                        break;
+                    }
+                    Err(error) if error.is_transient() => {
+                        let delay = backoff.next_delay();
+                        tracing::warn!(schedule_id = %spec.id, error = %display_chain(&error), retry_in = ?delay, "schedule upsert failed; retrying");
+                        tokio::select! {
+                            () = stop.cancelled() => return Ok(false),
+                            () = tokio::time::sleep(delay) => {}
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(schedule_id = %spec.id, error = %display_chain(&error), "schedule refused; worker stopping");
+                        return Err(error);
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
     async fn serve(self, stop: CancellationToken) -> Result<()> {
+        if !self.declare_schedules(&stop).await? {
+            tracing::info!("worker stopped");
+            return Ok(());
+        }
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let (acks, ack_task) =
             acker::spawn(self.shared.client.clone(), self.ack_batch, self.ack_linger);
@@ -528,5 +582,24 @@ mod tests {
             .err()
             .expect("no queues is refused");
         assert!(error.to_string().contains("at least one queue"));
+    }
+
+    #[tokio::test]
+    async fn schedules_are_retried_while_the_server_is_unreachable_until_stopped() {
+        let client = Client::connect_lazy("http://127.0.0.1:1").expect("valid url");
+        let spec = crate::ScheduleSpecBuilder::every("tick", Duration::from_secs(30))
+            .queue("ops")
+            .job_type("ping")
+            .build();
+        let worker = Worker::builder(client)
+            .queue("ops")
+            .schedule(spec)
+            .fallback(|_| async { Ok(()) })
+            .build()
+            .expect("valid worker");
+        let stopped = worker
+            .run_until(tokio::time::sleep(Duration::from_millis(700)))
+            .await;
+        assert!(stopped.is_ok(), "{stopped:?}");
     }
 }

@@ -3,5 +3,6 @@
 
 mod client;
 mod common;
+mod cron;
 mod pulse;
 mod worker;

@@ -2,6 +2,7 @@
 
 mod actions;
 mod bulk;
+mod cron;
 mod logs;
 mod metrics;
 mod nodes;
@@ -19,6 +20,7 @@ use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
 
 pub use bulk::BulkCommand;
+pub use cron::CronCommand;
 pub use logs::LogsArgs;
 pub use metrics::QueuesCommand;
 pub use nodes::NodesArgs;
@@ -74,6 +76,10 @@ pub enum Command {
     Nodes(NodesArgs),
     /// Searches log lines (newest ones, printed oldest first), or follows new ones with -f.
     Logs(Box<LogsArgs>),
+    /// Lists, shows, adds, changes, pauses, resumes, triggers or removes cron schedules; lists
+    /// their runs and previews fire times.
+    #[command(subcommand)]
+    Cron(CronCommand),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -107,6 +113,7 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Search(search) => search::search(&args, *search).await,
         Command::Nodes(nodes) => nodes::run(&args, nodes).await,
         Command::Logs(logs) => logs::run(&args, *logs).await,
+        Command::Cron(command) => cron::command(&args, command).await,
     }
 }
 
