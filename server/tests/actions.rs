@@ -689,3 +689,36 @@ async fn delete_and_cancel_free_the_unique_key() {
     assert!(!third.duplicate);
     assert_ne!(third.job.unwrap().id, second);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_dead_job_holds_its_unique_key_again() {
+    let mut h = Harness::start().await;
+    let unique = || {
+        let mut job = spec("q", "work");
+        job.unique_key = "invoice-7".into();
+        job.max_attempts = 1;
+        job
+    };
+    let first = h.enqueue(unique()).await.job.unwrap().id;
+    let reserved = h.reserve("q", 1, Duration::from_secs(30)).await;
+    h.fail(&reserved[0], "boom", false).await.unwrap();
+    assert_eq!(h.job(&first).await.state(), JobState::Dead);
+
+    act_one(&mut h, Act::Retry, &first).await.unwrap();
+    let again = h.enqueue(unique()).await;
+    assert!(
+        again.duplicate,
+        "a second job took the key of a retried one"
+    );
+    assert_eq!(again.job.unwrap().id, first);
+
+    // Held by another live job meanwhile: the retried job runs without it.
+    let reserved = h.reserve("q", 1, Duration::from_secs(30)).await;
+    h.fail(&reserved[0], "boom", false).await.unwrap();
+    let second = h.enqueue(unique()).await;
+    assert!(!second.duplicate);
+    act_one(&mut h, Act::Retry, &first).await.unwrap();
+    let third = h.enqueue(unique()).await;
+    assert!(third.duplicate);
+    assert_eq!(third.job.unwrap().id, second.job.unwrap().id);
+}

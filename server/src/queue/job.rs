@@ -99,6 +99,8 @@ impl NewJob {
         }
         if !self.unique_key.is_empty() {
             extra.push(("unique_key", self.unique_key.clone()));
+            // A dead job retried takes its key again, for as long as at enqueue.
+            extra.push(("unique_ttl", self.unique_ttl.as_millis().max(1).to_string()));
         }
         cmd.arg(&self.id)
             .arg(options)

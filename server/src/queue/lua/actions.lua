@@ -58,7 +58,8 @@ end
 local function act_on_job(batch, action, id, expect, reason, now)
   local op = batch.op
   local key = job_key(id)
-  local f = redis.call('HMGET', key, 'state', 'priority', 'unique_key', 'bulk_op', 'attempts')
+  local f = redis.call('HMGET', key, 'state', 'priority', 'unique_key', 'bulk_op', 'attempts',
+    'unique_ttl')
   local state = f[1]
   if not state then return 'not_found', '' end
   if (expect ~= '' and state ~= expect) or not ACTION_FROM[action][state]
@@ -81,6 +82,8 @@ local function act_on_job(batch, action, id, expect, reason, now)
     if action == 'retry' then
       redis.call('HSET', key, 'state', 'pending', 'scheduled_at', int(now), 'attempts', '0',
         'finished_at', '', 'bulk_op', op)
+      -- Dying released the key; jobs from before unique_ttl was kept get the default 24 h.
+      if state == 'dead' then retake_unique(id, f[3], tonumber(f[6] or '86400000')) end
       note_metric(now, 'retried', 1)
       add_event(action_events(batch, now, 'retried', ''), id, '0')
     else

@@ -49,6 +49,18 @@ local function backoff_ms(attempts, base_ms, max_ms, jitter)
   return math.floor(delay / 2 + jitter * delay / 2)
 end
 
+-- Takes a unique key for a job that runs again, unless another unfinished job holds it.
+local function retake_unique(id, unique_key, ttl_ms)
+  if not unique_key or unique_key == '' then return end
+  local uk = base .. 'unique:' .. unique_key
+  local holder = redis.call('GET', uk)
+  if holder and holder ~= id then
+    local state = redis.call('HGET', job_key(holder), 'state')
+    if state and state ~= 'completed' and state ~= 'dead' and state ~= 'cancelled' then return end
+  end
+  redis.call('SET', uk, id, 'PX', ttl_ms)
+end
+
 local function release_unique(id, unique_key)
   if unique_key and unique_key ~= '' then
     local uk = base .. 'unique:' .. unique_key
