@@ -26,6 +26,9 @@ use crate::api::Limits;
 use crate::archive::SharedArchive;
 use crate::queue::{QueueError, SharedEngine, proto_duration, timestamp_from_ms, timestamp_to_ms};
 
+/// Milliseconds after its trigger time a manual run may be recorded at, when others took them.
+const MANUAL_RUN_SLOTS: usize = 16;
+
 #[derive(Clone, Debug)]
 pub struct CronConfig {
     /// How long runs stay in SQL.
@@ -162,14 +165,18 @@ impl Cron {
         Ok(seconds * 1000 + micros / 1000)
     }
 
-    async fn index(&self, id: &str, next_fire_ms: Option<i64>) -> Result<()> {
+    /// Puts a schedule's next fire time in the index, or takes it out. SQL has the change
+    /// already, so a failure here is repaired rather than reported: a missing entry comes back
+    /// within a minute (reconcile), a stale one leaves when it comes due (the tick reads SQL).
+    async fn index(&self, id: &str, next_fire_ms: Option<i64>) {
         let mut conn = self.engine.connection();
-        match next_fire_ms {
+        let written = match next_fire_ms {
             Some(next) => conn.zadd::<_, _, _, ()>(&self.due_key, id, next).await,
             None => conn.zrem::<_, _, ()>(&self.due_key, id).await,
+        };
+        if let Err(error) = written {
+            tracing::warn!(schedule = id, %error, "cron index not updated; reconcile will");
         }
-        .map_err(QueueError::from)?;
-        Ok(())
     }
 
     async fn view(&self, schedule: StoredSchedule) -> Result<Schedule> {
@@ -205,7 +212,7 @@ impl Cron {
         if !self.store.insert(&schedule).await? {
             return Err(CronError::AlreadyExists(schedule.spec.id));
         }
-        self.index(schedule.id(), next_fire_ms).await?;
+        self.index(schedule.id(), next_fire_ms).await;
         tracing::info!(schedule = schedule.id(), actor, "schedule created");
         Ok(schedule_view(schedule, None))
     }
@@ -231,7 +238,7 @@ impl Cron {
             .await?
             .ok_or_else(|| CronError::NotFound(checked.spec.id.clone()))?;
         if !schedule.paused && next_fire_ms.is_some() {
-            self.index(schedule.id(), schedule.next_fire_ms).await?;
+            self.index(schedule.id(), schedule.next_fire_ms).await;
         }
         tracing::info!(schedule = schedule.id(), actor, "schedule changed");
         Ok(schedule)
@@ -267,7 +274,7 @@ impl Cron {
                     next_fire_ms,
                 );
                 if self.store.insert(&schedule).await? {
-                    self.index(schedule.id(), next_fire_ms).await?;
+                    self.index(schedule.id(), next_fire_ms).await;
                     tracing::info!(schedule = schedule.id(), actor, "schedule declared");
                     return Ok((schedule_view(schedule, None), true, true));
                 }
@@ -300,7 +307,7 @@ impl Cron {
         if !self.store.delete(id).await? {
             return Err(CronError::NotFound(id.to_owned()));
         }
-        self.index(id, None).await?;
+        self.index(id, None).await;
         tracing::info!(schedule = id, actor, "schedule deleted");
         Ok(())
     }
@@ -335,7 +342,7 @@ impl Cron {
             .await?
             .ok_or_else(|| CronError::NotFound(id.to_owned()))?;
         if changed {
-            self.index(id, None).await?;
+            self.index(id, None).await;
             tracing::info!(schedule = id, actor, reason, "schedule paused");
         }
         self.view(schedule).await
@@ -350,7 +357,7 @@ impl Cron {
             .await?
             .ok_or_else(|| CronError::NotFound(id.to_owned()))?;
         if changed {
-            self.index(id, schedule.next_fire_ms).await?;
+            self.index(id, schedule.next_fire_ms).await;
             tracing::info!(schedule = id, actor, "schedule resumed");
         }
         self.view(schedule).await
@@ -450,7 +457,7 @@ impl Cron {
             return Ok(None);
         };
         let manual = trigger == RunTrigger::Manual;
-        let run = StoredRun {
+        let mut run = StoredRun {
             schedule_id: schedule.id().to_owned(),
             fire_time_ms: fire_ms,
             manual,
@@ -469,10 +476,31 @@ impl Cron {
         };
         // A scheduled fire is recorded even when its job existed: the replica that enqueued it
         // may have died before recording. A repeated trigger has its run already.
-        if !(manual && enqueued.duplicate) {
+        if !manual {
             self.store.record_run(&run).await?;
+        } else if !enqueued.duplicate {
+            self.record_manual(&mut run).await?;
         }
         Ok((!enqueued.duplicate).then_some(run))
+    }
+
+    /// Records a manual run at the first free millisecond from its trigger time, so that two
+    /// triggers within one millisecond keep a run each.
+    async fn record_manual(&self, run: &mut StoredRun) -> Result<()> {
+        for _ in 0..MANUAL_RUN_SLOTS {
+            self.store.record_run(run).await?;
+            if self
+                .store
+                .run_of_job(&run.schedule_id, &run.job_id)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+            run.fire_time_ms += 1;
+        }
+        tracing::warn!(schedule = %run.schedule_id, job = %run.job_id, "manual run not recorded: no free millisecond");
+        Ok(())
     }
 
     /// Whether the previous run of a schedule that skips overlaps is still unfinished.
