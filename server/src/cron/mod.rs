@@ -413,17 +413,21 @@ impl Cron {
         self.triggered(run).await
     }
 
-    /// A manual run with its job, from Redis or else the archive (none once pruned from both).
-    async fn triggered(&self, run: StoredRun) -> Result<Triggered> {
-        let job = match self.engine.get_job(&run.job_id, Some(&run.queue)).await {
-            Ok(job) => Some(job),
-            Err(QueueError::JobNotFound(_) | QueueError::QueueNotFound(_)) => self
+    /// A run's job, from Redis or else the archive (none once gone from both).
+    async fn job_of(&self, run: &StoredRun) -> Result<Option<Job>> {
+        match self.engine.get_job(&run.job_id, Some(&run.queue)).await {
+            Ok(job) => Ok(Some(job)),
+            Err(QueueError::JobNotFound(_) | QueueError::QueueNotFound(_)) => Ok(self
                 .archive
                 .get_job(&run.job_id)
                 .await?
-                .map(|archived| archived.job),
-            Err(error) => return Err(error.into()),
-        };
+                .map(|archived| archived.job)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn triggered(&self, run: StoredRun) -> Result<Triggered> {
+        let job = self.job_of(&run).await?;
         Ok(Triggered {
             run: run_view(run),
             job,

@@ -316,16 +316,7 @@ impl super::Cron {
         let runs = self.store.take_unfinished(now, FINALIZE_BATCH).await?;
         let taken = runs.len();
         for mut run in runs {
-            let job = match self.engine.get_job(&run.job_id, Some(&run.queue)).await {
-                Ok(job) => Some(job),
-                Err(QueueError::JobNotFound(_) | QueueError::QueueNotFound(_)) => self
-                    .archive
-                    .get_job(&run.job_id)
-                    .await?
-                    .map(|archived| archived.job),
-                Err(error) => return Err(error.into()),
-            };
-            match job {
+            match self.job_of(&run).await? {
                 Some(job) => {
                     let Some(state) = finished_state(job.state()) else {
                         continue;
