@@ -552,12 +552,7 @@ impl Cron {
 
     pub async fn stored_cadence(&self, id: &str) -> Result<Cadence> {
         let schedule = self.get_stored(id).await?;
-        spec::cadence(
-            "spec.",
-            &schedule.spec.cron,
-            schedule.spec.interval.as_ref(),
-            &schedule.spec.time_zone,
-        )
+        spec::cadence_of(&schedule.spec)
     }
 
     pub async fn list_runs(

@@ -55,6 +55,11 @@ pub fn cadence(
         .map_err(|error| CronError::invalid(format!("{prefix}{}", error.field), error.message))
 }
 
+/// The cadence of a stored (already checked) definition.
+pub fn cadence_of(spec: &ScheduleSpec) -> Result<Cadence> {
+    cadence("spec.", &spec.cron, spec.interval.as_ref(), &spec.time_zone)
+}
+
 pub fn check(spec: Option<ScheduleSpec>, limits: &Limits) -> Result<CheckedSpec> {
     let mut spec = spec.ok_or_else(|| CronError::invalid("spec", "required"))?;
     check_id("spec.id", &spec.id)?;

@@ -168,12 +168,7 @@ impl super::Cron {
             Err(message) => return self.drop_unreadable(id, first_due, &message).await,
         };
         let spec = &schedule.spec;
-        let cadence = match super::spec::cadence(
-            "spec.",
-            &spec.cron,
-            spec.interval.as_ref(),
-            &spec.time_zone,
-        ) {
+        let cadence = match super::spec::cadence_of(spec) {
             Ok(cadence) => cadence,
             Err(error) => {
                 return self
@@ -269,16 +264,10 @@ impl super::Cron {
             let page = self.store.list(&after, None, RECONCILE_PAGE).await?;
             let mut pipe = redis::pipe();
             for schedule in page.iter().filter(|s| !s.paused) {
-                let spec = &schedule.spec;
                 let next = schedule.next_fire_ms.or_else(|| {
-                    super::spec::cadence(
-                        "spec.",
-                        &spec.cron,
-                        spec.interval.as_ref(),
-                        &spec.time_zone,
-                    )
-                    .ok()
-                    .and_then(|cadence| cadence.next_after(now))
+                    super::spec::cadence_of(&schedule.spec)
+                        .ok()
+                        .and_then(|cadence| cadence.next_after(now))
                 });
                 if let Some(next) = next {
                     pipe.cmd("ZADD")
