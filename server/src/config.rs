@@ -62,6 +62,12 @@ pub struct ServeArgs {
     /// How long cron run history stays in SQL [default: 30d].
     #[arg(long, env = "ZENITH_CRON_RUN_RETENTION", value_parser = humantime::parse_duration)]
     pub cron_run_retention: Option<Duration>,
+    /// How often alert rules are evaluated, 1s to 10m [default: 15s].
+    #[arg(long, env = "ZENITH_ALERT_EVALUATION_INTERVAL", value_parser = humantime::parse_duration)]
+    pub alert_evaluation_interval: Option<Duration>,
+    /// How long resolved alerts and notifications stay in SQL [default: 30d].
+    #[arg(long, env = "ZENITH_ALERT_HISTORY_RETENTION", value_parser = humantime::parse_duration)]
+    pub alert_history_retention: Option<Duration>,
 }
 
 /// The same settings as read from a config file.
@@ -91,6 +97,10 @@ struct FileConfig {
     log_tail_window: Option<Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     cron_run_retention: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    alert_evaluation_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    alert_history_retention: Option<Duration>,
 }
 
 mod humantime_serde_opt {
@@ -124,6 +134,8 @@ pub struct ServeConfig {
     pub log_retention: Duration,
     pub log_tail_window: Duration,
     pub cron_run_retention: Duration,
+    pub alert_evaluation_interval: Duration,
+    pub alert_history_retention: Duration,
 }
 
 impl ServeArgs {
@@ -183,6 +195,21 @@ impl ServeArgs {
         if cron_run_retention < Duration::from_secs(3600) {
             anyhow::bail!("cron_run_retention: must be at least 1h");
         }
+        let alert_evaluation_interval = self
+            .alert_evaluation_interval
+            .or(file.alert_evaluation_interval)
+            .unwrap_or(Duration::from_secs(15));
+        if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&alert_evaluation_interval)
+        {
+            anyhow::bail!("alert_evaluation_interval: must be from 1s to 10m");
+        }
+        let alert_history_retention = self
+            .alert_history_retention
+            .or(file.alert_history_retention)
+            .unwrap_or(Duration::from_secs(30 * 24 * 3600));
+        if alert_history_retention < Duration::from_secs(3600) {
+            anyhow::bail!("alert_history_retention: must be at least 1h");
+        }
         Ok(ServeConfig {
             listen: self
                 .listen
@@ -218,6 +245,8 @@ impl ServeArgs {
             log_retention,
             log_tail_window,
             cron_run_retention,
+            alert_evaluation_interval,
+            alert_history_retention,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Zenith's server: the queue engine, the gRPC services, and what runs them.
 
+pub mod alerts;
 pub mod api;
 pub mod archive;
 pub mod auth;

@@ -20,6 +20,7 @@ use zenith_proto::v1::pulse_service_server::PulseServiceServer;
 use zenith_proto::v1::queue_service_server::QueueServiceServer;
 use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 
+use crate::alerts::{AlertConfig, Alerts, Sources};
 use crate::api::{ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueApi, WorkerApi};
 use crate::archive::settings::{ArchiveDefaults, Settings};
 use crate::archive::{archiver, retention, rollup, store};
@@ -124,6 +125,20 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         },
     );
 
+    let alerts = Alerts::new(
+        crate::alerts::store::open(&database),
+        Sources {
+            engine: engine.clone(),
+            pulse: pulse.clone(),
+            schedules: crate::cron::store::open(&database),
+            archive: archive.clone(),
+        },
+        AlertConfig {
+            evaluation_interval: config.alert_evaluation_interval,
+            history_retention: config.alert_history_retention,
+        },
+    );
+
     let stop = CancellationToken::new();
     let mut background = tokio::task::JoinSet::new();
     background.spawn(run_maintenance(
@@ -149,6 +164,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     background.spawn(pulse.clone().run(stop.clone()));
     background.spawn(logs.clone().run(stop.clone()));
     background.spawn(cron.clone().run(stop.clone()));
+    background.spawn(alerts.clone().run(stop.clone()));
     if config.demo {
         background.spawn(demo::run(engine.clone(), stop.clone()));
     }

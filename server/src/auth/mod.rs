@@ -84,6 +84,25 @@ pub const POLICY: &[(&str, Role)] = &[
     ("/zenith.v1.CronService/TriggerSchedule", Role::Operator),
     ("/zenith.v1.CronService/PreviewSchedule", Role::Viewer),
     ("/zenith.v1.CronService/ListScheduleRuns", Role::Viewer),
+    ("/zenith.v1.AlertService/CreateRule", Role::Admin),
+    ("/zenith.v1.AlertService/UpdateRule", Role::Admin),
+    ("/zenith.v1.AlertService/DeleteRule", Role::Admin),
+    ("/zenith.v1.AlertService/GetRule", Role::Viewer),
+    ("/zenith.v1.AlertService/ListRules", Role::Viewer),
+    ("/zenith.v1.AlertService/CreateChannel", Role::Admin),
+    ("/zenith.v1.AlertService/UpdateChannel", Role::Admin),
+    ("/zenith.v1.AlertService/DeleteChannel", Role::Admin),
+    // Secrets are never in a channel read.
+    ("/zenith.v1.AlertService/GetChannel", Role::Viewer),
+    ("/zenith.v1.AlertService/ListChannels", Role::Viewer),
+    ("/zenith.v1.AlertService/TestChannel", Role::Operator),
+    ("/zenith.v1.AlertService/ListAlerts", Role::Viewer),
+    ("/zenith.v1.AlertService/GetAlert", Role::Viewer),
+    ("/zenith.v1.AlertService/AcknowledgeAlert", Role::Operator),
+    ("/zenith.v1.AlertService/ListNotifications", Role::Viewer),
+    ("/zenith.v1.AlertService/CreateSilence", Role::Operator),
+    ("/zenith.v1.AlertService/ListSilences", Role::Viewer),
+    ("/zenith.v1.AlertService/ExpireSilence", Role::Operator),
 ];
 
 pub fn required_role(path: &str) -> Option<Role> {
