@@ -65,13 +65,13 @@ CREATE TABLE alerts (
 -- At most one open (pending or firing) alert per rule and subject: replicas opening the same
 -- alert meet here. Also serves one rule's open alerts.
 CREATE UNIQUE INDEX alerts_open ON alerts (rule_id, subject) WHERE state IN (1, 2);
--- Listing newest first, per filter.
-CREATE INDEX alerts_state ON alerts (state, id);
+-- Listing newest first, per filter. Resolved alerts are most rows: they are listed by the
+-- primary key, and only open ones by state.
+CREATE INDEX alerts_open_by_id ON alerts (state, id) WHERE state IN (1, 2);
 CREATE INDEX alerts_rule ON alerts (rule_id, id);
 CREATE INDEX alerts_queue ON alerts (queue, id);
 CREATE INDEX alerts_service ON alerts (service, id);
--- Resolves still to notify, and pruning by age.
-CREATE INDEX alerts_resolve_unhandled ON alerts (resolved_at_ms) WHERE state = 3 AND NOT resolve_handled;
+-- Recent resolves still to notify, and pruning by age.
 CREATE INDEX alerts_resolved ON alerts (resolved_at_ms) WHERE state = 3;
 
 -- Notifications (id: a UUIDv7, also every delivery's idempotency key).

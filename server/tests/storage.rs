@@ -30,6 +30,8 @@ use zenith_testkit::PostgresServer;
 struct Fixture {
     store: SharedArchive,
     database: Database,
+    /// Where `database` points: another pool opened on it acts as another replica.
+    url: String,
     _sqlite_dir: Option<tempfile::TempDir>,
     postgres_server: Option<PostgresServer>,
 }
@@ -42,6 +44,7 @@ impl Fixture {
         Self {
             store: zenith_server::archive::store::open(&database),
             database,
+            url,
             _sqlite_dir: Some(dir),
             postgres_server: None,
         }
@@ -57,6 +60,7 @@ impl Fixture {
         Self {
             store: zenith_server::archive::store::open(&database),
             database,
+            url,
             _sqlite_dir: None,
             postgres_server: Some(server),
         }
@@ -120,6 +124,9 @@ storage_tests!(
     alert_notifications_list_by_rule_and_alert_with_their_delivery_log,
     alert_deliveries_are_claimed_under_a_lease_and_finished,
     alert_history_prune_is_bounded_by_limit_and_cutoff,
+    alert_concurrent_notifications_claim_each_transition_once,
+    alert_concurrent_claims_take_each_delivery_once,
+    alert_concurrent_seeds_add_the_default_rules_once,
 );
 
 fn ts(ms: i64) -> Timestamp {
@@ -2822,16 +2829,11 @@ async fn alert_history_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
     );
 }
 
-/// Stores over the fixture's PostgreSQL database, each with its own pool, as replicas have.
-async fn postgres_replicas(fixture: &Fixture, count: usize) -> Vec<(Database, SharedAlertStore)> {
-    let url = fixture
-        .postgres_server
-        .as_ref()
-        .unwrap()
-        .database_url("zenith");
+/// Stores over the fixture's database, each with its own pool, as replicas have.
+async fn alert_replicas(fixture: &Fixture, count: usize) -> Vec<(Database, SharedAlertStore)> {
     let mut replicas = Vec::new();
     for _ in 0..count {
-        let database = Database::connect(&url).await.unwrap();
+        let database = Database::connect(&fixture.url).await.unwrap();
         let store = zenith_server::alerts::store::open(&database);
         replicas.push((database, store));
     }
@@ -2840,15 +2842,13 @@ async fn postgres_replicas(fixture: &Fixture, count: usize) -> Vec<(Database, Sh
 
 /// Replicas racing to notify the same transitions of the same alerts: exactly one makes the
 /// notification, and the others write nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_concurrent_notifications_claim_each_transition_once() {
-    let fixture = Fixture::postgres().await;
-    let store = alert_store(&fixture);
+async fn alert_concurrent_notifications_claim_each_transition_once(fixture: &Fixture) {
+    let store = alert_store(fixture);
     let ids: Vec<String> = (0..8).map(|index| format!("a{index}")).collect();
     for id in &ids {
         firing_alert(&store, id, "backlog", id, 1_000).await;
     }
-    let replicas = postgres_replicas(&fixture, 4).await;
+    let replicas = alert_replicas(fixture, 4).await;
     for (round, claim) in [
         NotifyClaim::Firing,
         NotifyClaim::Repeat {
@@ -2894,14 +2894,11 @@ async fn postgres_concurrent_notifications_claim_each_transition_once() {
     for (database, _) in replicas {
         database.close().await;
     }
-    fixture.database.close().await;
 }
 
 /// Replicas claiming deliveries at once: each delivery is taken by exactly one of them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_concurrent_claims_take_each_delivery_once() {
-    let fixture = Fixture::postgres().await;
-    let store = alert_store(&fixture);
+async fn alert_concurrent_claims_take_each_delivery_once(fixture: &Fixture) {
+    let store = alert_store(fixture);
     let mut expected = Vec::new();
     for index in 0..20 {
         let alert_id = format!("a{index:02}");
@@ -2920,7 +2917,7 @@ async fn postgres_concurrent_claims_take_each_delivery_once() {
             .await
             .unwrap();
     }
-    let replicas = postgres_replicas(&fixture, 4).await;
+    let replicas = alert_replicas(fixture, 4).await;
     let mut claimers = tokio::task::JoinSet::new();
     for claimer in 0..16 {
         let store = replicas[claimer % replicas.len()].1.clone();
@@ -2943,18 +2940,15 @@ async fn postgres_concurrent_claims_take_each_delivery_once() {
     for (database, _) in replicas {
         database.close().await;
     }
-    fixture.database.close().await;
 }
 
 /// Replicas starting together seed the default rules once between them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_concurrent_seeds_add_the_default_rules_once() {
-    let fixture = Fixture::postgres().await;
+async fn alert_concurrent_seeds_add_the_default_rules_once(fixture: &Fixture) {
     let defaults: Vec<StoredRule> = ["backlog", "disk", "failures", "worker-lost"]
         .into_iter()
         .map(|id| alert_rule(id, RuleOrigin::Default, 1_000))
         .collect();
-    let replicas = postgres_replicas(&fixture, 4).await;
+    let replicas = alert_replicas(fixture, 4).await;
     let mut seeders = tokio::task::JoinSet::new();
     for (_, store) in &replicas {
         let store = store.clone();
@@ -2964,10 +2958,9 @@ async fn postgres_concurrent_seeds_add_the_default_rules_once() {
     let mut added = seeders.join_all().await;
     added.sort();
     assert_eq!(added, [0, 0, 0, 4]);
-    let rules = alert_store(&fixture).list_rules("", 10).await.unwrap();
+    let rules = alert_store(fixture).list_rules("", 10).await.unwrap();
     assert_eq!(rules, defaults);
     for (database, _) in replicas {
         database.close().await;
     }
-    fixture.database.close().await;
 }

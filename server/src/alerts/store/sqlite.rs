@@ -495,7 +495,7 @@ impl AlertStore for SqliteAlerts {
     async fn unhandled_resolved(&self, since_ms: i64) -> Result<Vec<StoredAlert>> {
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 3 AND NOT resolve_handled \
-             AND resolved_at_ms >= $1 ORDER BY id"
+             AND resolved_at_ms >= $1 ORDER BY resolved_at_ms, id"
         );
         let rows = sqlx::query(&sql)
             .bind(since_ms)
