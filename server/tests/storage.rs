@@ -2754,6 +2754,15 @@ async fn alert_deliveries_are_claimed_under_a_lease_and_finished(fixture: &Fixtu
     assert_eq!(last[0].attempts_made, 1);
 }
 
+/// Rows in the delivery log, whatever delivery they belong to.
+async fn attempt_rows(fixture: &Fixture) -> i64 {
+    let sql = "SELECT COUNT(*) FROM alert_delivery_attempts";
+    match &fixture.database {
+        Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
 async fn alert_history_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
     let store = alert_store(fixture);
     for (index, id) in ["a1", "a2", "a3"].into_iter().enumerate() {
@@ -2812,7 +2821,19 @@ async fn alert_history_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
         .map(|n| n.id)
         .collect();
     assert_eq!(left, ["n3"]);
-    // The pruned notifications' deliveries went with them.
+    // The pruned notifications' deliveries and attempts went with them, and a late attempt at
+    // one of them leaves nothing behind: what is left is n3's, one per channel.
+    assert_eq!(attempt_rows(fixture).await, 2);
+    store
+        .finish_attempt(
+            "n0",
+            "hook-a",
+            &attempt(10_000, 200, ""),
+            DeliveryOutcome::Delivered,
+        )
+        .await
+        .unwrap();
+    assert_eq!(attempt_rows(fixture).await, 2);
     assert!(
         store
             .claim_deliveries(10_000, 1_000, 10)

@@ -96,6 +96,8 @@ async fn insert_deliveries(
     Ok(())
 }
 
+/// Appends an attempt to a delivery's log, unless the delivery is gone (pruned meanwhile), so
+/// no attempt outlives its delivery.
 async fn insert_attempt(
     tx: &mut Transaction<'static, Sqlite>,
     notification_id: &str,
@@ -104,7 +106,8 @@ async fn insert_attempt(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO alert_delivery_attempts (notification_id, channel_id, at_ms, status_code, \
-         error, took_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+         error, took_ms) SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 \
+         FROM alert_deliveries WHERE notification_id = $1 AND channel_id = $2)",
     )
     .bind(notification_id)
     .bind(channel_id)
