@@ -597,3 +597,512 @@ async fn http_failures_are_retried_on_5xx_429_timeouts_and_refusals_but_not_othe
         assert!(!error.contains(SENTINEL), "{error}");
     }
 }
+
+// End to end: a real `zenith serve` delivering through its loop, driven over gRPC.
+
+/// A `zenith serve` whose stdout and stderr go to a file the test reads, logging at debug so
+/// that every line a secret could slip into is written.
+struct LoggedServer {
+    child: Option<std::process::Child>,
+    port: u16,
+    database_url: String,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl LoggedServer {
+    fn start(redis_url: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = zenith_testkit::free_port();
+        let database_url = format!("sqlite://{}", dir.path().join("zenith.db").display());
+        let log = dir.path().join("zenith.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_zenith"))
+            .arg("serve")
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--redis-url", redis_url])
+            .args(["--database-url", &database_url])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "debug")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child: Some(child),
+            port,
+            database_url,
+            log,
+            _dir: dir,
+        };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "zenith did not listen: {}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, so the log is complete, then waits for the exit.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for LoggedServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+type Alerts = zenith_proto::v1::alert_service_client::AlertServiceClient<tonic::transport::Channel>;
+
+async fn alerts_client(server: &LoggedServer) -> Alerts {
+    let channel = tonic::transport::Channel::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    Alerts::new(channel)
+}
+
+async fn create_channel(alerts: &mut Alerts, spec: ChannelSpec) -> CreateChannelResponse {
+    alerts
+        .create_channel(CreateChannelRequest { spec: Some(spec) })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// A firing alert and its FIRING notification to `channel_ids`, made through the server's own
+/// store over its database: the delivery loop takes it from there, with or without an evaluator.
+async fn notify(server: &LoggedServer, rule_id: &str, channel_ids: &[&str]) -> String {
+    use zenith_server::alerts::store::{self, NewNotification, NotifyClaim};
+    let database = zenith_server::db::Database::connect(&server.database_url)
+        .await
+        .unwrap();
+    let store = store::open(&database);
+    let now = zenith_server::queue::unix_ms();
+    let mut firing = alert(1, AlertState::Firing);
+    firing.id = uuid::Uuid::now_v7().to_string();
+    firing.rule_id = rule_id.into();
+    firing.fire_notified_at_ms = None;
+    firing.last_notified_at_ms = None;
+    assert!(store.insert_alert(&firing).await.unwrap());
+    let notification = NewNotification {
+        id: uuid::Uuid::now_v7().to_string(),
+        rule_id: rule_id.into(),
+        kind: NotificationKind::Firing,
+        severity: Severity::Critical,
+        title: format!("[FIRING] {rule_id}: 1 queue"),
+        created_at_ms: now,
+        channel_ids: channel_ids.iter().map(|id| (*id).to_owned()).collect(),
+    };
+    let claimed = store
+        .create_notification(&notification, &[firing.id.clone()], NotifyClaim::Firing)
+        .await
+        .unwrap();
+    assert_eq!(claimed, [firing.id]);
+    database.close().await;
+    notification.id
+}
+
+async fn list_notifications(alerts: &mut Alerts, rule_id: &str) -> Vec<Notification> {
+    alerts
+        .list_notifications(ListNotificationsRequest {
+            rule_id: rule_id.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications
+}
+
+/// Polls until every delivery of the rule's only notification has left PENDING.
+async fn settled(alerts: &mut Alerts, rule_id: &str) -> Notification {
+    let started = std::time::Instant::now();
+    loop {
+        let listed = list_notifications(alerts, rule_id).await;
+        if let [notification] = listed.as_slice()
+            && !notification.deliveries.is_empty()
+            && notification
+                .deliveries
+                .iter()
+                .all(|delivery| delivery.state() != DeliveryState::Pending)
+        {
+            return notification.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "deliveries never settled: {listed:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_a_failing_webhook_is_retried_with_backoff_then_delivered_once_under_one_key() {
+    let redis = zenith_testkit::RedisServer::start().unwrap();
+    let server = LoggedServer::start(&redis.url());
+    let mut alerts = alerts_client(&server).await;
+    let receiver = HttpReceiver::start().await.unwrap();
+    receiver.respond_with(vec![500, 500, 500]);
+    create_channel(&mut alerts, webhook(receiver.url("/retried"), "")).await;
+
+    let id = notify(&server, "e2e-retried", &["ops"]).await;
+    let notification = settled(&mut alerts, "e2e-retried").await;
+    let requests = receiver.requests();
+    assert_eq!(
+        requests.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [500, 500, 500, 200]
+    );
+    for request in &requests {
+        assert_eq!(request.header("idempotency-key"), Some(id.as_str()));
+        assert_eq!(request.json()["notification_id"], id.as_str());
+    }
+    // Each retry waits at least its backoff after the failure before it: 1 s, 2 s, 4 s.
+    for (pair, backoff) in requests.windows(2).zip([1, 2, 4]) {
+        let gap = pair[1].received_at - pair[0].received_at;
+        assert!(gap >= Duration::from_secs(backoff), "{gap:?} < {backoff}s");
+    }
+
+    let delivery = &notification.deliveries[0];
+    assert_eq!(delivery.state(), DeliveryState::Delivered, "{delivery:#?}");
+    assert_eq!(delivery.channel_id, "ops");
+    assert_eq!(delivery.idempotency_key, id);
+    assert!(delivery.delivered_at.is_some());
+    let attempts: Vec<(i32, bool)> = delivery
+        .attempts
+        .iter()
+        .map(|attempt| (attempt.status_code, attempt.error.is_empty()))
+        .collect();
+    assert_eq!(
+        attempts,
+        [(500, false), (500, false), (500, false), (200, true)]
+    );
+    assert_eq!(delivery.attempts[0].error, "http 500: status 500");
+
+    // Delivered means done: no further request.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(receiver.requests().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_a_4xx_is_not_retried_and_a_deleted_channel_fails_its_delivery() {
+    let redis = zenith_testkit::RedisServer::start().unwrap();
+    let server = LoggedServer::start(&redis.url());
+    let mut alerts = alerts_client(&server).await;
+    let receiver = HttpReceiver::start().await.unwrap();
+    receiver.respond_with(vec![400]);
+    create_channel(&mut alerts, webhook(receiver.url("/refused"), "")).await;
+
+    notify(&server, "e2e-refused", &["ops"]).await;
+    let notification = settled(&mut alerts, "e2e-refused").await;
+    let delivery = &notification.deliveries[0];
+    assert_eq!(delivery.state(), DeliveryState::Failed, "{delivery:#?}");
+    assert_eq!(delivery.attempts.len(), 1);
+    assert_eq!(delivery.attempts[0].status_code, 400);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.requests().len(), 1, "a 4xx is not retried");
+
+    // A delivery to a channel that no longer exists fails without a request.
+    notify(&server, "e2e-gone", &["gone"]).await;
+    let notification = settled(&mut alerts, "e2e-gone").await;
+    let delivery = &notification.deliveries[0];
+    assert_eq!(delivery.state(), DeliveryState::Failed, "{delivery:#?}");
+    assert_eq!(delivery.attempts[0].error, "channel deleted");
+    assert_eq!(receiver.requests().len(), 1);
+}
+
+/// One channel of each kind, every one pointed at the test's receivers, with `secret` in every
+/// secret field.
+fn every_kind(http: &HttpReceiver, smtp: &SmtpSink, secret: &str) -> Vec<ChannelSpec> {
+    let named = |id: &str, kind: Kind| ChannelSpec {
+        id: id.into(),
+        kind: Some(kind),
+        ..Default::default()
+    };
+    vec![
+        named(
+            "slack",
+            Kind::Slack(SlackChannel {
+                webhook_url: http.url(&format!("/slack/{secret}")),
+            }),
+        ),
+        named(
+            "discord",
+            Kind::Discord(DiscordChannel {
+                webhook_url: http.url(&format!("/discord/{secret}")),
+            }),
+        ),
+        named(
+            "webhook",
+            Kind::Webhook(WebhookChannel {
+                url: http.url(&format!("/webhook/{secret}")),
+                signing_secret: secret.into(),
+            }),
+        ),
+        named(
+            "pagerduty",
+            Kind::Pagerduty(PagerDutyChannel {
+                routing_key: secret.into(),
+                events_url: http.url("/pagerduty"),
+            }),
+        ),
+        named(
+            "email",
+            Kind::Email(EmailChannel {
+                smtp_host: smtp.host(),
+                smtp_port: u32::from(smtp.port()),
+                security: SmtpSecurity::None as i32,
+                username: "zenith".into(),
+                password: secret.into(),
+                from: "alerts@example.com".into(),
+                to: vec!["oncall@example.com".into()],
+            }),
+        ),
+    ]
+}
+
+async fn test_channel(alerts: &mut Alerts, id: &str) -> Delivery {
+    alerts
+        .test_channel(TestChannelRequest { id: id.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .delivery
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_test_channel_sends_through_every_kind_once() {
+    let redis = zenith_testkit::RedisServer::start().unwrap();
+    let server = LoggedServer::start(&redis.url());
+    let mut alerts = alerts_client(&server).await;
+    let http = HttpReceiver::start().await.unwrap();
+    let smtp = SmtpSink::start().await.unwrap();
+    for mut spec in every_kind(&http, &smtp, "not-secret-here") {
+        // TestChannel sends through a disabled channel too.
+        spec.disabled = spec.id == "discord";
+        create_channel(&mut alerts, spec).await;
+    }
+
+    for (id, status) in [
+        ("slack", 200),
+        ("discord", 200),
+        ("webhook", 200),
+        ("pagerduty", 200),
+        ("email", 250),
+    ] {
+        let delivery = test_channel(&mut alerts, id).await;
+        assert_eq!(delivery.channel_id, id);
+        assert_eq!(delivery.state(), DeliveryState::Delivered, "{delivery:#?}");
+        assert_eq!(delivery.attempts.len(), 1);
+        assert_eq!(delivery.attempts[0].status_code, status, "{id}");
+        assert!(!delivery.idempotency_key.is_empty());
+    }
+    let requests = http.wait_for_requests(5, WAIT).await;
+    let paths: Vec<&str> = requests
+        .iter()
+        .map(|r| r.path.split('/').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["slack", "discord", "webhook", "pagerduty", "pagerduty"]
+    );
+    assert_eq!(
+        requests[0].json()["blocks"][0]["text"]["text"],
+        "[TEST] zenith channel slack"
+    );
+    assert_eq!(requests[2].json()["kind"], "test");
+    assert_eq!(requests[3].json()["event_action"], "trigger");
+    assert_eq!(requests[4].json()["event_action"], "resolve");
+    let mail = &smtp.wait_for_messages(1, WAIT).await[0];
+    assert_eq!(
+        mail.header("subject").as_deref(),
+        Some("[TEST] zenith channel email")
+    );
+
+    // A test that fails is reported as such, with the status, and not retried.
+    http.respond_with(vec![503]);
+    let failed = test_channel(&mut alerts, "webhook").await;
+    assert_eq!(failed.state(), DeliveryState::Failed);
+    assert_eq!(failed.attempts[0].status_code, 503);
+    assert_eq!(failed.attempts[0].error, "http 503: status 503");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(http.requests().len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_a_sentinel_secret_never_leaves_the_server() {
+    let redis = zenith_testkit::RedisServer::start().unwrap();
+    let mut server = LoggedServer::start(&redis.url());
+    let mut alerts = alerts_client(&server).await;
+    let http = HttpReceiver::start().await.unwrap();
+    let smtp = SmtpSink::start().await.unwrap();
+    let mut responses: Vec<String> = Vec::new();
+
+    let specs = every_kind(&http, &smtp, SENTINEL);
+    let ids: Vec<String> = specs.iter().map(|spec| spec.id.clone()).collect();
+    for spec in &specs {
+        responses.push(format!(
+            "{:?}",
+            create_channel(&mut alerts, spec.clone()).await
+        ));
+    }
+    // Nobody listens at this one: its failures quote no URL.
+    let closed = format!(
+        "http://127.0.0.1:{}/closed/{SENTINEL}",
+        zenith_testkit::free_port()
+    );
+    responses.push(format!(
+        "{:?}",
+        create_channel(
+            &mut alerts,
+            ChannelSpec {
+                id: "closed".into(),
+                kind: Some(Kind::Webhook(WebhookChannel {
+                    url: closed,
+                    signing_secret: SENTINEL.into(),
+                })),
+                ..Default::default()
+            },
+        )
+        .await
+    ));
+    // Updates: one keeping the stored secrets (empty fields), one setting new ones.
+    for spec in &specs {
+        let mut kept = spec.clone();
+        kept.description = "kept secrets".into();
+        match kept.kind.as_mut().unwrap() {
+            Kind::Slack(slack) => slack.webhook_url.clear(),
+            Kind::Discord(discord) => discord.webhook_url.clear(),
+            Kind::Webhook(webhook) => {
+                webhook.url.clear();
+                webhook.signing_secret.clear();
+            }
+            Kind::Pagerduty(pagerduty) => pagerduty.routing_key.clear(),
+            Kind::Email(email) => email.password.clear(),
+        }
+        for update in [kept, spec.clone()] {
+            let response = alerts
+                .update_channel(UpdateChannelRequest { spec: Some(update) })
+                .await
+                .unwrap();
+            responses.push(format!("{:?}", response.into_inner()));
+        }
+    }
+    for id in ids.iter().chain([&"closed".to_owned()]) {
+        let got = alerts
+            .get_channel(GetChannelRequest { id: id.clone() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            !got.channel.as_ref().unwrap().secrets_set.is_empty(),
+            "{got:?}"
+        );
+        responses.push(format!("{got:?}"));
+    }
+    responses.push(format!(
+        "{:?}",
+        alerts
+            .list_channels(ListChannelsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+    ));
+
+    // Test sends that succeed, then ones that fail.
+    for id in &ids {
+        responses.push(format!("{:?}", test_channel(&mut alerts, id).await));
+    }
+    http.respond_with(vec![500; 5]);
+    smtp.reject_with(vec![550]);
+    for id in ids.iter().chain([&"closed".to_owned()]) {
+        let delivery = test_channel(&mut alerts, id).await;
+        assert_eq!(delivery.state(), DeliveryState::Failed, "{delivery:?}");
+        responses.push(format!("{delivery:?}"));
+    }
+
+    // Loop deliveries to every channel: one round fails (retryable), the next succeeds.
+    http.respond_with(vec![500; 4]);
+    smtp.reject_with(vec![451]);
+    let mut all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    all.push("closed");
+    notify(&server, "e2e-sentinel", &all).await;
+    let started = std::time::Instant::now();
+    loop {
+        let listed = list_notifications(&mut alerts, "e2e-sentinel").await;
+        let delivered = listed[0]
+            .deliveries
+            .iter()
+            .filter(|delivery| delivery.state() == DeliveryState::Delivered)
+            .count();
+        if delivered == ids.len() {
+            responses.push(format!("{listed:?}"));
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not delivered: {listed:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    responses.push(format!(
+        "{:?}",
+        alerts
+            .list_notifications(ListNotificationsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+    ));
+
+    for response in &responses {
+        assert!(
+            !response.contains(SENTINEL),
+            "a response carries the secret: {response}"
+        );
+    }
+    // The receivers did get the secrets: they were used, only never shown.
+    assert!(http.requests().iter().any(|r| r.path.contains(SENTINEL)));
+
+    server.stop();
+    let log = server.log();
+    assert!(
+        log.contains("alert channel tested") && log.contains("alert notification not delivered"),
+        "the log has the lines the secrets could have slipped into: {log}"
+    );
+    for line in log.lines() {
+        assert!(
+            !line.contains(SENTINEL),
+            "a log line carries the secret: {line}"
+        );
+    }
+}
