@@ -256,7 +256,7 @@ async fn webhook_posts_the_documented_body_signed_with_an_idempotency_key() {
     );
 
     let body = request.json();
-    assert_eq!(body["version"], 1);
+    assert_eq!(body["version"], "1");
     assert_eq!(
         body["notification_id"],
         "01900000-aaaa-7000-8000-000000000001"

@@ -10,8 +10,9 @@ use zenith_proto::v1::WebhookChannel;
 use super::{Message, SendOutcome, kind_label, post_json, rfc3339, severity_name, state_name};
 use crate::alerts::store::StoredAlert;
 
-/// The body's `version`: bumped on any incompatible change to its shape.
-const BODY_VERSION: u32 = 1;
+/// The body's `version` (a string, as Alertmanager's): bumped on any incompatible change to its
+/// shape.
+const BODY_VERSION: &str = "1";
 
 pub(super) async fn send(
     http: &reqwest::Client,
