@@ -72,7 +72,6 @@ async fn enqueue(queues: &mut QueueServiceClient<Channel>, queue: &str) -> Strin
                 content_type: "application/json".into(),
                 ..Default::default()
             }),
-            ..Default::default()
         })
         .await
         .unwrap()
@@ -208,7 +207,8 @@ async fn a_delivery_survives_its_sender_being_killed_mid_request() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let delivered = delivered.unwrap_or_else(|| panic!("never delivered: {:#?}", receiver.requests()));
+    let delivered =
+        delivered.unwrap_or_else(|| panic!("never delivered: {:#?}", receiver.requests()));
     let requests = of_kind(&receiver.requests(), "firing");
     assert!(!requests.is_empty());
     for request in &requests {
@@ -217,7 +217,10 @@ async fn a_delivery_survives_its_sender_being_killed_mid_request() {
             first[0].header("idempotency-key"),
             "a retry of the same notification keeps its key"
         );
-        assert_eq!(request.header("idempotency-key"), Some(delivered.id.as_str()));
+        assert_eq!(
+            request.header("idempotency-key"),
+            Some(delivered.id.as_str())
+        );
     }
     assert_eq!(
         notifications(&mut alerts)

@@ -56,7 +56,8 @@ pub fn rules(now_ms: i64) -> Vec<StoredRule> {
     specs
         .into_iter()
         .map(|spec| StoredRule {
-            spec,
+            // Stored as a caller's rule would be: with every default spelled out.
+            spec: super::spec::check_rule(Some(spec)).expect("default rules are valid"),
             origin: RuleOrigin::Default,
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
