@@ -2081,3 +2081,88 @@ fn alert_bad_input_is_refused_naming_the_flag_or_field() {
     let channels = harness.json(&["alerts", "channels"]);
     assert_eq!(channels["channels"], serde_json::json!([]));
 }
+
+#[test]
+fn alerts_test_prints_the_delivery_and_fails_non_zero_when_it_failed() {
+    let harness = start();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let receiver = runtime
+        .block_on(zenith_testkit::HttpReceiver::start())
+        .expect("start receiver");
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "hook",
+        "--webhook-url",
+        &receiver.url("/hook"),
+        "--signing-secret",
+        "s3cret",
+    ]);
+    let sent = harness.ok(&["alerts", "test", "hook"]);
+    assert!(
+        sent.starts_with("test message to channel hook delivered: status 200 in "),
+        "{sent}"
+    );
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(requests[0].header("x-zenith-signature").is_some());
+
+    receiver.respond_with(vec![500]);
+    let refused = harness.run(&["alerts", "test", "hook"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.starts_with("error: test message to channel hook failed: status 500 in "),
+        "{stderr}"
+    );
+
+    // Nothing listens on a port just freed.
+    let closed = format!("http://127.0.0.1:{}/hook", zenith_testkit::free_port());
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "closed",
+        "--webhook-url",
+        &closed,
+    ]);
+    let failed = harness.run(&["alerts", "test", "closed"]);
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.starts_with("error: test message to channel closed failed: no response in "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused"), "{stderr}");
+    let json = harness.run(&["alerts", "test", "closed", "--json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let delivery: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(delivery["delivery"]["state"], "DELIVERY_STATE_FAILED");
+    assert_eq!(delivery["delivery"]["channelId"], "closed");
+
+    // Each test message is in the delivery log.
+    let table = harness.ok(&["alerts", "notifications"]);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "{table}");
+    assert!(rows.iter().all(|row| row.contains(" test ")), "{table}");
+    assert_eq!(
+        rows.iter()
+            .filter(|row| row.ends_with(" hook delivered"))
+            .count(),
+        1,
+        "{table}"
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|row| row.ends_with(" closed failed"))
+            .count(),
+        2,
+        "{table}"
+    );
+    let limited = harness.json(&["alerts", "notifications", "--limit", "1"]);
+    assert_eq!(limited["notifications"].as_array().expect("list").len(), 1);
+    let missing = harness.run(&["alerts", "test", "missing"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found: channel missing"));
+}

@@ -1695,7 +1695,11 @@ fn notification_table(notifications: &[Notification], now: SystemTime) -> String
         table.row(vec![
             relative_timestamp(notification.created_at.as_ref(), now),
             notification_kind_name(notification.kind()).to_owned(),
-            notification.rule_id.clone(),
+            if notification.rule_id.is_empty() {
+                "-".to_owned()
+            } else {
+                notification.rule_id.clone()
+            },
             severity_name(notification.severity()).to_owned(),
             notification.alert_ids.len().to_string(),
             one_line(&notification.title, 80),
