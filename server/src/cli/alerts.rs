@@ -928,20 +928,11 @@ fn node_resource(flags: &ConditionArgs) -> Option<(NodeResource, f64)> {
 
 /// The options that were given, on top of what the definition holds.
 fn apply_rule_options(spec: &mut RuleSpec, options: RuleOptions) {
-    let scope = [
-        options.queue.map(|queue| (queue, 0)),
-        options.service.map(|service| (service, 1)),
-        options.schedule.map(|schedule| (schedule, 2)),
-    ];
-    if let Some((name, which)) = scope.into_iter().flatten().next() {
-        spec.queue.clear();
-        spec.service.clear();
-        spec.schedule.clear();
-        match which {
-            0 => spec.queue = name,
-            1 => spec.service = name,
-            _ => spec.schedule = name,
-        }
+    // The clap group lets at most one through; giving one replaces the scope.
+    if options.queue.is_some() || options.service.is_some() || options.schedule.is_some() {
+        spec.queue = options.queue.unwrap_or_default();
+        spec.service = options.service.unwrap_or_default();
+        spec.schedule = options.schedule.unwrap_or_default();
     }
     if let Some(pending_for) = options.pending_for {
         spec.pending_for = Some(proto_duration(pending_for));
