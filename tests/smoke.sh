@@ -40,7 +40,7 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + 
 call() { "$GRPCURL" -plaintext -d "$2" "$addr" "$1" 2>&1 || true; }
 
 services=$("$GRPCURL" -plaintext "$addr" list)
-for service in zenith.v1.QueueService zenith.v1.WorkerService zenith.v1.ArchiveService zenith.v1.PulseService zenith.v1.LogService zenith.v1.CronService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
+for service in zenith.v1.QueueService zenith.v1.WorkerService zenith.v1.ArchiveService zenith.v1.PulseService zenith.v1.LogService zenith.v1.CronService zenith.v1.AlertService grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
   check "list $service" "$service" "$services"
 done
 check "describe" "rpc Reserve" "$("$GRPCURL" -plaintext "$addr" describe zenith.v1.WorkerService)"
@@ -194,6 +194,29 @@ check "pause schedule" '"pauseReason": "incident 123"' "$(hcall zenith.v1.CronSe
 check "trigger schedule" "RUN_TRIGGER_MANUAL" "$(hcall zenith.v1.CronService/TriggerSchedule '{"id": "nightly-report"}')"
 check "schedule runs" '"scheduleId": "nightly-report"' "$(hcall zenith.v1.CronService/ListScheduleRuns '{"schedule_id": "nightly-report"}')"
 check "bad expression" "spec.cron: field 2 (hour)" "$(hcall zenith.v1.CronService/CreateSchedule '{"spec": {"id": "bad", "cron": "0 25 * * *", "job": {"queue": "q", "type": "t"}}}')"
+
+slack=$(hcall zenith.v1.AlertService/CreateChannel '{"spec": {"id": "ops-slack",
+  "slack": {"webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX"}}}')
+check "create slack channel" '"webhook_url"' "$slack"
+check "slack url stays secret" "kept" "$([[ "$slack" == *hooks.slack.com* ]] && echo leaked || echo kept)"
+check "create pagerduty channel" "SEVERITY_CRITICAL" "$(hcall zenith.v1.AlertService/CreateChannel '{"spec": {"id": "oncall", "min_severity": "SEVERITY_CRITICAL",
+  "pagerduty": {"routing_key": "R0UT1NGKEY0000000000000000000000"}}}')"
+check "routing key stays secret" '"routing_key"' "$(hcall zenith.v1.AlertService/GetChannel '{"id": "oncall"}')"
+channels=$(hcall zenith.v1.AlertService/ListChannels '{}')
+check "no secret in list" "kept" "$([[ "$channels" == *R0UT1NGKEY* || "$channels" == *hooks.slack.com* ]] && echo leaked || echo kept)"
+rule=$(hcall zenith.v1.AlertService/CreateRule '{"spec": {"id": "emails-backlog", "queue": "emails", "severity": "SEVERITY_CRITICAL",
+  "backlog": {"above": 1000}, "pending_for": "120s", "repeat_interval": "1h",
+  "channels": ["ops-slack", "oncall"]}}')
+check "create rule" '"repeatInterval": "3600s"' "$rule"
+rules=$(hcall zenith.v1.AlertService/ListRules '{}')
+for default in failures backlog worker-lost disk; do
+  check "default rule $default" "\"id\": \"$default\"" "$rules"
+done
+check "list alerts" '{' "$(hcall zenith.v1.AlertService/ListAlerts '{}')"
+check "create silence" "SILENCE_STATE_ACTIVE" "$(hcall zenith.v1.AlertService/CreateSilence '{"spec": {"queue": "emails", "duration": "2h", "comment": "migration"}}')"
+check "list silences" '"comment": "migration"' "$(hcall zenith.v1.AlertService/ListSilences '{}')"
+check "bad rule" "spec.backlog.above" "$(hcall zenith.v1.AlertService/CreateRule '{"spec": {"id": "bad", "backlog": {"above": -1}}}')"
+check "rule needs known channels" "channel nope not found" "$(hcall zenith.v1.AlertService/CreateRule '{"spec": {"id": "bad", "backlog": {"above": 1}, "channels": ["nope"]}}')"
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

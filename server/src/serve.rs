@@ -13,6 +13,7 @@ use axum::serve::ListenerExt;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use zenith_proto::v1::alert_service_server::AlertServiceServer;
 use zenith_proto::v1::archive_service_server::ArchiveServiceServer;
 use zenith_proto::v1::cron_service_server::CronServiceServer;
 use zenith_proto::v1::log_service_server::LogServiceServer;
@@ -21,7 +22,7 @@ use zenith_proto::v1::queue_service_server::QueueServiceServer;
 use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 
 use crate::alerts::{AlertConfig, Alerts, Sources};
-use crate::api::{ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueApi, WorkerApi};
+use crate::api::{AlertApi, ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueApi, WorkerApi};
 use crate::archive::settings::{ArchiveDefaults, Settings};
 use crate::archive::{archiver, retention, rollup, store};
 use crate::config::ServeConfig;
@@ -138,6 +139,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
             history_retention: config.alert_history_retention,
         },
     );
+    alerts.seed_default_rules().await?;
 
     let stop = CancellationToken::new();
     let mut background = tokio::task::JoinSet::new();
@@ -178,6 +180,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     health.set_serving::<PulseServiceServer<PulseApi>>().await;
     health.set_serving::<LogServiceServer<LogApi>>().await;
     health.set_serving::<CronServiceServer<CronApi>>().await;
+    health.set_serving::<AlertServiceServer<AlertApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(zenith_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -210,6 +213,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     )))
     .add_service(LogServiceServer::new(LogApi::new(logs)))
     .add_service(CronServiceServer::new(CronApi::new(cron)))
+    .add_service(AlertServiceServer::new(AlertApi::new(alerts.clone())))
     .add_service(health_service)
     .add_service(reflection_v1)
     .add_service(reflection_v1alpha);

@@ -2,6 +2,7 @@
 //! errors (once, in `queue::error`).
 
 mod actor;
+mod alerts;
 mod archive;
 mod cron;
 pub(crate) mod logs;
@@ -11,6 +12,7 @@ mod queue;
 pub(crate) mod validate;
 mod worker;
 
+pub use alerts::AlertApi;
 pub use archive::ArchiveApi;
 pub use cron::CronApi;
 pub use logs::LogApi;
