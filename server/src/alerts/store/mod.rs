@@ -19,7 +19,9 @@ use zenith_proto::v1::{
     SilenceSpec,
 };
 
-use crate::archive::Result;
+use prost::Message;
+
+use crate::archive::{ArchiveError, Result};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredRule {
@@ -359,6 +361,304 @@ pub trait AlertStore: Send + Sync {
     /// Deletes up to `limit` resolved alerts resolved before `cutoff_ms`, and notifications
     /// (with deliveries and attempts) made before it; returns how many rows of each.
     async fn prune_history(&self, cutoff_ms: i64, limit: usize) -> Result<(u64, u64)>;
+}
+
+const RULE_COLUMNS: &str = "id, spec, origin, created_at_ms, updated_at_ms";
+
+const CHANNEL_COLUMNS: &str = "id, spec, created_at_ms, updated_at_ms";
+
+const SILENCE_COLUMNS: &str = "id, spec, starts_at_ms, ends_at_ms, created_at_ms";
+
+/// Read back by `alert_from_row`; inserts also write `queue` and `service`.
+const ALERT_COLUMNS: &str = "id, rule_id, subject, state, severity, labels, summary, value, \
+    pending_since_ms, fired_at_ms, resolved_at_ms, acknowledged_at_ms, acknowledged_by, \
+    acknowledge_comment, fire_notified_at_ms, last_notified_at_ms, resolve_handled, updated_at_ms";
+
+const NOTIFICATION_COLUMNS: &str = "id, rule_id, kind, severity, title, created_at_ms";
+
+const DELIVERY_COLUMNS: &str =
+    "notification_id, channel_id, state, next_attempt_at_ms, delivered_at_ms";
+
+const ATTEMPT_COLUMNS: &str = "notification_id, channel_id, at_ms, status_code, error, took_ms";
+
+/// The error for a stored definition this build cannot decode.
+fn corrupt(what: &str, id: &str, error: impl std::fmt::Display) -> ArchiveError {
+    ArchiveError::Corrupt {
+        id: format!("{what} {id}"),
+        message: error.to_string(),
+    }
+}
+
+/// A row read back: the columns of `RULE_COLUMNS`.
+fn rule_from_row<R>(row: &R) -> Result<StoredRule>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let spec: Vec<u8> = row.try_get("spec")?;
+    let spec = RuleSpec::decode(spec.as_slice()).map_err(|error| corrupt("rule", &id, error))?;
+    // An origin this build does not know reads as unspecified, as proto3 reads unknown enums.
+    let origin = RuleOrigin::try_from(row.try_get::<i32, _>("origin")?).unwrap_or_default();
+    Ok(StoredRule {
+        spec,
+        origin,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
+
+/// A row read back: the columns of `CHANNEL_COLUMNS`.
+fn channel_from_row<R>(row: &R) -> Result<StoredChannel>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let spec: Vec<u8> = row.try_get("spec")?;
+    let spec =
+        ChannelSpec::decode(spec.as_slice()).map_err(|error| corrupt("channel", &id, error))?;
+    Ok(StoredChannel {
+        spec,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
+
+/// A row read back: the columns of `SILENCE_COLUMNS`.
+fn silence_from_row<R>(row: &R) -> Result<StoredSilence>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let spec: Vec<u8> = row.try_get("spec")?;
+    let spec =
+        SilenceSpec::decode(spec.as_slice()).map_err(|error| corrupt("silence", &id, error))?;
+    Ok(StoredSilence {
+        id,
+        spec,
+        starts_at_ms: row.try_get("starts_at_ms")?,
+        ends_at_ms: row.try_get("ends_at_ms")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+    })
+}
+
+/// The labels column: a JSON object of strings.
+fn encode_labels(labels: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(labels).expect("a map of strings encodes")
+}
+
+/// A row read back: the columns of `ALERT_COLUMNS`.
+fn alert_from_row<R>(row: &R) -> Result<StoredAlert>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let labels: String = row.try_get("labels")?;
+    let labels = serde_json::from_str(&labels).map_err(|error| corrupt("alert", &id, error))?;
+    // Enum numbers this build does not know read as unspecified, as proto3 reads them.
+    let state = AlertState::try_from(row.try_get::<i32, _>("state")?).unwrap_or_default();
+    let severity = Severity::try_from(row.try_get::<i32, _>("severity")?).unwrap_or_default();
+    Ok(StoredAlert {
+        id,
+        rule_id: row.try_get("rule_id")?,
+        subject: row.try_get("subject")?,
+        state,
+        severity,
+        labels,
+        summary: row.try_get("summary")?,
+        value: row.try_get("value")?,
+        pending_since_ms: row.try_get("pending_since_ms")?,
+        fired_at_ms: row.try_get("fired_at_ms")?,
+        resolved_at_ms: row.try_get("resolved_at_ms")?,
+        acknowledged_at_ms: row.try_get("acknowledged_at_ms")?,
+        acknowledged_by: row.try_get("acknowledged_by")?,
+        acknowledge_comment: row.try_get("acknowledge_comment")?,
+        fire_notified_at_ms: row.try_get("fire_notified_at_ms")?,
+        last_notified_at_ms: row.try_get("last_notified_at_ms")?,
+        resolve_handled: row.try_get("resolve_handled")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
+
+/// A row read back: the columns of `NOTIFICATION_COLUMNS`; without alert ids and deliveries.
+fn notification_from_row<R>(row: &R) -> Result<StoredNotification>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let kind = NotificationKind::try_from(row.try_get::<i32, _>("kind")?).unwrap_or_default();
+    let severity = Severity::try_from(row.try_get::<i32, _>("severity")?).unwrap_or_default();
+    Ok(StoredNotification {
+        id: row.try_get("id")?,
+        rule_id: row.try_get("rule_id")?,
+        kind,
+        severity,
+        title: row.try_get("title")?,
+        alert_ids: Vec::new(),
+        created_at_ms: row.try_get("created_at_ms")?,
+        deliveries: Vec::new(),
+    })
+}
+
+/// A row read back: the columns of `DELIVERY_COLUMNS`; without attempts.
+fn delivery_from_row<R>(row: &R) -> Result<StoredDelivery>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let state = DeliveryState::try_from(row.try_get::<i32, _>("state")?).unwrap_or_default();
+    Ok(StoredDelivery {
+        notification_id: row.try_get("notification_id")?,
+        channel_id: row.try_get("channel_id")?,
+        state,
+        next_attempt_at_ms: row.try_get("next_attempt_at_ms")?,
+        delivered_at_ms: row.try_get("delivered_at_ms")?,
+        attempts: Vec::new(),
+    })
+}
+
+/// A row read back: the columns of `ATTEMPT_COLUMNS`, with the delivery it belongs to.
+fn attempt_from_row<R>(row: &R) -> Result<((String, String), StoredAttempt)>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let delivery = (row.try_get("notification_id")?, row.try_get("channel_id")?);
+    let attempt = StoredAttempt {
+        at_ms: row.try_get("at_ms")?,
+        status_code: row.try_get("status_code")?,
+        error: row.try_get("error")?,
+        took_ms: row.try_get("took_ms")?,
+    };
+    Ok((delivery, attempt))
+}
+
+/// Fills in notifications' alert ids (links as (notification id, alert id), in alert id order)
+/// and deliveries (in channel id order, with attempts oldest first).
+fn assemble_notifications(
+    notifications: &mut [StoredNotification],
+    links: Vec<(String, String)>,
+    deliveries: Vec<StoredDelivery>,
+    attempts: Vec<((String, String), StoredAttempt)>,
+) {
+    let mut attempts_by_delivery: HashMap<(String, String), Vec<StoredAttempt>> = HashMap::new();
+    for (delivery, attempt) in attempts {
+        attempts_by_delivery
+            .entry(delivery)
+            .or_default()
+            .push(attempt);
+    }
+    let mut alert_ids: HashMap<String, Vec<String>> = HashMap::new();
+    for (notification_id, alert_id) in links {
+        alert_ids.entry(notification_id).or_default().push(alert_id);
+    }
+    let mut deliveries_by_notification: HashMap<String, Vec<StoredDelivery>> = HashMap::new();
+    for mut delivery in deliveries {
+        let key = (
+            delivery.notification_id.clone(),
+            delivery.channel_id.clone(),
+        );
+        delivery.attempts = attempts_by_delivery.remove(&key).unwrap_or_default();
+        deliveries_by_notification
+            .entry(delivery.notification_id.clone())
+            .or_default()
+            .push(delivery);
+    }
+    for notification in notifications {
+        notification.alert_ids = alert_ids.remove(&notification.id).unwrap_or_default();
+        notification.deliveries = deliveries_by_notification
+            .remove(&notification.id)
+            .unwrap_or_default();
+    }
+}
+
+/// The per-alert compare-and-set of a claim made at `now_ms`, and what to bind after the alert
+/// id (`$1`). Returns the alert id when it matched.
+fn claim_sql(claim: NotifyClaim, now_ms: i64) -> (&'static str, Vec<i64>) {
+    match claim {
+        NotifyClaim::Firing => (
+            "UPDATE alerts SET fire_notified_at_ms = $2, last_notified_at_ms = $2 \
+             WHERE id = $1 AND state = 2 AND fire_notified_at_ms IS NULL RETURNING id",
+            vec![now_ms],
+        ),
+        NotifyClaim::Repeat { due_before_ms } => (
+            "UPDATE alerts SET last_notified_at_ms = $2 WHERE id = $1 AND state = 2 \
+             AND acknowledged_at_ms IS NULL AND fire_notified_at_ms IS NOT NULL \
+             AND last_notified_at_ms <= $3 RETURNING id",
+            vec![now_ms, due_before_ms],
+        ),
+        NotifyClaim::Resolved => (
+            "UPDATE alerts SET resolve_handled = TRUE WHERE id = $1 AND state = 3 \
+             AND fire_notified_at_ms IS NOT NULL AND NOT resolve_handled RETURNING id",
+            Vec::new(),
+        ),
+    }
+}
+
+/// Claimed deliveries (notification id, channel id, due time, attempts made) with their
+/// notifications, oldest due first. One whose notification is gone (pruned meanwhile) is left
+/// out.
+fn claimed_deliveries(
+    mut claimed: Vec<(String, String, i64, i64)>,
+    notifications: Vec<StoredNotification>,
+) -> Vec<ClaimedDelivery> {
+    claimed.sort_by(|a, b| (a.2, &a.0, &a.1).cmp(&(b.2, &b.0, &b.1)));
+    let notifications: HashMap<String, StoredNotification> = notifications
+        .into_iter()
+        .map(|notification| (notification.id.clone(), notification))
+        .collect();
+    claimed
+        .into_iter()
+        .filter_map(|(notification_id, channel_id, _, attempts_made)| {
+            Some(ClaimedDelivery {
+                notification: notifications.get(&notification_id)?.clone(),
+                channel_id,
+                attempts_made: u32::try_from(attempts_made).unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
+}
+
+/// What an attempt's outcome writes: the delivery's state, next attempt time (`None`: keep)
+/// and delivery time.
+fn finish_columns(
+    attempt: &StoredAttempt,
+    outcome: DeliveryOutcome,
+) -> (DeliveryState, Option<i64>, Option<i64>) {
+    match outcome {
+        DeliveryOutcome::Delivered => (DeliveryState::Delivered, None, Some(attempt.at_ms)),
+        DeliveryOutcome::Retry { next_attempt_at_ms } => {
+            (DeliveryState::Pending, Some(next_attempt_at_ms), None)
+        }
+        DeliveryOutcome::Failed => (DeliveryState::Failed, None, None),
+    }
 }
 
 pub type SharedAlertStore = Arc<dyn AlertStore>;
