@@ -1,5 +1,6 @@
 //! Real processes for tests and benchmarks: Redis, PostgreSQL and Zenith servers on free
-//! loopback ports, each stopped when dropped. Nothing here is a mock.
+//! loopback ports, each stopped when dropped, and HTTP and SMTP receivers for alerting tests.
+//! Nothing here is a mock.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -7,6 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+mod receivers;
+pub use receivers::{HttpReceiver, ReceivedRequest, SmtpMessage, SmtpSink};
 
 /// A free TCP port on 127.0.0.1, as the OS hands it out.
 pub fn free_port() -> u16 {
