@@ -208,7 +208,8 @@ async fn a_delivery_survives_its_sender_being_killed_mid_request() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let delivered = delivered.unwrap_or_else(|| panic!("never delivered: {:#?}", receiver.requests()));
+    let delivered =
+        delivered.unwrap_or_else(|| panic!("never delivered: {:#?}", receiver.requests()));
     let requests = of_kind(&receiver.requests(), "firing");
     assert!(!requests.is_empty());
     for request in &requests {
@@ -217,7 +218,10 @@ async fn a_delivery_survives_its_sender_being_killed_mid_request() {
             first[0].header("idempotency-key"),
             "a retry of the same notification keeps its key"
         );
-        assert_eq!(request.header("idempotency-key"), Some(delivered.id.as_str()));
+        assert_eq!(
+            request.header("idempotency-key"),
+            Some(delivered.id.as_str())
+        );
     }
     assert_eq!(
         notifications(&mut alerts)
