@@ -2166,3 +2166,137 @@ fn alerts_test_prints_the_delivery_and_fails_non_zero_when_it_failed() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found: channel missing"));
 }
+
+/// Polls `zenith alerts … --json` until `ready` holds, failing the test after 30 s.
+fn wait_for_json(harness: &Harness, args: &[&str], ready: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let value = harness.json(args);
+        if ready(&value) {
+            return value;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "zenith {args:?} never got there: {value}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_firing_alert_is_listed_shown_with_its_deliveries_and_acknowledged() {
+    let redis = RedisServer::start().expect("start redis");
+    let server = ZenithServer::start_with(
+        Path::new(ZENITH),
+        &redis.url(),
+        &["--alert-evaluation-interval", "1s"],
+    )
+    .expect("start zenith");
+    let harness = Harness {
+        server,
+        _redis: redis,
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let receiver = runtime
+        .block_on(zenith_testkit::HttpReceiver::start())
+        .expect("start receiver");
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "hook",
+        "--webhook-url",
+        &receiver.url("/hook"),
+    ]);
+    harness.ok(&[
+        "alerts",
+        "rules",
+        "add",
+        "emails-backlog",
+        "--backlog-above",
+        "0",
+        "--queue",
+        "emails",
+        "--severity",
+        "critical",
+        "--channel",
+        "hook",
+    ]);
+    enqueue(&harness, &["emails", "send_welcome"]);
+    let listed = wait_for_json(&harness, &["alerts", "list"], |listed| {
+        listed["alerts"][0]["state"] == "ALERT_STATE_FIRING"
+    });
+    let id = listed["alerts"][0]["id"].as_str().expect("id").to_owned();
+    let table = harness.ok(&["alerts", "list", "--rule", "emails-backlog"]);
+    let line = table_row(&table, &id);
+    let row = words(&line);
+    assert_eq!(
+        row[..7],
+        [
+            id.as_str(),
+            "firing",
+            "critical",
+            "emails-backlog",
+            "queue:emails",
+            row[5],
+            "ago"
+        ],
+        "{table}"
+    );
+    assert!(table.contains(" queue emails has 1 pending job"), "{table}");
+    assert_eq!(
+        harness.ok(&["alerts", "list", "--state", "resolved"]),
+        "no alerts\n"
+    );
+
+    wait_for_json(&harness, &["alerts", "get", &id], |alert| {
+        alert["notifications"][0]["deliveries"][0]["state"] == "DELIVERY_STATE_DELIVERED"
+    });
+    let record = harness.ok(&["alerts", "get", &id]);
+    for row in [
+        vec!["state", "firing"],
+        vec!["subject", "queue:emails"],
+        vec!["labels", "queue=emails"],
+        vec!["channel", "hook:", "delivered"],
+    ] {
+        assert!(
+            record.lines().any(|line| words(line) == row),
+            "{row:?} missing in:\n{record}"
+        );
+    }
+    assert!(
+        record.contains(" firing [FIRING] emails-backlog"),
+        "{record}"
+    );
+    assert!(record.contains(" status 200 took "), "{record}");
+    let notifications = harness.ok(&["alerts", "notifications", "--alert", &id]);
+    let row = notifications.lines().nth(1).expect("one notification");
+    assert!(row.contains(" firing "), "{notifications}");
+    assert!(row.ends_with(" hook delivered"), "{notifications}");
+
+    assert_eq!(
+        harness.ok(&["alerts", "ack", &id, "--comment", "on it"]),
+        format!("alert {id} acknowledged\n")
+    );
+    let table = harness.ok(&["alerts", "list"]);
+    assert!(table_row(&table, &id).contains(" firing,acked "), "{table}");
+    let record = harness.ok(&["alerts", "get", &id]);
+    assert!(
+        record
+            .lines()
+            .any(|line| words(line) == ["ack", "comment", "on", "it"]),
+        "{record}"
+    );
+    assert!(
+        table_row(&record, "acknowledged").contains(" by cli:"),
+        "{record}"
+    );
+    let acked = harness.json(&["alerts", "get", &id]);
+    assert_eq!(acked["alert"]["acknowledgeComment"], "on it");
+    let rules = harness.ok(&["alerts", "rules"]);
+    assert_eq!(
+        words(&table_row(&rules, "emails-backlog"))[9..11],
+        ["1", "0"],
+        "{rules}"
+    );
+}
