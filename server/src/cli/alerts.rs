@@ -25,7 +25,7 @@ use zenith_proto::v1::{
     SmtpSecurity, TestChannelRequest, UpdateChannelRequest, UpdateRuleRequest, WebhookChannel,
 };
 use zenith_sdk::{Transport, from_proto_duration};
-use zenith_server::alerts::spec::kind_name;
+use zenith_server::alerts::spec::{condition_name, kind_name};
 use zenith_server::queue::proto_duration;
 
 use super::ops::print_json;
@@ -619,11 +619,14 @@ fn describe_alert(response: &GetAlertResponse, now: SystemTime) -> String {
     record.field("summary", printable(&alert.summary));
     record.field("value", alert.value.to_string());
     record.field("labels", labels_text(&alert.labels));
-    record.field("pending since", at(alert.pending_since.as_ref(), now));
-    record.field("fired", at(alert.fired_at.as_ref(), now));
-    record.field("resolved", at(alert.resolved_at.as_ref(), now));
+    record.field(
+        "pending since",
+        full_timestamp(alert.pending_since.as_ref(), now),
+    );
+    record.field("fired", full_timestamp(alert.fired_at.as_ref(), now));
+    record.field("resolved", full_timestamp(alert.resolved_at.as_ref(), now));
     if alert.acknowledged_at.is_some() {
-        let mut acked = at(alert.acknowledged_at.as_ref(), now);
+        let mut acked = full_timestamp(alert.acknowledged_at.as_ref(), now);
         if !alert.acknowledged_by.is_empty() {
             acked.push_str(&format!(" by {}", printable(&alert.acknowledged_by)));
         }
@@ -633,7 +636,10 @@ fn describe_alert(response: &GetAlertResponse, now: SystemTime) -> String {
     if alert.silenced {
         record.field("silenced", "yes".to_owned());
     }
-    record.field("last notified", at(alert.last_notified_at.as_ref(), now));
+    record.field(
+        "last notified",
+        full_timestamp(alert.last_notified_at.as_ref(), now),
+    );
     let mut out = record.render();
     if response.notifications.is_empty() {
         out.push_str("\nno notifications\n");
@@ -650,7 +656,7 @@ fn describe_alert(response: &GetAlertResponse, now: SystemTime) -> String {
 fn describe_notification(notification: &Notification, now: SystemTime) -> String {
     let mut out = format!(
         "  {} {} {} ({})\n",
-        at(notification.created_at.as_ref(), now),
+        full_timestamp(notification.created_at.as_ref(), now),
         notification_kind_name(notification.kind()),
         one_line(&notification.title, 120),
         notification.id,
@@ -691,7 +697,7 @@ fn delivery_summary(delivery: &Delivery, now: SystemTime) -> String {
 
 /// `2026-11-23T08:00:00Z (5m ago) status 500 took 120ms: upstream down`.
 fn attempt_text(attempt: &DeliveryAttempt, now: SystemTime) -> String {
-    let mut text = at(attempt.at.as_ref(), now);
+    let mut text = full_timestamp(attempt.at.as_ref(), now);
     if attempt.status_code == 0 {
         text.push_str(" no response");
     } else {
@@ -909,7 +915,7 @@ fn condition_from(
         other if window.is_some() || flags.min_volume.is_some() => bail!(
             "--window and --min-volume go with --failure-rate-above or --dead-growth-above, \
              not a {} rule",
-            condition_kind(other)
+            condition_name(other)
         ),
         _ => {}
     }
@@ -1039,8 +1045,8 @@ fn describe_rule(rule: &Rule, now: SystemTime) -> String {
         ),
     );
     record.field("origin", origin_name(rule.origin()).to_owned());
-    record.field("created", at(rule.created_at.as_ref(), now));
-    record.field("updated", at(rule.updated_at.as_ref(), now));
+    record.field("created", full_timestamp(rule.created_at.as_ref(), now));
+    record.field("updated", full_timestamp(rule.updated_at.as_ref(), now));
     record.render()
 }
 
@@ -1086,11 +1092,6 @@ fn condition_text(condition: Option<&Condition>) -> String {
             format!("archive lag > {}", duration_or_dash(lag.above.as_ref()))
         }
     }
-}
-
-/// The rule kind as the proto names it, for messages.
-fn condition_kind(condition: &Condition) -> &'static str {
-    zenith_server::alerts::spec::condition_name(condition)
 }
 
 /// `all queues`, `queue emails`, `archive`.
@@ -1475,8 +1476,8 @@ fn describe_channel(channel: &Channel, now: SystemTime) -> String {
     );
     record.field("enabled", yes_no(!spec.disabled).to_owned());
     record.field("secrets set", secrets_text(&channel.secrets_set));
-    record.field("created", at(channel.created_at.as_ref(), now));
-    record.field("updated", at(channel.updated_at.as_ref(), now));
+    record.field("created", full_timestamp(channel.created_at.as_ref(), now));
+    record.field("updated", full_timestamp(channel.updated_at.as_ref(), now));
     record.render()
 }
 
@@ -1555,7 +1556,7 @@ async fn create_silence(args: &ClientArgs, silence: SilenceArgs) -> anyhow::Resu
         "silence {} created; {} until {}",
         silence.id,
         silence_state_name(silence.state()),
-        at(ends, SystemTime::now())
+        full_timestamp(ends, SystemTime::now())
     );
     Ok(())
 }
@@ -1729,11 +1730,6 @@ impl Record {
         }
         out
     }
-}
-
-/// `2026-11-22T18:21:51Z (12s ago)`, or `-` when unset.
-fn at(timestamp: Option<&prost_types::Timestamp>, now: SystemTime) -> String {
-    full_timestamp(timestamp, now)
 }
 
 /// `30s`, `5m`, `1h30m`: humantime's words without the spaces.
