@@ -1520,3 +1520,783 @@ fn cron_bad_input_is_refused_naming_the_field() {
         &["invalid time"],
     );
 }
+
+/// Runs a command with `input` on its stdin; returns its output.
+fn run_with_stdin(harness: &Harness, args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = harness
+        .command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start zenith");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("collect output")
+}
+
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+#[test]
+fn alert_rules_are_listed_added_changed_disabled_and_removed() {
+    let harness = start();
+    // A fresh install has the four default rules.
+    let table = harness.ok(&["alerts", "rules"]);
+    assert!(table.starts_with("ID "), "{table}");
+    assert_eq!(
+        words(&table_row(&table, "backlog")),
+        [
+            "backlog", "backlog", ">", "10000", "all", "queues", "5m", "warning", "all", "0", "0",
+            "default", "yes"
+        ]
+    );
+    assert_eq!(
+        words(&table_row(&table, "worker-lost")),
+        [
+            "worker-lost",
+            "node",
+            "lost",
+            "all",
+            "nodes",
+            "-",
+            "critical",
+            "all",
+            "0",
+            "0",
+            "default",
+            "yes"
+        ]
+    );
+    assert!(table_row(&table, "failures").contains("failure rate > 20% in 5m"));
+    assert!(table_row(&table, "disk").contains("disk > 90%"));
+    let listed = harness.json(&["alerts", "rules", "list"]);
+    let ids: Vec<&str> = listed["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|rule| rule["spec"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["backlog", "disk", "failures", "worker-lost"]);
+
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "ops",
+        "--webhook-url",
+        "http://127.0.0.1:9/hook",
+    ]);
+    let added = harness.ok(&[
+        "alerts",
+        "rules",
+        "add",
+        "emails-slow",
+        "--oldest-pending-above",
+        "10m",
+        "--queue",
+        "emails",
+        "--for",
+        "2m",
+        "--repeat",
+        "1h",
+        "--severity",
+        "critical",
+        "--label",
+        "team=mail",
+        "--channel",
+        "ops",
+        "--description",
+        "welcome mails wait",
+    ]);
+    assert_eq!(added, "rule emails-slow created\n");
+    let row = table_row(&harness.ok(&["alerts", "rules"]), "emails-slow");
+    assert_eq!(
+        words(&row),
+        [
+            "emails-slow",
+            "oldest",
+            "pending",
+            ">",
+            "10m",
+            "queue",
+            "emails",
+            "2m",
+            "critical",
+            "ops",
+            "0",
+            "0",
+            "user",
+            "yes"
+        ]
+    );
+    let rule = harness.json(&["alerts", "rules", "get", "emails-slow"]);
+    assert_eq!(rule["spec"]["oldestPending"]["above"], "600s");
+    assert_eq!(rule["spec"]["repeatInterval"], "3600s");
+    assert_eq!(rule["spec"]["labels"]["team"], "mail");
+    assert_eq!(rule["spec"]["channels"][0], "ops");
+    assert_eq!(rule["origin"], "RULE_ORIGIN_USER");
+    let record = harness.ok(&["alerts", "rules", "get", "emails-slow"]);
+    for row in [
+        vec!["description", "welcome", "mails", "wait"],
+        vec!["scope", "queue", "emails"],
+        vec!["repeat", "1h"],
+        vec!["labels", "team=mail"],
+        vec!["open", "alerts", "0", "firing,", "0", "pending"],
+    ] {
+        assert!(
+            record.lines().any(|line| words(line) == row),
+            "{row:?} missing in:\n{record}"
+        );
+    }
+
+    // A condition flag replaces the condition; what was not given stays.
+    let updated = harness.ok(&[
+        "alerts",
+        "rules",
+        "update",
+        "emails-slow",
+        "--backlog-above",
+        "500",
+        "--label",
+        "env=prod",
+    ]);
+    assert_eq!(updated, "rule emails-slow updated\n");
+    let spec = harness.json(&["alerts", "rules", "get", "emails-slow"])["spec"].clone();
+    assert_eq!(spec["backlog"]["above"], "500");
+    assert_eq!(spec["oldestPending"], Value::Null);
+    assert_eq!(spec["queue"], "emails");
+    assert_eq!(spec["severity"], "SEVERITY_CRITICAL");
+    assert_eq!(spec["labels"]["team"], "mail");
+    assert_eq!(spec["labels"]["env"], "prod");
+    // A window alone changes the window of the stored condition.
+    harness.ok(&["alerts", "rules", "update", "failures", "--window", "15m"]);
+    let failures = harness.json(&["alerts", "rules", "get", "failures"]);
+    assert_eq!(failures["spec"]["failureRate"]["window"], "900s");
+    assert_eq!(failures["spec"]["failureRate"]["abovePercent"], 20.0);
+    assert_eq!(failures["origin"], "RULE_ORIGIN_DEFAULT");
+
+    assert_eq!(
+        harness.ok(&["alerts", "rules", "disable", "emails-slow"]),
+        "rule emails-slow disabled\n"
+    );
+    assert!(table_row(&harness.ok(&["alerts", "rules"]), "emails-slow").ends_with(" no"));
+    assert_eq!(
+        harness.json(&["alerts", "rules", "get", "emails-slow"])["spec"]["disabled"],
+        true
+    );
+    harness.ok(&["alerts", "rules", "enable", "emails-slow"]);
+    assert!(table_row(&harness.ok(&["alerts", "rules"]), "emails-slow").ends_with(" yes"));
+
+    assert_eq!(
+        harness.ok(&["alerts", "rules", "rm", "emails-slow"]),
+        "rule emails-slow deleted\n"
+    );
+    let missing = harness.run(&["alerts", "rules", "get", "emails-slow"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("error: not found: rule emails-slow"),
+        "{missing:?}"
+    );
+    // A default rule is deletable like any other.
+    harness.ok(&["alerts", "rules", "rm", "disk"]);
+    let left = harness.json(&["alerts", "rules"]);
+    assert_eq!(left["rules"].as_array().expect("rules").len(), 3);
+}
+
+#[test]
+fn alert_channels_name_their_secrets_and_never_show_them() {
+    let harness = start();
+    let url = "http://127.0.0.1:9/hook-url-sentinel";
+    let signing = "signing-secret-sentinel";
+    // The signing secret comes on stdin, so it is in neither the shell history nor `ps`.
+    let added = run_with_stdin(
+        &harness,
+        &[
+            "alerts",
+            "channels",
+            "add",
+            "ops-hook",
+            "--webhook-url",
+            url,
+            "--signing-secret",
+            "-",
+            "--min-severity",
+            "warning",
+            "--description",
+            "on-call hook",
+        ],
+        &format!("{signing}\n"),
+    );
+    assert!(added.status.success(), "{added:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&added.stdout),
+        "channel ops-hook created; secrets set: url, signing_secret\n"
+    );
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "mail",
+        "--smtp-host",
+        "smtp.example.com",
+        "--smtp-username",
+        "zenith",
+        "--smtp-password",
+        "smtp-password-sentinel",
+        "--from",
+        "Zenith <alerts@example.com>",
+        "--to",
+        "ops@example.com",
+        "dev@example.com",
+        "--disabled",
+    ]);
+
+    let table = harness.ok(&["alerts", "channels"]);
+    assert_eq!(
+        words(&table_row(&table, "ops-hook")),
+        [
+            "ops-hook",
+            "webhook",
+            "-",
+            "warning",
+            "yes",
+            "url,",
+            "signing_secret"
+        ]
+    );
+    assert_eq!(
+        words(&table_row(&table, "mail")),
+        [
+            "mail",
+            "email",
+            "smtp.example.com:587",
+            "->",
+            "ops@example.com,",
+            "dev@example.com",
+            "all",
+            "no",
+            "password"
+        ]
+    );
+    let record = harness.ok(&["alerts", "channels", "get", "ops-hook"]);
+    assert!(
+        record
+            .lines()
+            .any(|line| words(line) == ["secrets", "set", "url,", "signing_secret"]),
+        "{record}"
+    );
+    let json = harness.json(&["alerts", "channels", "get", "ops-hook"]);
+    assert_eq!(json["spec"]["description"], "on-call hook");
+    assert_eq!(
+        json["secretsSet"],
+        serde_json::json!(["url", "signing_secret"])
+    );
+    // A change that gives no secret keeps the stored ones.
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "update",
+        "ops-hook",
+        "--description",
+        "the on-call hook",
+        "--min-severity",
+        "critical",
+    ]);
+    let json = harness.json(&["alerts", "channels", "get", "ops-hook"]);
+    assert_eq!(json["spec"]["minSeverity"], "SEVERITY_CRITICAL");
+    assert_eq!(
+        json["secretsSet"],
+        serde_json::json!(["url", "signing_secret"])
+    );
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "update",
+        "mail",
+        "--enabled",
+        "--smtp-port",
+        "2525",
+    ]);
+    let mail = harness.json(&["alerts", "channels", "get", "mail"]);
+    assert_eq!(mail["spec"]["email"]["smtpPort"], 2525);
+    assert_eq!(mail["spec"]["disabled"], Value::Null);
+    assert_eq!(mail["secretsSet"], serde_json::json!(["password"]));
+
+    let everything = [
+        harness.ok(&["alerts", "channels"]),
+        harness.ok(&["alerts", "channels", "get", "ops-hook"]),
+        harness.ok(&["alerts", "channels", "get", "mail"]),
+        harness.json(&["alerts", "channels"]).to_string(),
+        harness
+            .json(&["alerts", "channels", "get", "ops-hook"])
+            .to_string(),
+    ]
+    .concat();
+    for secret in [url, signing, "smtp-password-sentinel"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} shown in:\n{everything}"
+        );
+    }
+
+    assert_eq!(
+        harness.ok(&["alerts", "channels", "rm", "ops-hook"]),
+        "channel ops-hook deleted\n"
+    );
+    let missing = harness.run(&["alerts", "channels", "get", "ops-hook"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
+    let left = harness.json(&["alerts", "channels", "list"]);
+    assert_eq!(left["channels"].as_array().expect("channels").len(), 1);
+}
+
+#[test]
+fn alert_silences_are_created_listed_and_expired_and_alerts_start_empty() {
+    let harness = start();
+    let created = harness.ok(&[
+        "alerts",
+        "silence",
+        "--rule",
+        "backlog",
+        "--queue",
+        "emails",
+        "--for",
+        "2h",
+        "--comment",
+        "deploy window",
+    ]);
+    let id = created
+        .strip_prefix("silence ")
+        .and_then(|rest| rest.split_once(" created; active until "))
+        .map(|(id, _)| id.to_owned())
+        .unwrap_or_else(|| panic!("{created}"));
+    let later = harness.json(&[
+        "alerts",
+        "silence",
+        "--service",
+        "api",
+        "--starts",
+        "2099-01-01T00:00:00Z",
+        "--until",
+        "2099-01-02T00:00:00Z",
+        "--comment",
+        "planned",
+    ]);
+    assert_eq!(later["silence"]["state"], "SILENCE_STATE_PENDING");
+    assert_eq!(later["silence"]["spec"]["endsAt"], "2099-01-02T00:00:00Z");
+
+    let table = harness.ok(&["alerts", "silence", "list"]);
+    assert!(table.starts_with("ID "), "{table}");
+    let row = table_row(&table, &id);
+    for cell in [
+        " active ",
+        " rule=backlog queue=emails ",
+        " ago ",
+        " in 1h59m ",
+        " cli:",
+        " deploy window",
+    ] {
+        assert!(row.contains(cell), "{cell} missing in {row}");
+    }
+    let author = harness.json(&["alerts", "silence", "list"])["silences"][1]["spec"]["author"]
+        .as_str()
+        .expect("author")
+        .to_owned();
+    assert!(author.starts_with("cli:"), "{author}");
+
+    assert_eq!(
+        harness.ok(&["alerts", "silence", "expire", &id]),
+        format!("silence {id} expired\n")
+    );
+    let listed = harness.json(&["alerts", "silence", "list"]);
+    let states: Vec<&str> = listed["silences"]
+        .as_array()
+        .expect("silences")
+        .iter()
+        .map(|silence| silence["state"].as_str().expect("state"))
+        .collect();
+    assert_eq!(states, ["SILENCE_STATE_PENDING"]);
+    let all = harness.ok(&["alerts", "silence", "list", "--all"]);
+    assert!(table_row(&all, &id).contains(" expired "), "{all}");
+
+    assert_eq!(harness.ok(&["alerts", "list"]), "no alerts\n");
+    assert_eq!(
+        harness.ok(&["alerts", "list", "--state", "all"]),
+        "no alerts\n"
+    );
+    let listed = harness.json(&["alerts", "list", "--rule", "backlog", "--queue", "emails"]);
+    assert_eq!(listed["alerts"], serde_json::json!([]));
+    assert_eq!(
+        harness.ok(&["alerts", "notifications"]),
+        "no notifications\n"
+    );
+
+    let unknown = "01a20786-e552-77ed-84b8-cbdb2b991138";
+    for args in [
+        vec!["alerts", "ack", unknown, "--comment", "on it"],
+        vec!["alerts", "get", unknown],
+    ] {
+        let output = harness.run(&args);
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            format!("error: not found: alert {unknown} not found\n")
+        );
+    }
+    let output = harness.run(&["alerts", "ack", "nope"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("error: invalid argument: id:"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn alert_bad_input_is_refused_naming_the_flag_or_field() {
+    let harness = start();
+    // Exit status 1 for the server's refusals and the CLI's own checks, 2 for clap's.
+    let refused = |args: &[&str], status: i32, expected: &[&str]| {
+        let output = harness.run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(status),
+            "zenith {args:?}: {stderr}"
+        );
+        for words in expected {
+            assert!(stderr.contains(words), "zenith {args:?}: {stderr}");
+        }
+    };
+    let add = |extra: &[&'static str]| {
+        let mut args = vec!["alerts", "rules", "add", "bad"];
+        args.extend_from_slice(extra);
+        args
+    };
+    refused(&add(&[]), 2, &["required arguments", "--backlog-above"]);
+    refused(
+        &add(&["--node-lost", "--backlog-above", "5"]),
+        2,
+        &["cannot be used with"],
+    );
+    refused(
+        &add(&["--node-lost", "--severity", "loud"]),
+        2,
+        &["unknown severity \"loud\""],
+    );
+    refused(
+        &add(&["--archive-lag-above", "soon"]),
+        2,
+        &["invalid duration"],
+    );
+    refused(
+        &add(&["--cpu-above", "150"]),
+        1,
+        &["error: invalid argument: spec.node_resource.above_percent"],
+    );
+    refused(
+        &add(&["--node-lost", "--queue", "emails"]),
+        1,
+        &["spec.queue", "scope it with service"],
+    );
+    refused(
+        &add(&["--backlog-above", "5", "--channel", "missing"]),
+        1,
+        &["spec.channels[0]", "channel missing not found"],
+    );
+    refused(
+        &add(&["--node-lost", "--window", "5m"]),
+        1,
+        &["error: --window and --min-volume go with --failure-rate-above"],
+    );
+    refused(
+        &["alerts", "rules", "update", "missing", "--for", "1m"],
+        1,
+        &["not found: rule missing"],
+    );
+    refused(
+        &[
+            "alerts",
+            "channels",
+            "add",
+            "hook",
+            "--webhook-url",
+            "ftp://example.com/x",
+        ],
+        1,
+        &["spec.webhook.url", "not an http or https URL"],
+    );
+    refused(
+        &[
+            "alerts",
+            "channels",
+            "add",
+            "hook",
+            "--slack-webhook-url",
+            "https://hooks.slack.com/services/x",
+            "--signing-secret",
+            "s",
+        ],
+        1,
+        &["--signing-secret is for webhook channels, not slack"],
+    );
+    refused(
+        &["alerts", "channels", "add", "hook", "--description", "d"],
+        2,
+        &["--slack-webhook-url"],
+    );
+    refused(
+        &["alerts", "silence", "--for", "1h", "--comment", "c"],
+        2,
+        &["--rule"],
+    );
+    refused(
+        &[
+            "alerts",
+            "silence",
+            "--rule",
+            "r",
+            "--for",
+            "10s",
+            "--comment",
+            "c",
+        ],
+        1,
+        &["spec.duration", "1 minute to 90 days"],
+    );
+    refused(
+        &["alerts", "list", "--state", "done"],
+        2,
+        &["unknown alert state \"done\""],
+    );
+    // Nothing refused was stored.
+    let rules = harness.json(&["alerts", "rules"]);
+    assert_eq!(rules["rules"].as_array().expect("rules").len(), 4);
+    let channels = harness.json(&["alerts", "channels"]);
+    assert_eq!(channels["channels"], serde_json::json!([]));
+}
+
+#[test]
+fn alerts_test_prints_the_delivery_and_fails_non_zero_when_it_failed() {
+    let harness = start();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let receiver = runtime
+        .block_on(zenith_testkit::HttpReceiver::start())
+        .expect("start receiver");
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "hook",
+        "--webhook-url",
+        &receiver.url("/hook"),
+        "--signing-secret",
+        "s3cret",
+    ]);
+    let sent = harness.ok(&["alerts", "test", "hook"]);
+    assert!(
+        sent.starts_with("test message to channel hook delivered: status 200 in "),
+        "{sent}"
+    );
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(requests[0].header("x-zenith-signature").is_some());
+
+    receiver.respond_with(vec![500]);
+    let refused = harness.run(&["alerts", "test", "hook"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.starts_with("error: test message to channel hook failed: status 500 in "),
+        "{stderr}"
+    );
+
+    // Nothing listens on a port just freed.
+    let closed = format!("http://127.0.0.1:{}/hook", zenith_testkit::free_port());
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "closed",
+        "--webhook-url",
+        &closed,
+    ]);
+    let failed = harness.run(&["alerts", "test", "closed"]);
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.starts_with("error: test message to channel closed failed: no response in "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused"), "{stderr}");
+    let json = harness.run(&["alerts", "test", "closed", "--json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let delivery: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(delivery["delivery"]["state"], "DELIVERY_STATE_FAILED");
+    assert_eq!(delivery["delivery"]["channelId"], "closed");
+
+    // Each test message is in the delivery log.
+    let table = harness.ok(&["alerts", "notifications"]);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "{table}");
+    assert!(rows.iter().all(|row| row.contains(" test ")), "{table}");
+    assert_eq!(
+        rows.iter()
+            .filter(|row| row.ends_with(" hook delivered"))
+            .count(),
+        1,
+        "{table}"
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|row| row.ends_with(" closed failed"))
+            .count(),
+        2,
+        "{table}"
+    );
+    let limited = harness.json(&["alerts", "notifications", "--limit", "1"]);
+    assert_eq!(limited["notifications"].as_array().expect("list").len(), 1);
+    let missing = harness.run(&["alerts", "test", "missing"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found: channel missing"));
+}
+
+/// Polls `zenith alerts … --json` until `ready` holds, failing the test after 30 s.
+fn wait_for_json(harness: &Harness, args: &[&str], ready: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let value = harness.json(args);
+        if ready(&value) {
+            return value;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "zenith {args:?} never got there: {value}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_firing_alert_is_listed_shown_with_its_deliveries_and_acknowledged() {
+    let redis = RedisServer::start().expect("start redis");
+    let server = ZenithServer::start_with(
+        Path::new(ZENITH),
+        &redis.url(),
+        &["--alert-evaluation-interval", "1s"],
+    )
+    .expect("start zenith");
+    let harness = Harness {
+        server,
+        _redis: redis,
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let receiver = runtime
+        .block_on(zenith_testkit::HttpReceiver::start())
+        .expect("start receiver");
+    harness.ok(&[
+        "alerts",
+        "channels",
+        "add",
+        "hook",
+        "--webhook-url",
+        &receiver.url("/hook"),
+    ]);
+    harness.ok(&[
+        "alerts",
+        "rules",
+        "add",
+        "emails-backlog",
+        "--backlog-above",
+        "0",
+        "--queue",
+        "emails",
+        "--severity",
+        "critical",
+        "--channel",
+        "hook",
+    ]);
+    enqueue(&harness, &["emails", "send_welcome"]);
+    let listed = wait_for_json(&harness, &["alerts", "list"], |listed| {
+        listed["alerts"][0]["state"] == "ALERT_STATE_FIRING"
+    });
+    let id = listed["alerts"][0]["id"].as_str().expect("id").to_owned();
+    let table = harness.ok(&["alerts", "list", "--rule", "emails-backlog"]);
+    let line = table_row(&table, &id);
+    let row = words(&line);
+    assert_eq!(
+        row[..7],
+        [
+            id.as_str(),
+            "firing",
+            "critical",
+            "emails-backlog",
+            "queue:emails",
+            row[5],
+            "ago"
+        ],
+        "{table}"
+    );
+    assert!(table.contains(" queue emails has 1 pending job"), "{table}");
+    assert_eq!(
+        harness.ok(&["alerts", "list", "--state", "resolved"]),
+        "no alerts\n"
+    );
+
+    wait_for_json(&harness, &["alerts", "get", &id], |alert| {
+        alert["notifications"][0]["deliveries"][0]["state"] == "DELIVERY_STATE_DELIVERED"
+    });
+    let record = harness.ok(&["alerts", "get", &id]);
+    for row in [
+        vec!["state", "firing"],
+        vec!["subject", "queue:emails"],
+        vec!["labels", "queue=emails"],
+        vec!["channel", "hook:", "delivered"],
+    ] {
+        assert!(
+            record.lines().any(|line| words(line) == row),
+            "{row:?} missing in:\n{record}"
+        );
+    }
+    assert!(
+        record.contains(" firing [FIRING] emails-backlog"),
+        "{record}"
+    );
+    assert!(record.contains(" status 200 took "), "{record}");
+    let notifications = harness.ok(&["alerts", "notifications", "--alert", &id]);
+    let row = notifications.lines().nth(1).expect("one notification");
+    assert!(row.contains(" firing "), "{notifications}");
+    assert!(row.ends_with(" hook delivered"), "{notifications}");
+
+    assert_eq!(
+        harness.ok(&["alerts", "ack", &id, "--comment", "on it"]),
+        format!("alert {id} acknowledged\n")
+    );
+    let table = harness.ok(&["alerts", "list"]);
+    assert!(table_row(&table, &id).contains(" firing,acked "), "{table}");
+    let record = harness.ok(&["alerts", "get", &id]);
+    assert!(
+        record
+            .lines()
+            .any(|line| words(line) == ["ack", "comment", "on", "it"]),
+        "{record}"
+    );
+    assert!(
+        table_row(&record, "acknowledged").contains(" by cli:"),
+        "{record}"
+    );
+    let acked = harness.json(&["alerts", "get", &id]);
+    assert_eq!(acked["alert"]["acknowledgeComment"], "on it");
+    let rules = harness.ok(&["alerts", "rules"]);
+    assert_eq!(
+        words(&table_row(&rules, "emails-backlog"))[9..11],
+        ["1", "0"],
+        "{rules}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The operator CLI: talks gRPC to a Zenith server through the Rust SDK.
 
 mod actions;
+mod alerts;
 mod bulk;
 mod cron;
 mod logs;
@@ -19,6 +20,7 @@ use tonic::service::interceptor::InterceptedService;
 use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
 
+pub use alerts::AlertsCommand;
 pub use bulk::BulkCommand;
 pub use cron::CronCommand;
 pub use logs::LogsArgs;
@@ -80,6 +82,10 @@ pub enum Command {
     /// their runs and previews fire times.
     #[command(subcommand)]
     Cron(CronCommand),
+    /// Lists and acknowledges alerts; manages rules, channels and silences; sends a test
+    /// message; lists notifications.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -114,6 +120,7 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Nodes(nodes) => nodes::run(&args, nodes).await,
         Command::Logs(logs) => logs::run(&args, *logs).await,
         Command::Cron(command) => cron::command(&args, command).await,
+        Command::Alerts(command) => alerts::command(&args, command).await,
     }
 }
 
