@@ -708,3 +708,88 @@ async fn a_disabled_or_deleted_rule_resolves_its_alerts_without_a_notification()
             .is_empty()
     );
 }
+
+/// The archiver of a running server drains events within a second, so the lag is observed
+/// in-process: a real Redis and SQLite with no archiver running, and a real enqueue whose
+/// event waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_lag_is_observed_from_the_oldest_waiting_event() {
+    use std::sync::Arc;
+
+    use zenith_server::alerts::Sources;
+    use zenith_server::alerts::rules::{Memory, observe};
+    use zenith_server::pulse::{Pulse, PulseConfig};
+    use zenith_server::queue::{Engine, EngineConfig, NewJob};
+
+    let redis = zenith_testkit::RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = zenith_server::db::Database::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("zenith.db").display()
+    ))
+    .await
+    .unwrap();
+    let engine = Arc::new(
+        Engine::connect(&redis.url(), EngineConfig::default())
+            .await
+            .unwrap(),
+    );
+    let sources = Sources {
+        pulse: Pulse::new(
+            engine.clone(),
+            PulseConfig {
+                lost_node_retention: Duration::from_secs(60),
+            },
+        ),
+        schedules: zenith_server::cron::store::open(&database),
+        archive: zenith_server::archive::store::open(&database),
+        engine: engine.clone(),
+    };
+    let rule = RuleSpec {
+        id: "archive-behind".into(),
+        condition: Some(Condition::ArchiveLag(ArchiveLagCondition {
+            above: secs(1),
+        })),
+        ..Default::default()
+    };
+    let mut memory = Memory::default();
+
+    let now = engine.redis_time_ms().await.unwrap();
+    let calm = observe(&rule, &sources, &mut memory, now).await.unwrap();
+    assert_eq!(calm.len(), 1);
+    assert_eq!(calm[0].subject, "archive");
+    assert!(!calm[0].breaching, "{calm:?}");
+
+    let job = NewJob {
+        id: "lagging-1".into(),
+        fresh_id: false,
+        queue: "unarchived".into(),
+        job_type: "mail".into(),
+        payload: b"{}".to_vec(),
+        content_type: "application/json".into(),
+        headers: Default::default(),
+        priority: 0,
+        run_at_ms: 0,
+        delay: Duration::ZERO,
+        max_attempts: 1,
+        backoff_base: Duration::from_secs(1),
+        backoff_max: Duration::from_secs(1),
+        timeout: None,
+        unique_key: String::new(),
+        unique_ttl: Duration::ZERO,
+        tags: Vec::new(),
+    };
+    engine.enqueue(vec![job], "test").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let now = engine.redis_time_ms().await.unwrap();
+    let behind = observe(&rule, &sources, &mut memory, now).await.unwrap();
+    assert!(behind[0].breaching, "{behind:?}");
+    assert!(behind[0].value >= 1.5, "{behind:?}");
+    assert!(
+        behind[0]
+            .summary
+            .strip_prefix("the archive is ")
+            .is_some_and(|rest| rest.ends_with(" behind (above 1s)")),
+        "{behind:?}"
+    );
+}
