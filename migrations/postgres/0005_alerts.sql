@@ -109,7 +109,8 @@ CREATE TABLE alert_deliveries (
     PRIMARY KEY (notification_id, channel_id)
 );
 -- Pending deliveries by due time: what the delivery loop claims.
-CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at_ms) WHERE state = 1;
+CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at_ms, notification_id, channel_id)
+    WHERE state = 1;
 -- A deleted channel's pending deliveries.
 CREATE INDEX alert_deliveries_channel ON alert_deliveries (channel_id) WHERE state = 1;
 

@@ -6,8 +6,15 @@ use std::time::Duration;
 
 use prost_types::Timestamp;
 use zenith_proto::v1::{
-    Job, JobEvent, JobEventKind, JobSpec, JobState, LogLevel, LogRecord, OverlapPolicy, RunState,
-    RunTrigger, ScheduleOrigin, ScheduleSpec,
+    AlertState, BacklogCondition, ChannelSpec, DeliveryState, Job, JobEvent, JobEventKind, JobSpec,
+    JobState, LogLevel, LogRecord, NotificationKind, OverlapPolicy, RuleOrigin, RuleSpec, RunState,
+    RunTrigger, ScheduleOrigin, ScheduleSpec, Severity, SilenceSpec, WebhookChannel, channel_spec,
+    rule_spec,
+};
+use zenith_server::alerts::SharedAlertStore;
+use zenith_server::alerts::store::{
+    Acknowledged, AlertFilter, ClaimedDelivery, DeliveryOutcome, NewNotification, NotifyClaim,
+    StoredAlert, StoredAttempt, StoredChannel, StoredNotification, StoredRule, StoredSilence,
 };
 use zenith_server::archive::store::{
     ArchiveBatch, EventPosition, EventRecord, JobRecord, MetricRollup, PruneScope, Pruned,
@@ -103,6 +110,16 @@ storage_tests!(
     cron_runs_page_newest_first_across_and_within_schedules,
     cron_unfinished_runs_rotate_and_finish_only_from_running,
     cron_run_prune_is_bounded_by_limit_and_cutoff,
+    alert_rules_are_inserted_replaced_deleted_and_seeded_once,
+    alert_channels_are_kept_with_secrets_and_deleting_fails_pending_deliveries,
+    alert_silences_hold_their_window_and_expire,
+    alert_open_alerts_are_unique_per_rule_and_subject_and_move_by_compare_and_set,
+    alert_lists_filter_and_page_newest_first,
+    alert_acknowledgement_holds_for_open_alerts_only,
+    alert_notifications_claim_each_transition_once,
+    alert_notifications_list_by_rule_and_alert_with_their_delivery_log,
+    alert_deliveries_are_claimed_under_a_lease_and_finished,
+    alert_history_prune_is_bounded_by_limit_and_cutoff,
 );
 
 fn ts(ms: i64) -> Timestamp {
@@ -1645,4 +1662,1312 @@ async fn cron_run_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
             cron_key(500, "c", false)
         ]
     );
+}
+
+fn alert_store(fixture: &Fixture) -> SharedAlertStore {
+    zenith_server::alerts::store::open(&fixture.database)
+}
+
+fn alert_rule(id: &str, origin: RuleOrigin, at_ms: i64) -> StoredRule {
+    StoredRule {
+        spec: RuleSpec {
+            id: id.into(),
+            description: format!("rule {id}"),
+            severity: Severity::Warning.into(),
+            condition: Some(rule_spec::Condition::Backlog(BacklogCondition {
+                above: 10,
+            })),
+            ..RuleSpec::default()
+        },
+        origin,
+        created_at_ms: at_ms,
+        updated_at_ms: at_ms,
+    }
+}
+
+fn alert_channel(id: &str, url: &str) -> StoredChannel {
+    StoredChannel {
+        spec: ChannelSpec {
+            id: id.into(),
+            kind: Some(channel_spec::Kind::Webhook(WebhookChannel {
+                url: url.into(),
+                signing_secret: "sentinel-secret".into(),
+            })),
+            ..ChannelSpec::default()
+        },
+        created_at_ms: 1_000,
+        updated_at_ms: 1_000,
+    }
+}
+
+fn silence(id: &str, rule_id: &str, starts_at_ms: i64, ends_at_ms: i64) -> StoredSilence {
+    StoredSilence {
+        id: id.into(),
+        spec: SilenceSpec {
+            rule_id: rule_id.into(),
+            comment: "maintenance".into(),
+            author: "alice".into(),
+            ..SilenceSpec::default()
+        },
+        starts_at_ms,
+        ends_at_ms,
+        created_at_ms: starts_at_ms,
+    }
+}
+
+/// A new pending alert of `rule_id` about `queue:<queue>`, created at `at_ms`.
+fn open_alert(id: &str, rule_id: &str, queue: &str, at_ms: i64) -> StoredAlert {
+    StoredAlert {
+        id: id.into(),
+        rule_id: rule_id.into(),
+        subject: format!("queue:{queue}"),
+        state: AlertState::Pending,
+        severity: Severity::Warning,
+        labels: BTreeMap::from([
+            ("queue".to_owned(), queue.to_owned()),
+            ("team".to_owned(), "ops".to_owned()),
+        ]),
+        summary: format!("queue {queue} has 20 pending jobs"),
+        value: 20.0,
+        pending_since_ms: at_ms,
+        fired_at_ms: None,
+        resolved_at_ms: None,
+        acknowledged_at_ms: None,
+        acknowledged_by: String::new(),
+        acknowledge_comment: String::new(),
+        fire_notified_at_ms: None,
+        last_notified_at_ms: None,
+        resolve_handled: false,
+        updated_at_ms: at_ms,
+    }
+}
+
+/// Inserts an alert and moves it to firing at `at_ms`.
+async fn firing_alert(store: &SharedAlertStore, id: &str, rule_id: &str, queue: &str, at_ms: i64) {
+    assert!(
+        store
+            .insert_alert(&open_alert(id, rule_id, queue, at_ms))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .transition_alert(id, AlertState::Pending, AlertState::Firing, at_ms, false)
+            .await
+            .unwrap()
+    );
+}
+
+fn notification(id: &str, rule_id: &str, kind: NotificationKind, at_ms: i64) -> NewNotification {
+    NewNotification {
+        id: id.into(),
+        rule_id: rule_id.into(),
+        kind,
+        severity: Severity::Warning,
+        title: format!("[{kind:?}] {rule_id}"),
+        created_at_ms: at_ms,
+        channel_ids: vec!["hook-a".into(), "hook-b".into()],
+    }
+}
+
+fn attempt(at_ms: i64, status_code: i32, error: &str) -> StoredAttempt {
+    StoredAttempt {
+        at_ms,
+        status_code,
+        error: error.into(),
+        took_ms: 12,
+    }
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| (*value).to_owned()).collect()
+}
+
+fn alert_ids(alerts: &[StoredAlert]) -> Vec<String> {
+    alerts.iter().map(|alert| alert.id.clone()).collect()
+}
+
+fn claimed_keys(claimed: &[ClaimedDelivery]) -> Vec<(String, String)> {
+    claimed
+        .iter()
+        .map(|claim| (claim.notification.id.clone(), claim.channel_id.clone()))
+        .collect()
+}
+
+fn key(notification_id: &str, channel_id: &str) -> (String, String) {
+    (notification_id.to_owned(), channel_id.to_owned())
+}
+
+async fn only_notification(store: &SharedAlertStore, id: &str) -> StoredNotification {
+    let listed = store.list_notifications("", "", "", 1_000).await.unwrap();
+    listed
+        .into_iter()
+        .find(|notification| notification.id == id)
+        .unwrap_or_else(|| panic!("notification {id} is listed"))
+}
+
+async fn alert_rules_are_inserted_replaced_deleted_and_seeded_once(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    let first = alert_rule("backlog-emails", RuleOrigin::User, 1_000);
+    assert!(store.insert_rule(&first).await.unwrap());
+    assert!(
+        !store
+            .insert_rule(&alert_rule("backlog-emails", RuleOrigin::Default, 2_000))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_rule("backlog-emails").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.get_rule("missing").await.unwrap(), None);
+
+    // Replacing keeps origin and creation time.
+    let mut spec = first.spec.clone();
+    spec.description = "changed".into();
+    spec.disabled = true;
+    let replaced = store.replace_rule(&spec, 5_000).await.unwrap().unwrap();
+    assert_eq!(
+        replaced,
+        StoredRule {
+            spec: spec.clone(),
+            origin: RuleOrigin::User,
+            created_at_ms: 1_000,
+            updated_at_ms: 5_000,
+        }
+    );
+    let mut missing = spec.clone();
+    missing.id = "missing".into();
+    assert_eq!(store.replace_rule(&missing, 5_000).await.unwrap(), None);
+
+    // Seeding adds the defaults once (skipping taken ids), and never again: a deleted default
+    // rule stays deleted.
+    let defaults = vec![
+        alert_rule("backlog-emails", RuleOrigin::Default, 3_000),
+        alert_rule("disk", RuleOrigin::Default, 3_000),
+        alert_rule("failures", RuleOrigin::Default, 3_000),
+    ];
+    assert_eq!(store.seed_default_rules(&defaults).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .get_rule("backlog-emails")
+            .await
+            .unwrap()
+            .unwrap()
+            .origin,
+        RuleOrigin::User
+    );
+    assert!(store.delete_rule("disk", 6_000).await.unwrap());
+    assert_eq!(store.seed_default_rules(&defaults).await.unwrap(), 0);
+    assert_eq!(store.get_rule("disk").await.unwrap(), None);
+
+    // Paging by id.
+    let page = store.list_rules("", 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].spec.id, "backlog-emails");
+    let rest = store.list_rules("backlog-emails", 10).await.unwrap();
+    let ids: Vec<&str> = rest.iter().map(|rule| rule.spec.id.as_str()).collect();
+    assert_eq!(ids, ["failures"]);
+    assert_eq!(rest[0].origin, RuleOrigin::Default);
+
+    // Deleting a rule resolves its open alerts without a notification, and only its own.
+    firing_alert(&store, "a1", "failures", "emails", 7_000).await;
+    assert!(
+        store
+            .insert_alert(&open_alert("a2", "failures", "reports", 7_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_alert(&open_alert("a3", "backlog-emails", "emails", 7_000))
+            .await
+            .unwrap()
+    );
+    let counts = store.open_alert_counts().await.unwrap();
+    assert_eq!(counts.get("failures"), Some(&(1, 1)));
+    assert_eq!(counts.get("backlog-emails"), Some(&(1, 0)));
+    assert!(store.delete_rule("failures", 8_000).await.unwrap());
+    assert!(!store.delete_rule("failures", 8_000).await.unwrap());
+    for id in ["a1", "a2"] {
+        let alert = store.get_alert(id).await.unwrap().unwrap();
+        assert_eq!(alert.state, AlertState::Resolved);
+        assert_eq!(alert.resolved_at_ms, Some(8_000));
+        assert!(alert.resolve_handled);
+    }
+    let counts = store.open_alert_counts().await.unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts.get("backlog-emails"), Some(&(1, 0)));
+}
+
+async fn alert_channels_are_kept_with_secrets_and_deleting_fails_pending_deliveries(
+    fixture: &Fixture,
+) {
+    let store = alert_store(fixture);
+    let first = alert_channel("hook-a", "https://example.com/a");
+    assert!(store.insert_channel(&first).await.unwrap());
+    assert!(
+        !store
+            .insert_channel(&alert_channel("hook-a", "https://example.com/other"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_channel(&alert_channel("hook-b", "https://example.com/b"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_channel("hook-a").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.get_channel("missing").await.unwrap(), None);
+
+    let mut spec = first.spec.clone();
+    spec.disabled = true;
+    let replaced = store.replace_channel(&spec, 4_000).await.unwrap().unwrap();
+    assert_eq!(replaced.spec, spec);
+    assert_eq!(
+        (replaced.created_at_ms, replaced.updated_at_ms),
+        (1_000, 4_000)
+    );
+    let mut missing = spec.clone();
+    missing.id = "missing".into();
+    assert_eq!(store.replace_channel(&missing, 4_000).await.unwrap(), None);
+
+    let listed = store.list_channels("", 10).await.unwrap();
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|channel| channel.spec.id.as_str())
+        .collect();
+    assert_eq!(ids, ["hook-a", "hook-b"]);
+    let listed = store.list_channels("hook-a", 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(store.list_channels("", 1).await.unwrap().len(), 1);
+
+    // A notification to both: one delivery finishes, then hook-a goes away.
+    firing_alert(&store, "a1", "backlog", "emails", 5_000).await;
+    let made = store
+        .create_notification(
+            &notification("n1", "backlog", NotificationKind::Firing, 5_000),
+            &strings(&["a1"]),
+            NotifyClaim::Firing,
+        )
+        .await
+        .unwrap();
+    assert_eq!(made, ["a1"]);
+    store
+        .finish_attempt(
+            "n1",
+            "hook-b",
+            &attempt(5_100, 200, ""),
+            DeliveryOutcome::Delivered,
+        )
+        .await
+        .unwrap();
+    assert!(store.delete_channel("hook-a", 6_000).await.unwrap());
+    assert!(!store.delete_channel("hook-a", 6_000).await.unwrap());
+    assert_eq!(store.get_channel("hook-a").await.unwrap(), None);
+
+    let listed = only_notification(&store, "n1").await;
+    assert_eq!(listed.deliveries.len(), 2);
+    let failed = &listed.deliveries[0];
+    assert_eq!(failed.channel_id, "hook-a");
+    assert_eq!(failed.state, DeliveryState::Failed);
+    assert_eq!(
+        failed.attempts,
+        [StoredAttempt {
+            at_ms: 6_000,
+            status_code: 0,
+            error: "channel deleted".into(),
+            took_ms: 0,
+        }]
+    );
+    let delivered = &listed.deliveries[1];
+    assert_eq!(delivered.state, DeliveryState::Delivered);
+    assert_eq!(delivered.attempts.len(), 1);
+    // Nothing is left to claim for the deleted channel.
+    assert!(
+        store
+            .claim_deliveries(10_000, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn alert_silences_hold_their_window_and_expire(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    let ended = silence("s1", "backlog", 1_000, 2_000);
+    let active = silence("s2", "backlog", 1_000, 9_000);
+    let upcoming = silence("s3", "disk", 6_000, 9_000);
+    for one in [&ended, &active, &upcoming] {
+        store.insert_silence(one).await.unwrap();
+    }
+    assert_eq!(store.get_silence("s2").await.unwrap(), Some(active.clone()));
+    assert_eq!(store.get_silence("missing").await.unwrap(), None);
+
+    let ids = |silences: Vec<StoredSilence>| -> Vec<String> {
+        silences.into_iter().map(|silence| silence.id).collect()
+    };
+    assert_eq!(ids(store.active_silences(5_000).await.unwrap()), ["s2"]);
+    assert_eq!(
+        ids(store.active_silences(6_000).await.unwrap()),
+        ["s2", "s3"]
+    );
+    assert!(store.active_silences(9_000).await.unwrap().is_empty());
+
+    // Newest first; ended ones only when asked for; paged by id.
+    let now = 5_000;
+    assert_eq!(
+        ids(store.list_silences(false, now, "", 10).await.unwrap()),
+        ["s3", "s2"]
+    );
+    assert_eq!(
+        ids(store.list_silences(true, now, "", 10).await.unwrap()),
+        ["s3", "s2", "s1"]
+    );
+    assert_eq!(
+        ids(store.list_silences(true, now, "s3", 1).await.unwrap()),
+        ["s2"]
+    );
+    assert_eq!(
+        ids(store.list_silences(false, now, "s2", 10).await.unwrap()),
+        Vec::<String>::new()
+    );
+
+    // Expiring an active one ends it now; a pending one starts and ends now; an ended one
+    // stays as it was.
+    let expired = store.expire_silence("s2", now).await.unwrap().unwrap();
+    assert_eq!((expired.starts_at_ms, expired.ends_at_ms), (1_000, now));
+    let expired = store.expire_silence("s3", now).await.unwrap().unwrap();
+    assert_eq!((expired.starts_at_ms, expired.ends_at_ms), (now, now));
+    assert_eq!(
+        store.expire_silence("s1", now).await.unwrap(),
+        Some(ended.clone())
+    );
+    assert_eq!(store.expire_silence("missing", now).await.unwrap(), None);
+    assert!(store.active_silences(now).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_silences(false, now, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn alert_open_alerts_are_unique_per_rule_and_subject_and_move_by_compare_and_set(
+    fixture: &Fixture,
+) {
+    let store = alert_store(fixture);
+    let first = open_alert("a1", "backlog", "emails", 1_000);
+    assert!(store.insert_alert(&first).await.unwrap());
+    assert_eq!(store.get_alert("a1").await.unwrap(), Some(first.clone()));
+    // A second open alert for the same rule and subject is refused; another subject or rule
+    // is not.
+    assert!(
+        !store
+            .insert_alert(&open_alert("a2", "backlog", "emails", 1_100))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get_alert("a2").await.unwrap(), None);
+    assert!(
+        store
+            .insert_alert(&open_alert("a3", "backlog", "reports", 1_100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_alert(&open_alert("a4", "failures", "emails", 1_100))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        alert_ids(&store.open_alerts("backlog").await.unwrap()),
+        ["a1", "a3"]
+    );
+    assert_eq!(
+        alert_ids(&store.open_alerts("").await.unwrap()),
+        ["a1", "a3", "a4"]
+    );
+
+    // Observations change an open alert's measurements only.
+    let mut observed = first.clone();
+    observed.value = 42.0;
+    observed.summary = "queue emails has 42 pending jobs".into();
+    observed.severity = Severity::Critical;
+    observed.labels.insert("service".into(), "mailer".into());
+    store.observe_alert(&observed).await.unwrap();
+    assert_eq!(store.get_alert("a1").await.unwrap(), Some(observed.clone()));
+
+    // Transitions are compare-and-sets: the second identical one does nothing.
+    assert!(
+        store
+            .transition_alert("a1", AlertState::Pending, AlertState::Firing, 2_000, false)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .transition_alert("a1", AlertState::Pending, AlertState::Firing, 2_500, false)
+            .await
+            .unwrap()
+    );
+    let firing = store.get_alert("a1").await.unwrap().unwrap();
+    assert_eq!(firing.state, AlertState::Firing);
+    assert_eq!(firing.fired_at_ms, Some(2_000));
+    assert_eq!(firing.updated_at_ms, 2_000);
+    assert_eq!(
+        store.open_alert_counts().await.unwrap().get("backlog"),
+        Some(&(1, 1))
+    );
+    assert!(
+        store
+            .transition_alert("a1", AlertState::Firing, AlertState::Resolved, 3_000, false)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .transition_alert("a1", AlertState::Firing, AlertState::Resolved, 3_000, false)
+            .await
+            .unwrap()
+    );
+    let resolved = store.get_alert("a1").await.unwrap().unwrap();
+    assert_eq!(resolved.state, AlertState::Resolved);
+    assert_eq!(
+        (resolved.fired_at_ms, resolved.resolved_at_ms),
+        (Some(2_000), Some(3_000))
+    );
+    assert!(!resolved.resolve_handled);
+    // Resolved is final: observations no longer change it.
+    let mut late = observed.clone();
+    late.value = 1.0;
+    store.observe_alert(&late).await.unwrap();
+    assert_eq!(store.get_alert("a1").await.unwrap().unwrap().value, 42.0);
+
+    // Once resolved, the rule and subject may open a new alert.
+    assert!(
+        store
+            .insert_alert(&open_alert("a5", "backlog", "emails", 4_000))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        alert_ids(&store.open_alerts("backlog").await.unwrap()),
+        ["a3", "a5"]
+    );
+
+    // Unhandled resolves from a time on, until handled.
+    assert!(
+        store
+            .transition_alert("a3", AlertState::Pending, AlertState::Resolved, 5_000, true)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        alert_ids(&store.unhandled_resolved(0).await.unwrap()),
+        ["a1"]
+    );
+    assert!(store.unhandled_resolved(3_001).await.unwrap().is_empty());
+    store.mark_resolve_handled(&strings(&["a1"])).await.unwrap();
+    assert!(store.unhandled_resolved(0).await.unwrap().is_empty());
+    assert_eq!(
+        alert_ids(
+            &store
+                .alerts_by_ids(&strings(&["a5", "a1", "missing"]))
+                .await
+                .unwrap()
+        ),
+        ["a1", "a5"]
+    );
+}
+
+async fn alert_lists_filter_and_page_newest_first(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    firing_alert(&store, "a1", "backlog", "emails", 1_000).await;
+    firing_alert(&store, "a2", "backlog", "reports", 2_000).await;
+    assert!(
+        store
+            .insert_alert(&open_alert("a3", "failures", "emails", 3_000))
+            .await
+            .unwrap()
+    );
+    let mut serviced = open_alert("a4", "workers", "emails", 4_000);
+    serviced.subject = "service:mailer".into();
+    serviced.labels = BTreeMap::from([("service".to_owned(), "mailer".to_owned())]);
+    assert!(store.insert_alert(&serviced).await.unwrap());
+    assert!(
+        store
+            .transition_alert("a1", AlertState::Firing, AlertState::Resolved, 5_000, false)
+            .await
+            .unwrap()
+    );
+
+    let list = |filter: AlertFilter| {
+        let store = store.clone();
+        async move { alert_ids(&store.list_alerts(&filter, "", 100).await.unwrap()) }
+    };
+    assert_eq!(list(AlertFilter::default()).await, ["a4", "a3", "a2", "a1"]);
+    let states = |states: &[AlertState]| AlertFilter {
+        states: states.to_vec(),
+        ..AlertFilter::default()
+    };
+    assert_eq!(list(states(&[AlertState::Firing])).await, ["a2"]);
+    assert_eq!(
+        list(states(&[AlertState::Pending, AlertState::Resolved])).await,
+        ["a4", "a3", "a1"]
+    );
+    let by_rule = AlertFilter {
+        rule_id: "backlog".into(),
+        ..AlertFilter::default()
+    };
+    assert_eq!(list(by_rule).await, ["a2", "a1"]);
+    let by_queue = AlertFilter {
+        queue: "emails".into(),
+        ..AlertFilter::default()
+    };
+    assert_eq!(list(by_queue).await, ["a3", "a1"]);
+    let by_service = AlertFilter {
+        service: "mailer".into(),
+        ..AlertFilter::default()
+    };
+    assert_eq!(list(by_service).await, ["a4"]);
+    // Since compares with the last change: a1 resolved at 5000.
+    let since = AlertFilter {
+        since_ms: Some(3_000),
+        ..AlertFilter::default()
+    };
+    assert_eq!(list(since).await, ["a4", "a3", "a1"]);
+    let combined = AlertFilter {
+        states: vec![AlertState::Resolved, AlertState::Firing],
+        queue: "emails".into(),
+        ..AlertFilter::default()
+    };
+    assert_eq!(list(combined).await, ["a1"]);
+
+    // Pages by cursor, newest first.
+    let mut seen = Vec::new();
+    let mut before = String::new();
+    loop {
+        let page = store
+            .list_alerts(&AlertFilter::default(), &before, 3)
+            .await
+            .unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        before = last.id.clone();
+        seen.extend(alert_ids(&page));
+    }
+    assert_eq!(seen, ["a4", "a3", "a2", "a1"]);
+}
+
+async fn alert_acknowledgement_holds_for_open_alerts_only(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    firing_alert(&store, "a1", "backlog", "emails", 1_000).await;
+    let Acknowledged::Done(acked) = store
+        .acknowledge("a1", "alice", "on it", 2_000)
+        .await
+        .unwrap()
+    else {
+        panic!("a firing alert is acknowledged");
+    };
+    assert_eq!(acked.acknowledged_at_ms, Some(2_000));
+    assert_eq!(acked.acknowledged_by, "alice");
+    assert_eq!(acked.acknowledge_comment, "on it");
+    assert_eq!(acked.updated_at_ms, 2_000);
+    // The first acknowledgement stays.
+    assert_eq!(
+        store
+            .acknowledge("a1", "bob", "me too", 3_000)
+            .await
+            .unwrap(),
+        Acknowledged::Done(acked)
+    );
+    assert_eq!(
+        store
+            .acknowledge("missing", "bob", "", 3_000)
+            .await
+            .unwrap(),
+        Acknowledged::NotFound
+    );
+    assert!(
+        store
+            .insert_alert(&open_alert("a2", "backlog", "reports", 1_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .transition_alert("a2", AlertState::Pending, AlertState::Resolved, 4_000, true)
+            .await
+            .unwrap()
+    );
+    let Acknowledged::Resolved(resolved) = store.acknowledge("a2", "bob", "", 5_000).await.unwrap()
+    else {
+        panic!("a resolved alert is not acknowledged");
+    };
+    assert_eq!(resolved.acknowledged_at_ms, None);
+    assert_eq!(
+        store
+            .get_alert("a2")
+            .await
+            .unwrap()
+            .unwrap()
+            .acknowledged_at_ms,
+        None
+    );
+}
+
+async fn alert_notifications_claim_each_transition_once(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    firing_alert(&store, "a1", "backlog", "emails", 1_000).await;
+    firing_alert(&store, "a2", "backlog", "reports", 1_000).await;
+    assert!(
+        store
+            .insert_alert(&open_alert("a3", "backlog", "pending", 1_000))
+            .await
+            .unwrap()
+    );
+    let ids = strings(&["a3", "a2", "a1"]);
+
+    // FIRING claims the firing alerts not notified yet; the same call again writes nothing.
+    let made = store
+        .create_notification(
+            &notification("n1", "backlog", NotificationKind::Firing, 2_000),
+            &ids,
+            NotifyClaim::Firing,
+        )
+        .await
+        .unwrap();
+    assert_eq!(made, ["a1", "a2"]);
+    let again = store
+        .create_notification(
+            &notification("n2", "backlog", NotificationKind::Firing, 2_100),
+            &ids,
+            NotifyClaim::Firing,
+        )
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+    let listed = store.list_notifications("", "", "", 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let n1 = &listed[0];
+    assert_eq!(n1.id, "n1");
+    assert_eq!(n1.kind, NotificationKind::Firing);
+    assert_eq!(n1.severity, Severity::Warning);
+    assert_eq!(n1.title, "[Firing] backlog");
+    assert_eq!(n1.alert_ids, ["a1", "a2"]);
+    assert_eq!(n1.created_at_ms, 2_000);
+    let channels: Vec<(&str, DeliveryState, i64)> = n1
+        .deliveries
+        .iter()
+        .map(|d| (d.channel_id.as_str(), d.state, d.next_attempt_at_ms))
+        .collect();
+    assert_eq!(
+        channels,
+        [
+            ("hook-a", DeliveryState::Pending, 2_000),
+            ("hook-b", DeliveryState::Pending, 2_000)
+        ]
+    );
+    let a1 = store.get_alert("a1").await.unwrap().unwrap();
+    assert_eq!(
+        (a1.fire_notified_at_ms, a1.last_notified_at_ms),
+        (Some(2_000), Some(2_000))
+    );
+    assert_eq!(
+        store
+            .get_alert("a3")
+            .await
+            .unwrap()
+            .unwrap()
+            .fire_notified_at_ms,
+        None
+    );
+
+    // REPEAT claims firing alerts notified at or before the cutoff and not acknowledged.
+    let repeat = |id: &str, at_ms: i64, due_before_ms: i64| {
+        let store = store.clone();
+        let ids = ids.clone();
+        let made = notification(id, "backlog", NotificationKind::Repeat, at_ms);
+        async move {
+            store
+                .create_notification(&made, &ids, NotifyClaim::Repeat { due_before_ms })
+                .await
+                .unwrap()
+        }
+    };
+    assert!(repeat("n3", 3_000, 1_999).await.is_empty());
+    assert!(matches!(
+        store.acknowledge("a2", "alice", "", 2_500).await.unwrap(),
+        Acknowledged::Done(_)
+    ));
+    assert_eq!(repeat("n4", 3_000, 2_000).await, ["a1"]);
+    assert!(repeat("n5", 3_100, 2_000).await.is_empty());
+    assert_eq!(
+        store
+            .get_alert("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_notified_at_ms,
+        Some(3_000)
+    );
+    assert_eq!(
+        store
+            .get_alert("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .fire_notified_at_ms,
+        Some(2_000)
+    );
+
+    // RESOLVED claims resolved alerts whose firing was notified, once.
+    for id in ["a1", "a3"] {
+        let from = if id == "a1" {
+            AlertState::Firing
+        } else {
+            AlertState::Pending
+        };
+        assert!(
+            store
+                .transition_alert(id, from, AlertState::Resolved, 4_000, false)
+                .await
+                .unwrap()
+        );
+    }
+    let resolved = |id: &str| {
+        let store = store.clone();
+        let ids = ids.clone();
+        let made = notification(id, "backlog", NotificationKind::Resolved, 5_000);
+        async move {
+            store
+                .create_notification(&made, &ids, NotifyClaim::Resolved)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(resolved("n6").await, ["a1"]);
+    assert!(resolved("n7").await.is_empty());
+    assert!(
+        store
+            .get_alert("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .resolve_handled
+    );
+    assert!(
+        !store
+            .get_alert("a3")
+            .await
+            .unwrap()
+            .unwrap()
+            .resolve_handled
+    );
+
+    let all: Vec<String> = store
+        .list_notifications("", "", "", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(all, ["n6", "n4", "n1"]);
+}
+
+async fn alert_notifications_list_by_rule_and_alert_with_their_delivery_log(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    firing_alert(&store, "a1", "backlog", "emails", 1_000).await;
+    firing_alert(&store, "a2", "failures", "emails", 1_000).await;
+    for (id, rule, alert) in [("n1", "backlog", "a1"), ("n2", "failures", "a2")] {
+        let made = store
+            .create_notification(
+                &notification(id, rule, NotificationKind::Firing, 2_000),
+                &strings(&[alert]),
+                NotifyClaim::Firing,
+            )
+            .await
+            .unwrap();
+        assert_eq!(made, [alert]);
+    }
+    let mut test = notification("n3", "", NotificationKind::Test, 3_000);
+    test.channel_ids = strings(&["hook-a"]);
+    store
+        .record_test(&test, &attempt(3_000, 204, ""), true)
+        .await
+        .unwrap();
+    let mut refused = notification("n4", "", NotificationKind::Test, 3_500);
+    refused.channel_ids = strings(&["hook-b"]);
+    store
+        .record_test(&refused, &attempt(3_500, 404, "not found"), false)
+        .await
+        .unwrap();
+
+    store
+        .finish_attempt(
+            "n1",
+            "hook-a",
+            &attempt(2_100, 500, "server error"),
+            DeliveryOutcome::Retry {
+                next_attempt_at_ms: 2_600,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .finish_attempt(
+            "n1",
+            "hook-a",
+            &attempt(2_700, 200, ""),
+            DeliveryOutcome::Delivered,
+        )
+        .await
+        .unwrap();
+
+    let ids = |listed: Vec<StoredNotification>| -> Vec<String> {
+        listed.into_iter().map(|n| n.id).collect()
+    };
+    assert_eq!(
+        ids(store.list_notifications("", "", "", 10).await.unwrap()),
+        ["n4", "n3", "n2", "n1"]
+    );
+    assert_eq!(
+        ids(store
+            .list_notifications("backlog", "", "", 10)
+            .await
+            .unwrap()),
+        ["n1"]
+    );
+    assert_eq!(
+        ids(store.list_notifications("", "a2", "", 10).await.unwrap()),
+        ["n2"]
+    );
+    assert!(
+        store
+            .list_notifications("backlog", "a2", "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(store.list_notifications("", "", "n3", 1).await.unwrap()),
+        ["n2"]
+    );
+
+    let n1 = only_notification(&store, "n1").await;
+    let hook_a = &n1.deliveries[0];
+    assert_eq!(hook_a.channel_id, "hook-a");
+    assert_eq!(hook_a.state, DeliveryState::Delivered);
+    assert_eq!(hook_a.delivered_at_ms, Some(2_700));
+    assert_eq!(hook_a.next_attempt_at_ms, 2_600);
+    assert_eq!(
+        hook_a.attempts,
+        [attempt(2_100, 500, "server error"), attempt(2_700, 200, "")]
+    );
+    assert_eq!(n1.deliveries[1].state, DeliveryState::Pending);
+    assert!(n1.deliveries[1].attempts.is_empty());
+
+    let n3 = only_notification(&store, "n3").await;
+    assert_eq!(n3.kind, NotificationKind::Test);
+    assert!(n3.alert_ids.is_empty());
+    assert_eq!(n3.deliveries.len(), 1);
+    assert_eq!(n3.deliveries[0].state, DeliveryState::Delivered);
+    assert_eq!(n3.deliveries[0].delivered_at_ms, Some(3_000));
+    assert_eq!(n3.deliveries[0].attempts, [attempt(3_000, 204, "")]);
+    let n4 = only_notification(&store, "n4").await;
+    assert_eq!(n4.deliveries[0].state, DeliveryState::Failed);
+    assert_eq!(n4.deliveries[0].delivered_at_ms, None);
+    assert_eq!(
+        n4.deliveries[0].attempts,
+        [attempt(3_500, 404, "not found")]
+    );
+    // Finished test sends are never claimed.
+    let claimed = store.claim_deliveries(10_000, 1_000, 10).await.unwrap();
+    assert_eq!(
+        claimed_keys(&claimed),
+        [
+            key("n1", "hook-b"),
+            key("n2", "hook-a"),
+            key("n2", "hook-b")
+        ]
+    );
+}
+
+async fn alert_deliveries_are_claimed_under_a_lease_and_finished(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    firing_alert(&store, "a1", "backlog", "emails", 1_000).await;
+    firing_alert(&store, "a2", "backlog", "reports", 1_000).await;
+    for (id, alert, at_ms) in [("n1", "a1", 2_000), ("n2", "a2", 1_500)] {
+        let made = store
+            .create_notification(
+                &notification(id, "backlog", NotificationKind::Firing, at_ms),
+                &strings(&[alert]),
+                NotifyClaim::Firing,
+            )
+            .await
+            .unwrap();
+        assert_eq!(made, [alert]);
+    }
+    // Nothing is due before its time; then oldest due first, up to the limit.
+    assert!(
+        store
+            .claim_deliveries(1_499, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first = store.claim_deliveries(3_000, 1_000, 3).await.unwrap();
+    assert_eq!(
+        claimed_keys(&first),
+        [
+            key("n2", "hook-a"),
+            key("n2", "hook-b"),
+            key("n1", "hook-a")
+        ]
+    );
+    let claim = &first[0];
+    assert_eq!(claim.notification.id, "n2");
+    assert_eq!(claim.notification.alert_ids, ["a2"]);
+    assert_eq!(claim.notification.kind, NotificationKind::Firing);
+    assert!(claim.notification.deliveries.is_empty());
+    assert_eq!(claim.attempts_made, 0);
+    // Leased ones are hidden from a second claim until the lease ends.
+    let second = store.claim_deliveries(3_000, 1_000, 10).await.unwrap();
+    assert_eq!(claimed_keys(&second), [key("n1", "hook-b")]);
+    assert!(
+        store
+            .claim_deliveries(3_999, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Each outcome: delivered, retry later, failed.
+    store
+        .finish_attempt(
+            "n2",
+            "hook-a",
+            &attempt(3_100, 200, ""),
+            DeliveryOutcome::Delivered,
+        )
+        .await
+        .unwrap();
+    store
+        .finish_attempt(
+            "n2",
+            "hook-b",
+            &attempt(3_100, 503, "unavailable"),
+            DeliveryOutcome::Retry {
+                next_attempt_at_ms: 6_000,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .finish_attempt(
+            "n1",
+            "hook-a",
+            &attempt(3_100, 400, "bad request"),
+            DeliveryOutcome::Failed,
+        )
+        .await
+        .unwrap();
+    // The retried one's lease ended, but it is not due before its next attempt; n1/hook-b's
+    // lease ran out, so it is claimed again, with its earlier attempts counted.
+    let third = store.claim_deliveries(4_000, 1_000, 10).await.unwrap();
+    assert_eq!(claimed_keys(&third), [key("n1", "hook-b")]);
+    assert_eq!(third[0].attempts_made, 0);
+    store
+        .finish_attempt(
+            "n1",
+            "hook-b",
+            &attempt(4_100, 202, ""),
+            DeliveryOutcome::Delivered,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_deliveries(5_999, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let fourth = store.claim_deliveries(6_000, 1_000, 10).await.unwrap();
+    assert_eq!(claimed_keys(&fourth), [key("n2", "hook-b")]);
+    assert_eq!(fourth[0].attempts_made, 1);
+
+    let n2 = only_notification(&store, "n2").await;
+    let states: Vec<(DeliveryState, Option<i64>, i64)> = n2
+        .deliveries
+        .iter()
+        .map(|d| (d.state, d.delivered_at_ms, d.next_attempt_at_ms))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (DeliveryState::Delivered, Some(3_100), 1_500),
+            (DeliveryState::Pending, None, 6_000)
+        ]
+    );
+    let n1 = only_notification(&store, "n1").await;
+    assert_eq!(n1.deliveries[0].state, DeliveryState::Failed);
+    assert_eq!(
+        n1.deliveries[0].attempts,
+        [attempt(3_100, 400, "bad request")]
+    );
+    assert_eq!(n1.deliveries[1].state, DeliveryState::Delivered);
+    assert_eq!(n1.deliveries[1].delivered_at_ms, Some(4_100));
+
+    // A late duplicate attempt is logged but never undoes a finished delivery.
+    store
+        .finish_attempt(
+            "n2",
+            "hook-a",
+            &attempt(7_000, 500, "late"),
+            DeliveryOutcome::Retry {
+                next_attempt_at_ms: 8_000,
+            },
+        )
+        .await
+        .unwrap();
+    let n2 = only_notification(&store, "n2").await;
+    assert_eq!(n2.deliveries[0].state, DeliveryState::Delivered);
+    assert_eq!(n2.deliveries[0].attempts.len(), 2);
+    // Only the retried delivery is left, once its lease (from 6000) is over.
+    let last = store.claim_deliveries(9_000, 1_000, 10).await.unwrap();
+    assert_eq!(claimed_keys(&last), [key("n2", "hook-b")]);
+    assert_eq!(last[0].attempts_made, 1);
+}
+
+async fn alert_history_prune_is_bounded_by_limit_and_cutoff(fixture: &Fixture) {
+    let store = alert_store(fixture);
+    for (index, id) in ["a1", "a2", "a3"].into_iter().enumerate() {
+        firing_alert(&store, id, "backlog", id, 1_000).await;
+        let resolved_at = 2_000 + index as i64 * 1_000;
+        assert!(
+            store
+                .transition_alert(
+                    id,
+                    AlertState::Firing,
+                    AlertState::Resolved,
+                    resolved_at,
+                    true
+                )
+                .await
+                .unwrap()
+        );
+    }
+    // Open alerts are never pruned, whatever their age.
+    firing_alert(&store, "a4", "backlog", "a4", 500).await;
+    for (id, at_ms) in [("n1", 1_000), ("n2", 2_000), ("n3", 9_000)] {
+        store
+            .record_test(
+                &notification(id, "", NotificationKind::Test, at_ms),
+                &attempt(at_ms, 200, ""),
+                true,
+            )
+            .await
+            .unwrap();
+    }
+    let firing_made = store
+        .create_notification(
+            &notification("n0", "backlog", NotificationKind::Firing, 500),
+            &strings(&["a4"]),
+            NotifyClaim::Firing,
+        )
+        .await
+        .unwrap();
+    assert_eq!(firing_made, ["a4"]);
+
+    assert_eq!(store.prune_history(3_500, 1).await.unwrap(), (1, 1));
+    assert_eq!(store.prune_history(3_500, 10).await.unwrap(), (1, 2));
+    assert_eq!(store.prune_history(3_500, 10).await.unwrap(), (0, 0));
+    let left = alert_ids(
+        &store
+            .list_alerts(&AlertFilter::default(), "", 10)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(left, ["a4", "a3"]);
+    let left: Vec<String> = store
+        .list_notifications("", "", "", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(left, ["n3"]);
+    // The pruned notifications' deliveries went with them.
+    assert!(
+        store
+            .claim_deliveries(10_000, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_notifications("", "a4", "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Stores over the fixture's PostgreSQL database, each with its own pool, as replicas have.
+async fn postgres_replicas(fixture: &Fixture, count: usize) -> Vec<(Database, SharedAlertStore)> {
+    let url = fixture
+        .postgres_server
+        .as_ref()
+        .unwrap()
+        .database_url("zenith");
+    let mut replicas = Vec::new();
+    for _ in 0..count {
+        let database = Database::connect(&url).await.unwrap();
+        let store = zenith_server::alerts::store::open(&database);
+        replicas.push((database, store));
+    }
+    replicas
+}
+
+/// Replicas racing to notify the same transitions of the same alerts: exactly one makes the
+/// notification, and the others write nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_notifications_claim_each_transition_once() {
+    let fixture = Fixture::postgres().await;
+    let store = alert_store(&fixture);
+    let ids: Vec<String> = (0..8).map(|index| format!("a{index}")).collect();
+    for id in &ids {
+        firing_alert(&store, id, "backlog", id, 1_000).await;
+    }
+    let replicas = postgres_replicas(&fixture, 4).await;
+    for (round, claim) in [
+        NotifyClaim::Firing,
+        NotifyClaim::Repeat {
+            due_before_ms: 2_000,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut racers = tokio::task::JoinSet::new();
+        for racer in 0..16 {
+            let store = replicas[racer % replicas.len()].1.clone();
+            // Each racer walks the alerts in its own order.
+            let mut alert_ids = ids.clone();
+            alert_ids.rotate_left(racer % ids.len());
+            let made = NewNotification {
+                id: format!("n{round}-{racer:02}"),
+                ..notification(
+                    "",
+                    "backlog",
+                    NotificationKind::Firing,
+                    2_000 + round as i64,
+                )
+            };
+            racers.spawn(async move {
+                store
+                    .create_notification(&made, &alert_ids, claim)
+                    .await
+                    .unwrap()
+            });
+        }
+        let results = racers.join_all().await;
+        let winners: Vec<&Vec<String>> = results.iter().filter(|made| !made.is_empty()).collect();
+        assert_eq!(winners.len(), 1, "{results:?}");
+        assert_eq!(winners[0], &ids);
+    }
+    let made = store.list_notifications("", "", "", 100).await.unwrap();
+    assert_eq!(made.len(), 2);
+    for notification in &made {
+        assert_eq!(notification.alert_ids, ids);
+        assert_eq!(notification.deliveries.len(), 2);
+    }
+    for (database, _) in replicas {
+        database.close().await;
+    }
+    fixture.database.close().await;
+}
+
+/// Replicas claiming deliveries at once: each delivery is taken by exactly one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_claims_take_each_delivery_once() {
+    let fixture = Fixture::postgres().await;
+    let store = alert_store(&fixture);
+    let mut expected = Vec::new();
+    for index in 0..20 {
+        let alert_id = format!("a{index:02}");
+        firing_alert(&store, &alert_id, "backlog", &alert_id, 1_000).await;
+        let made = notification(
+            &format!("n{index:02}"),
+            "backlog",
+            NotificationKind::Firing,
+            1_000,
+        );
+        for channel_id in &made.channel_ids {
+            expected.push((made.id.clone(), channel_id.clone()));
+        }
+        store
+            .create_notification(&made, &[alert_id], NotifyClaim::Firing)
+            .await
+            .unwrap();
+    }
+    let replicas = postgres_replicas(&fixture, 4).await;
+    let mut claimers = tokio::task::JoinSet::new();
+    for claimer in 0..16 {
+        let store = replicas[claimer % replicas.len()].1.clone();
+        claimers.spawn(async move {
+            let mut taken = Vec::new();
+            loop {
+                let claimed = store.claim_deliveries(2_000, 60_000, 3).await.unwrap();
+                if claimed.is_empty() {
+                    return taken;
+                }
+                taken.extend(claimed_keys(&claimed));
+            }
+        });
+    }
+    let mut taken: Vec<(String, String)> =
+        claimers.join_all().await.into_iter().flatten().collect();
+    taken.sort();
+    expected.sort();
+    assert_eq!(taken, expected);
+    for (database, _) in replicas {
+        database.close().await;
+    }
+    fixture.database.close().await;
+}
+
+/// Replicas starting together seed the default rules once between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_seeds_add_the_default_rules_once() {
+    let fixture = Fixture::postgres().await;
+    let defaults: Vec<StoredRule> = ["backlog", "disk", "failures", "worker-lost"]
+        .into_iter()
+        .map(|id| alert_rule(id, RuleOrigin::Default, 1_000))
+        .collect();
+    let replicas = postgres_replicas(&fixture, 4).await;
+    let mut seeders = tokio::task::JoinSet::new();
+    for (_, store) in &replicas {
+        let store = store.clone();
+        let defaults = defaults.clone();
+        seeders.spawn(async move { store.seed_default_rules(&defaults).await.unwrap() });
+    }
+    let mut added = seeders.join_all().await;
+    added.sort();
+    assert_eq!(added, [0, 0, 0, 4]);
+    let rules = alert_store(&fixture).list_rules("", 10).await.unwrap();
+    assert_eq!(rules, defaults);
+    for (database, _) in replicas {
+        database.close().await;
+    }
+    fixture.database.close().await;
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-mod receivers;
+pub mod receivers;
 pub use receivers::{HttpReceiver, ReceivedRequest, SmtpMessage, SmtpSink};
 
 /// A free TCP port on 127.0.0.1, as the OS hands it out.

@@ -2,9 +2,16 @@
 //! webhook, PagerDuty Events API v2 and e-mail over SMTP. One attempt per call; `deliver`
 //! decides about retries from the outcome.
 
+mod discord;
+mod email;
+mod pagerduty;
+mod slack;
+mod webhook;
+
 use std::time::Duration;
 
-use zenith_proto::v1::{ChannelSpec, NotificationKind, Severity};
+use zenith_proto::v1::channel_spec::Kind;
+use zenith_proto::v1::{AlertState, ChannelSpec, NotificationKind, Severity};
 
 use super::store::StoredAlert;
 
@@ -35,17 +42,243 @@ pub struct SendOutcome {
     pub retryable: bool,
 }
 
-/// The HTTP client every channel shares: bounded connect and request times.
+impl SendOutcome {
+    fn delivered(status_code: i32) -> Self {
+        Self {
+            status_code,
+            error: None,
+            retryable: false,
+        }
+    }
+
+    fn failed(status_code: i32, error: impl Into<String>, retryable: bool) -> Self {
+        Self {
+            status_code,
+            error: Some(error.into()),
+            retryable,
+        }
+    }
+
+    pub fn is_delivered(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// The HTTP client every channel shares: bounded connect and request times, and no redirects
+/// (a signed body must not be replayed to another host).
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("build the http client")
 }
 
 /// Sends `message` once through `channel` (its stored spec, secrets included).
 pub async fn send(http: &reqwest::Client, channel: &ChannelSpec, message: &Message) -> SendOutcome {
-    let _ = (http, channel, message);
-    todo!()
+    let outcome = match &channel.kind {
+        Some(Kind::Slack(slack)) => slack::send(http, slack, message).await,
+        Some(Kind::Discord(discord)) => discord::send(http, discord, message).await,
+        Some(Kind::Webhook(webhook)) => webhook::send(http, webhook, message).await,
+        Some(Kind::Pagerduty(pagerduty)) => pagerduty::send(http, pagerduty, message).await,
+        Some(Kind::Email(email)) => email::send(email, message).await,
+        None => SendOutcome::failed(0, "channel has no kind", false),
+    };
+    scrub(outcome, &secrets(channel))
+}
+
+/// The channel kind's name, for logs.
+pub fn kind_name(channel: &ChannelSpec) -> &'static str {
+    match &channel.kind {
+        Some(Kind::Slack(_)) => "slack",
+        Some(Kind::Discord(_)) => "discord",
+        Some(Kind::Webhook(_)) => "webhook",
+        Some(Kind::Pagerduty(_)) => "pagerduty",
+        Some(Kind::Email(_)) => "email",
+        None => "none",
+    }
+}
+
+/// The secret values of a channel, which no error text may carry.
+fn secrets(channel: &ChannelSpec) -> Vec<&str> {
+    let secrets = match &channel.kind {
+        Some(Kind::Slack(slack)) => vec![slack.webhook_url.as_str()],
+        Some(Kind::Discord(discord)) => vec![discord.webhook_url.as_str()],
+        Some(Kind::Webhook(webhook)) => {
+            vec![webhook.url.as_str(), webhook.signing_secret.as_str()]
+        }
+        Some(Kind::Pagerduty(pagerduty)) => vec![pagerduty.routing_key.as_str()],
+        Some(Kind::Email(email)) => vec![email.password.as_str()],
+        None => Vec::new(),
+    };
+    secrets
+        .into_iter()
+        .filter(|secret| !secret.is_empty())
+        .collect()
+}
+
+/// Replaces any secret an error text picked up (a server echoing a URL, a library quoting its
+/// input) before it reaches the delivery log.
+fn scrub(mut outcome: SendOutcome, secrets: &[&str]) -> SendOutcome {
+    if let Some(error) = outcome.error.as_mut() {
+        for secret in secrets {
+            if error.contains(secret) {
+                *error = error.replace(secret, "[redacted]");
+            }
+        }
+    }
+    outcome
+}
+
+/// POSTs a JSON body and maps the answer: 2xx delivered; 408, 429 and 5xx retryable; any other
+/// status refused.
+async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    headers: &[(&str, String)],
+) -> SendOutcome {
+    let mut request = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let mut response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => return request_failed(error),
+    };
+    let status = response.status();
+    if status.is_success() {
+        return SendOutcome::delivered(i32::from(status.as_u16()));
+    }
+    // A little of the answer says why (Slack answers `invalid_payload`, `no_service`...).
+    let mut start = Vec::new();
+    while start.len() < 300 {
+        match response.chunk().await {
+            Ok(Some(chunk)) => start.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let text = truncate(String::from_utf8_lossy(&start).trim(), 300);
+    let error = if text.is_empty() {
+        format!("http {}", status.as_u16())
+    } else {
+        format!("http {}: {text}", status.as_u16())
+    };
+    let retryable = status.is_server_error()
+        || status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+    SendOutcome::failed(i32::from(status.as_u16()), error, retryable)
+}
+
+/// A request that got no answer: timeouts and connection errors are worth retrying, a request
+/// that cannot be built (a bad URL) is not.
+fn request_failed(error: reqwest::Error) -> SendOutcome {
+    let error = error.without_url();
+    let cause = root_cause(&error);
+    if error.is_timeout() {
+        SendOutcome::failed(0, "timed out", true)
+    } else if error.is_connect() {
+        SendOutcome::failed(0, format!("connection failed: {cause}"), true)
+    } else if error.is_builder() {
+        SendOutcome::failed(0, format!("invalid request: {cause}"), false)
+    } else {
+        SendOutcome::failed(0, format!("request failed: {cause}"), true)
+    }
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Critical => "critical",
+        Severity::Warning | Severity::Unspecified => "warning",
+    }
+}
+
+fn kind_label(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::Firing => "firing",
+        NotificationKind::Resolved => "resolved",
+        NotificationKind::Repeat => "repeat",
+        NotificationKind::Test => "test",
+        NotificationKind::Unspecified => "unspecified",
+    }
+}
+
+fn state_name(state: AlertState) -> &'static str {
+    match state {
+        AlertState::Pending => "pending",
+        AlertState::Firing => "firing",
+        AlertState::Resolved => "resolved",
+        AlertState::Unspecified => "unspecified",
+    }
+}
+
+/// When the alert entered its current state.
+fn since_ms(alert: &StoredAlert) -> i64 {
+    match alert.state {
+        AlertState::Resolved => alert.resolved_at_ms,
+        AlertState::Firing => alert.fired_at_ms,
+        AlertState::Pending | AlertState::Unspecified => None,
+    }
+    .unwrap_or(alert.pending_since_ms)
+}
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2026-11-23T08:05:31.123Z`.
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// How many alerts the chat channels list before `and N more`.
+const LISTED_ALERTS: usize = 20;
+
+/// The line a test message carries instead of alerts.
+const TEST_TEXT: &str = "a test message from zenith: this channel works";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_replaces_every_secret() {
+        let outcome = SendOutcome::failed(
+            500,
+            "http 500: bad hook https://hooks.example/s3cret and key k3y",
+            true,
+        );
+        let scrubbed = scrub(outcome, &["https://hooks.example/s3cret", "k3y"]);
+        assert_eq!(
+            scrubbed.error.as_deref(),
+            Some("http 500: bad hook [redacted] and key [redacted]")
+        );
+    }
+
+    #[test]
+    fn truncate_counts_characters() {
+        assert_eq!(truncate("héllo", 5), "héllo");
+        assert_eq!(truncate("héllo world", 5), "héll…");
+    }
 }

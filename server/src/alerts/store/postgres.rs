@@ -652,7 +652,7 @@ impl AlertStore for PostgresAlerts {
             "WITH due AS (SELECT notification_id, channel_id FROM alert_deliveries \
              WHERE state = 1 AND next_attempt_at_ms <= $1 \
              AND (lease_until_ms IS NULL OR lease_until_ms <= $1) \
-             ORDER BY next_attempt_at_ms LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             ORDER BY next_attempt_at_ms, notification_id, channel_id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              UPDATE alert_deliveries AS d SET lease_until_ms = $1 + $2 FROM due \
              WHERE d.notification_id = due.notification_id AND d.channel_id = due.channel_id \
              RETURNING d.notification_id, d.channel_id, d.next_attempt_at_ms, \

@@ -671,7 +671,7 @@ impl AlertStore for SqliteAlerts {
             "UPDATE alert_deliveries SET lease_until_ms = $1 + $2 WHERE rowid IN (\
              SELECT rowid FROM alert_deliveries WHERE state = 1 AND next_attempt_at_ms <= $1 \
              AND (lease_until_ms IS NULL OR lease_until_ms <= $1) \
-             ORDER BY next_attempt_at_ms LIMIT $3) \
+             ORDER BY next_attempt_at_ms, notification_id, channel_id LIMIT $3) \
              RETURNING notification_id, channel_id, next_attempt_at_ms, \
              (SELECT COUNT(*) FROM alert_delivery_attempts AS a \
              WHERE a.notification_id = alert_deliveries.notification_id \
