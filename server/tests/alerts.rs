@@ -13,6 +13,7 @@ use zenith_proto::v1::cron_service_client::CronServiceClient;
 use zenith_proto::v1::pulse_service_client::PulseServiceClient;
 use zenith_proto::v1::rule_spec::Condition;
 use zenith_proto::v1::*;
+use zenith_testkit::HttpReceiver;
 
 /// How long a condition may take to show: a few evaluation rounds, with room for a slow machine.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -38,6 +39,23 @@ impl Env {
             pulse: PulseServiceClient::new(channel.clone()),
             cron: CronServiceClient::new(channel),
         }
+    }
+
+    async fn channel(&mut self, id: &str, receiver: &HttpReceiver, min_severity: Severity) {
+        self.alerts
+            .create_channel(CreateChannelRequest {
+                spec: Some(ChannelSpec {
+                    id: id.into(),
+                    min_severity: min_severity.into(),
+                    kind: Some(channel_spec::Kind::Webhook(WebhookChannel {
+                        url: receiver.url(&format!("/{id}")),
+                        signing_secret: String::new(),
+                    })),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("create channel");
     }
 
     async fn rule(&mut self, spec: RuleSpec) {
@@ -186,6 +204,27 @@ impl Env {
     }
 }
 
+/// The body of the first webhook request of `kind`.
+async fn wait_for_webhook(receiver: &HttpReceiver, kind: &str) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        let found = receiver
+            .requests()
+            .iter()
+            .map(|request| request.json())
+            .find(|body| body["kind"] == kind);
+        if let Some(body) = found {
+            return body;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no {kind} webhook: {:#?}",
+            receiver.requests()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn all_states() -> [AlertState; 3] {
     [
         AlertState::Pending,
@@ -215,6 +254,11 @@ fn backlog_rule(id: &str, queue: &str, above: i64) -> RuleSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backlog_pends_fires_repeats_until_acknowledged_and_resolves() {
     let mut env = Env::start().await;
+    let receiver = HttpReceiver::start().await.unwrap();
+    env.channel("hook", &receiver, Severity::Unspecified).await;
+    // Too severe a minimum for a warning rule: it gets nothing.
+    env.channel("pager-hook", &receiver, Severity::Critical)
+        .await;
     env.rule(RuleSpec {
         pending_for: secs(2),
         repeat_interval: secs(2),
@@ -252,6 +296,15 @@ async fn backlog_pends_fires_repeats_until_acknowledged_and_resolves() {
     assert_eq!(notified[0].alert_ids, [firing.id.as_str()]);
     assert_eq!(notified[0].title, "[FIRING] mail-backlog: queue:emails");
     assert_eq!(notified[0].severity(), Severity::Warning);
+    let channels: Vec<_> = notified[0]
+        .deliveries
+        .iter()
+        .map(|d| d.channel_id.as_str())
+        .collect();
+    assert_eq!(channels, ["hook"]);
+    let sent = wait_for_webhook(&receiver, "firing").await;
+    assert_eq!(sent["alerts"][0]["id"], firing.id.as_str());
+    assert_eq!(sent["title"], "[FIRING] mail-backlog: queue:emails");
 
     // Reminders every 2 s while unacknowledged.
     let reminders = env
@@ -295,6 +348,22 @@ async fn backlog_pends_fires_repeats_until_acknowledged_and_resolves() {
         .await;
     assert_eq!(notified[0].alert_ids, [firing.id.as_str()]);
     assert_eq!(notified[0].title, "[RESOLVED] mail-backlog: queue:emails");
+    let sent = wait_for_webhook(&receiver, "resolved").await;
+    assert_eq!(sent["alerts"][0]["id"], firing.id.as_str());
+    assert_eq!(sent["alerts"][0]["state"], "resolved");
+    let repeats = receiver
+        .requests()
+        .iter()
+        .filter(|request| request.json()["kind"] == "repeat")
+        .count();
+    assert!(repeats >= 2, "reminders reach the channel too");
+    assert!(
+        receiver
+            .requests()
+            .iter()
+            .all(|request| request.path == "/hook"),
+        "nothing below the minimum severity"
+    );
     let got = env
         .alerts
         .get_alert(GetAlertRequest {
