@@ -13,6 +13,7 @@ use zenith_proto::v1::cron_service_client::CronServiceClient;
 use zenith_proto::v1::pulse_service_client::PulseServiceClient;
 use zenith_proto::v1::rule_spec::Condition;
 use zenith_proto::v1::*;
+use zenith_testkit::HttpReceiver;
 
 /// How long a condition may take to show: a few evaluation rounds, with room for a slow machine.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -38,6 +39,23 @@ impl Env {
             pulse: PulseServiceClient::new(channel.clone()),
             cron: CronServiceClient::new(channel),
         }
+    }
+
+    async fn channel(&mut self, id: &str, receiver: &HttpReceiver, min_severity: Severity) {
+        self.alerts
+            .create_channel(CreateChannelRequest {
+                spec: Some(ChannelSpec {
+                    id: id.into(),
+                    min_severity: min_severity.into(),
+                    kind: Some(channel_spec::Kind::Webhook(WebhookChannel {
+                        url: receiver.url(&format!("/{id}")),
+                        signing_secret: String::new(),
+                    })),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("create channel");
     }
 
     async fn rule(&mut self, spec: RuleSpec) {
@@ -186,6 +204,27 @@ impl Env {
     }
 }
 
+/// The body of the first webhook request of `kind`.
+async fn wait_for_webhook(receiver: &HttpReceiver, kind: &str) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        let found = receiver
+            .requests()
+            .iter()
+            .map(|request| request.json())
+            .find(|body| body["kind"] == kind);
+        if let Some(body) = found {
+            return body;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no {kind} webhook: {:#?}",
+            receiver.requests()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn all_states() -> [AlertState; 3] {
     [
         AlertState::Pending,
@@ -215,6 +254,11 @@ fn backlog_rule(id: &str, queue: &str, above: i64) -> RuleSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backlog_pends_fires_repeats_until_acknowledged_and_resolves() {
     let mut env = Env::start().await;
+    let receiver = HttpReceiver::start().await.unwrap();
+    env.channel("hook", &receiver, Severity::Unspecified).await;
+    // Too severe a minimum for a warning rule: it gets nothing.
+    env.channel("pager-hook", &receiver, Severity::Critical)
+        .await;
     env.rule(RuleSpec {
         pending_for: secs(2),
         repeat_interval: secs(2),
@@ -252,6 +296,15 @@ async fn backlog_pends_fires_repeats_until_acknowledged_and_resolves() {
     assert_eq!(notified[0].alert_ids, [firing.id.as_str()]);
     assert_eq!(notified[0].title, "[FIRING] mail-backlog: queue:emails");
     assert_eq!(notified[0].severity(), Severity::Warning);
+    let channels: Vec<_> = notified[0]
+        .deliveries
+        .iter()
+        .map(|d| d.channel_id.as_str())
+        .collect();
+    assert_eq!(channels, ["hook"]);
+    let sent = wait_for_webhook(&receiver, "firing").await;
+    assert_eq!(sent["alerts"][0]["id"], firing.id.as_str());
+    assert_eq!(sent["title"], "[FIRING] mail-backlog: queue:emails");
 
     // Reminders every 2 s while unacknowledged.
     let reminders = env
@@ -295,6 +348,22 @@ async fn backlog_pends_fires_repeats_until_acknowledged_and_resolves() {
         .await;
     assert_eq!(notified[0].alert_ids, [firing.id.as_str()]);
     assert_eq!(notified[0].title, "[RESOLVED] mail-backlog: queue:emails");
+    let sent = wait_for_webhook(&receiver, "resolved").await;
+    assert_eq!(sent["alerts"][0]["id"], firing.id.as_str());
+    assert_eq!(sent["alerts"][0]["state"], "resolved");
+    let repeats = receiver
+        .requests()
+        .iter()
+        .filter(|request| request.json()["kind"] == "repeat")
+        .count();
+    assert!(repeats >= 2, "reminders reach the channel too");
+    assert!(
+        receiver
+            .requests()
+            .iter()
+            .all(|request| request.path == "/hook"),
+        "nothing below the minimum severity"
+    );
     let got = env
         .alerts
         .get_alert(GetAlertRequest {
@@ -706,5 +775,90 @@ async fn a_disabled_or_deleted_rule_resolves_its_alerts_without_a_notification()
         env.of_kind("to-delete", NotificationKind::Resolved)
             .await
             .is_empty()
+    );
+}
+
+/// The archiver of a running server drains events within a second, so the lag is observed
+/// in-process: a real Redis and SQLite with no archiver running, and a real enqueue whose
+/// event waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_lag_is_observed_from_the_oldest_waiting_event() {
+    use std::sync::Arc;
+
+    use zenith_server::alerts::Sources;
+    use zenith_server::alerts::rules::{Memory, observe};
+    use zenith_server::pulse::{Pulse, PulseConfig};
+    use zenith_server::queue::{Engine, EngineConfig, NewJob};
+
+    let redis = zenith_testkit::RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = zenith_server::db::Database::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("zenith.db").display()
+    ))
+    .await
+    .unwrap();
+    let engine = Arc::new(
+        Engine::connect(&redis.url(), EngineConfig::default())
+            .await
+            .unwrap(),
+    );
+    let sources = Sources {
+        pulse: Pulse::new(
+            engine.clone(),
+            PulseConfig {
+                lost_node_retention: Duration::from_secs(60),
+            },
+        ),
+        schedules: zenith_server::cron::store::open(&database),
+        archive: zenith_server::archive::store::open(&database),
+        engine: engine.clone(),
+    };
+    let rule = RuleSpec {
+        id: "archive-behind".into(),
+        condition: Some(Condition::ArchiveLag(ArchiveLagCondition {
+            above: secs(1),
+        })),
+        ..Default::default()
+    };
+    let mut memory = Memory::default();
+
+    let now = engine.redis_time_ms().await.unwrap();
+    let calm = observe(&rule, &sources, &mut memory, now).await.unwrap();
+    assert_eq!(calm.len(), 1);
+    assert_eq!(calm[0].subject, "archive");
+    assert!(!calm[0].breaching, "{calm:?}");
+
+    let job = NewJob {
+        id: "lagging-1".into(),
+        fresh_id: false,
+        queue: "unarchived".into(),
+        job_type: "mail".into(),
+        payload: b"{}".to_vec(),
+        content_type: "application/json".into(),
+        headers: Default::default(),
+        priority: 0,
+        run_at_ms: 0,
+        delay: Duration::ZERO,
+        max_attempts: 1,
+        backoff_base: Duration::from_secs(1),
+        backoff_max: Duration::from_secs(1),
+        timeout: None,
+        unique_key: String::new(),
+        unique_ttl: Duration::ZERO,
+        tags: Vec::new(),
+    };
+    engine.enqueue(vec![job], "test").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let now = engine.redis_time_ms().await.unwrap();
+    let behind = observe(&rule, &sources, &mut memory, now).await.unwrap();
+    assert!(behind[0].breaching, "{behind:?}");
+    assert!(behind[0].value >= 1.5, "{behind:?}");
+    assert!(
+        behind[0]
+            .summary
+            .strip_prefix("the archive is ")
+            .is_some_and(|rest| rest.ends_with(" behind (above 1s)")),
+        "{behind:?}"
     );
 }

