@@ -216,6 +216,7 @@ check "list alerts" '{' "$(hcall zenith.v1.AlertService/ListAlerts '{}')"
 check "create silence" "SILENCE_STATE_ACTIVE" "$(hcall zenith.v1.AlertService/CreateSilence '{"spec": {"queue": "emails", "duration": "2h", "comment": "migration"}}')"
 check "list silences" '"comment": "migration"' "$(hcall zenith.v1.AlertService/ListSilences '{}')"
 check "bad rule" "spec.backlog.above" "$(hcall zenith.v1.AlertService/CreateRule '{"spec": {"id": "bad", "backlog": {"above": -1}}}')"
+check "channel in use" "used by rules emails-backlog" "$(hcall zenith.v1.AlertService/DeleteChannel '{"id": "ops-slack"}')"
 check "rule needs known channels" "channel nope not found" "$(hcall zenith.v1.AlertService/CreateRule '{"spec": {"id": "bad", "backlog": {"above": 1}, "channels": ["nope"]}}')"
 
 echo "smoke: $passed passed, $failed failed"

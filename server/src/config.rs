@@ -207,8 +207,9 @@ impl ServeArgs {
             .alert_history_retention
             .or(file.alert_history_retention)
             .unwrap_or(Duration::from_secs(30 * 24 * 3600));
-        if alert_history_retention < Duration::from_secs(3600) {
-            anyhow::bail!("alert_history_retention: must be at least 1h");
+        // Deliveries are retried for a day: history must outlive them.
+        if alert_history_retention < Duration::from_secs(2 * 24 * 3600) {
+            anyhow::bail!("alert_history_retention: must be at least 2d");
         }
         Ok(ServeConfig {
             listen: self

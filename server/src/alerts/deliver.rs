@@ -22,7 +22,8 @@ const POLL_EVERY: Duration = Duration::from_millis(500);
 const LEASE: Duration = Duration::from_secs(60);
 /// Bounds one attempt however many requests it makes (PagerDuty sends one per alert).
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
-const CLAIM_BATCH: usize = 32;
+/// Also how many are claimed at once: every claimed delivery starts sending at once, so its
+/// lease never runs out while it waits its turn.
 const CONCURRENT_SENDS: usize = 16;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -50,7 +51,7 @@ pub async fn run(store: SharedAlertStore, http: reqwest::Client, stop: Cancellat
 async fn deliver_due(store: &SharedAlertStore, http: &reqwest::Client) {
     loop {
         let claimed = match store
-            .claim_deliveries(unix_ms(), LEASE.as_millis() as i64, CLAIM_BATCH)
+            .claim_deliveries(unix_ms(), LEASE.as_millis() as i64, CONCURRENT_SENDS)
             .await
         {
             Ok(claimed) => claimed,
@@ -59,7 +60,7 @@ async fn deliver_due(store: &SharedAlertStore, http: &reqwest::Client) {
                 return;
             }
         };
-        let full_batch = claimed.len() == CLAIM_BATCH;
+        let full_batch = claimed.len() == CONCURRENT_SENDS;
         futures::stream::iter(claimed)
             .for_each_concurrent(CONCURRENT_SENDS, |delivery| deliver(store, http, delivery))
             .await;

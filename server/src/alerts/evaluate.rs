@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use redis::Script;
 use tokio_util::sync::CancellationToken;
+use zenith_proto::v1::rule_spec::Condition;
 use zenith_proto::v1::{AlertState, NotificationKind, RuleSpec, Severity};
 
 use super::rules::{self, Memory, Observation};
@@ -110,8 +111,11 @@ pub async fn run(
         config,
         memory: Memory::default(),
         pruned_at_ms: None,
+        holding_since_ms: None,
     };
-    let mut interval = tokio::time::interval(evaluator.config.evaluation_interval);
+    // Not at once: the pulse view of a replica that just started is still loading.
+    let period = evaluator.config.evaluation_interval;
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut holding = false;
     loop {
@@ -123,6 +127,7 @@ pub async fn run(
             Ok(true) => {
                 if !holding {
                     tracing::info!("evaluating alert rules on this replica");
+                    evaluator.holding_since_ms = None;
                 }
                 holding = true;
                 if let Err(error) = evaluator.round().await {
@@ -136,7 +141,12 @@ pub async fn run(
                 }
                 holding = false;
             }
-            Err(error) => tracing::warn!(%error, "alert evaluator lock unavailable"),
+            Err(error) => {
+                // Whether another replica evaluates meanwhile is unknown: start afresh.
+                tracing::warn!(%error, "alert evaluator lock unavailable");
+                evaluator.memory = Memory::default();
+                holding = false;
+            }
         }
     }
     if holding {
@@ -150,11 +160,27 @@ struct Evaluator {
     config: AlertConfig,
     memory: Memory,
     pruned_at_ms: Option<i64>,
+    /// When this replica's current hold of the lock began (Redis time).
+    holding_since_ms: Option<i64>,
+}
+
+/// How long after taking over evaluation an alert of `rule` is not resolved: what a new
+/// evaluator sees first may be incomplete (no dead-job baseline yet, a pulse view that lost
+/// track of a node), and a false resolve would be followed by a second firing.
+fn settle_ms(rule: &RuleSpec, interval_ms: i64) -> i64 {
+    match rule.condition.as_ref() {
+        Some(Condition::DeadGrowth(growth)) => duration_ms(growth.window.as_ref()).unwrap_or(0),
+        Some(Condition::HealthyNodes(_) | Condition::NodeLost(_) | Condition::NodeResource(_)) => {
+            2 * interval_ms
+        }
+        _ => 0,
+    }
 }
 
 impl Evaluator {
     async fn round(&mut self) -> Result<()> {
         let now = self.sources.engine.redis_time_ms().await?;
+        let holding_since = *self.holding_since_ms.get_or_insert(now);
         let rules = self.rules().await?;
         let mut open: HashMap<String, Vec<StoredAlert>> = HashMap::new();
         for alert in self.store.open_alerts("").await? {
@@ -167,7 +193,12 @@ impl Evaluator {
                 continue;
             }
             match rules::observe(&rule.spec, &self.sources, &mut self.memory, now).await {
-                Ok(observations) => self.apply(&rule.spec, alerts, observations, now).await?,
+                Ok(observations) => {
+                    let interval_ms = self.config.evaluation_interval.as_millis() as i64;
+                    let settled = now - holding_since >= settle_ms(&rule.spec, interval_ms);
+                    self.apply(&rule.spec, alerts, observations, now, settled)
+                        .await?
+                }
                 Err(error) => {
                     tracing::warn!(rule = %rule.spec.id, %error, "alert rule not evaluated");
                 }
@@ -258,6 +289,7 @@ impl Evaluator {
         alerts: Vec<StoredAlert>,
         observations: Vec<Observation>,
         now: i64,
+        settled: bool,
     ) -> Result<()> {
         let pending_for_ms = duration_ms(rule.pending_for.as_ref()).unwrap_or(0);
         let mut breaching: BTreeMap<String, Observation> = observations
@@ -267,6 +299,9 @@ impl Evaluator {
             .collect();
         for alert in alerts {
             let Some(observation) = breaching.remove(&alert.subject) else {
+                if !settled {
+                    continue;
+                }
                 // A pending alert never notified: its resolve is handled by not notifying.
                 let handled = alert.state == AlertState::Pending;
                 self.resolve(&alert, now, handled).await?;
@@ -479,7 +514,7 @@ struct Plan {
     resolved: Vec<(String, String)>,
     repeat: Vec<(String, String)>,
     repeat_due_before_ms: i64,
-    /// Resolved alerts whose resolve goes unsaid: silenced, or never notified as firing.
+    /// Resolved alerts whose resolve goes unsaid: never notified as firing.
     quietly_handled: Vec<String>,
 }
 
@@ -514,8 +549,9 @@ fn plan(
             Some(_) => {}
         }
     }
+    // A resolve closes what its firing opened (a PagerDuty incident): silences do not hold it.
     for alert in resolved {
-        if alert.fire_notified_at_ms.is_none() || silenced(alert, silences) {
+        if alert.fire_notified_at_ms.is_none() {
             plan.quietly_handled.push(alert.id.clone());
         } else {
             plan.resolved.push(entry(alert));
@@ -670,8 +706,9 @@ mod tests {
         assert_eq!(plan.firing, vec![pair("1", "a"), pair("2", "b")]);
         assert_eq!(plan.repeat, vec![pair("4", "c")]);
         assert_eq!(plan.repeat_due_before_ms, now - 2_000);
-        assert_eq!(plan.resolved, vec![pair("7", "f")]);
-        assert_eq!(plan.quietly_handled, vec!["8".to_owned(), "9".to_owned()]);
+        // A notified firing gets its resolve, silenced or not.
+        assert_eq!(plan.resolved, vec![pair("7", "f"), pair("9", "silenced")]);
+        assert_eq!(plan.quietly_handled, vec!["8".to_owned()]);
     }
 
     #[test]

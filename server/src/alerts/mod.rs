@@ -236,8 +236,31 @@ impl Alerts {
         Ok(channel_to_proto(channel))
     }
 
+    /// Refused while a rule names the channel: the rule would notify nobody, and could not be
+    /// updated without first dropping the name.
     pub async fn delete_channel(&self, id: &str) -> Result<()> {
         spec::check_id("id", id)?;
+        let mut users = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rules = self.store.list_rules(&after, RULES_PAGE).await?;
+            users.extend(
+                rules
+                    .iter()
+                    .filter(|rule| rule.spec.channels.iter().any(|channel| channel == id))
+                    .map(|rule| rule.spec.id.clone()),
+            );
+            match rules.last() {
+                Some(last) if rules.len() == RULES_PAGE => after.clone_from(&last.spec.id),
+                _ => break,
+            }
+        }
+        if !users.is_empty() {
+            return Err(AlertError::FailedPrecondition(format!(
+                "channel {id} is used by rules {}; take it out of them first",
+                users.join(", ")
+            )));
+        }
         if !self.store.delete_channel(id, unix_ms()).await? {
             return Err(AlertError::not_found("channel", id));
         }
@@ -405,6 +428,9 @@ impl Alerts {
         Ok(silence_to_proto(silence, now))
     }
 }
+
+/// Rules read per page when looking for those naming a channel.
+const RULES_PAGE: usize = 500;
 
 /// Notifications GetAlert shows: an alert reminded every second for a day has many.
 const MAX_ALERT_NOTIFICATIONS: usize = 100;

@@ -385,6 +385,41 @@ pub fn kind_name(kind: &Kind) -> &'static str {
     }
 }
 
+/// The field saying where a channel's secrets go, when an update changes it.
+fn destination_change(stored: &Kind, updated: &Kind) -> Option<&'static str> {
+    match (stored, updated) {
+        (Kind::Webhook(stored), Kind::Webhook(updated))
+            if !updated.url.is_empty() && updated.url != stored.url =>
+        {
+            Some("url")
+        }
+        (Kind::Pagerduty(stored), Kind::Pagerduty(updated)) => {
+            let url = |url: &str| {
+                if url.is_empty() {
+                    DEFAULT_PAGERDUTY_EVENTS_URL.to_owned()
+                } else {
+                    url.to_owned()
+                }
+            };
+            (url(&stored.events_url) != url(&updated.events_url)).then_some("events_url")
+        }
+        (Kind::Email(stored), Kind::Email(updated)) => {
+            if stored.smtp_host != updated.smtp_host {
+                Some("smtp_host")
+            } else if updated.smtp_port != 0 && stored.smtp_port != updated.smtp_port {
+                Some("smtp_port")
+            } else if updated.security != 0 && stored.security != updated.security {
+                Some("security")
+            } else if stored.username != updated.username {
+                Some("username")
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The channel as callers may see it: every secret emptied, and the names of those set.
 pub fn redact(spec: &ChannelSpec) -> (ChannelSpec, Vec<String>) {
     let mut spec = spec.clone();
@@ -456,19 +491,29 @@ pub fn check_channel(
             "required: one of slack, discord, webhook, pagerduty, email",
         ));
     };
+    let prefix = format!("spec.{}", kind_name(kind));
     if let Some(stored_kind) = stored.and_then(|stored| stored.kind.as_ref())
         && kind_name(stored_kind) == kind_name(kind)
     {
+        let moved = destination_change(stored_kind, kind);
         let kept = secrets(stored_kind);
         for (name, value) in secrets_mut(kind) {
             if value.is_empty()
                 && let Some((_, old)) = kept.iter().find(|(old_name, _)| *old_name == name)
+                && !old.is_empty()
             {
+                // A kept secret must not follow the channel somewhere else: whoever may
+                // update channels could otherwise have it sent to a host of their choosing.
+                if let Some(moved) = moved {
+                    return Err(AlertError::invalid(
+                        format!("{prefix}.{name}"),
+                        format!("give it again: {moved} changed"),
+                    ));
+                }
                 value.clone_from(old);
             }
         }
     }
-    let prefix = format!("spec.{}", kind_name(kind));
     for (name, value) in secrets(kind) {
         if value.len() > MAX_SECRET_BYTES {
             return Err(AlertError::invalid(
@@ -642,4 +687,70 @@ pub fn silence_matches(silence: &SilenceSpec, rule_id: &str, queue: &str, servic
     (silence.rule_id.is_empty() || silence.rule_id == rule_id)
         && (silence.queue.is_empty() || silence.queue == queue)
         && (silence.service.is_empty() || silence.service == service)
+}
+
+#[cfg(test)]
+mod tests {
+    use zenith_proto::v1::{PagerDutyChannel, WebhookChannel};
+
+    use super::*;
+
+    fn pagerduty(routing_key: &str, events_url: &str) -> ChannelSpec {
+        ChannelSpec {
+            id: "oncall".into(),
+            kind: Some(Kind::Pagerduty(PagerDutyChannel {
+                routing_key: routing_key.into(),
+                events_url: events_url.into(),
+            })),
+            ..ChannelSpec::default()
+        }
+    }
+
+    #[test]
+    fn an_empty_secret_is_kept_only_while_it_goes_to_the_same_place() {
+        let stored = check_channel(Some(pagerduty("k3y", "")), None).unwrap();
+        let kept = check_channel(Some(pagerduty("", "")), Some(&stored)).unwrap();
+        assert_eq!(kept, stored);
+        let error = check_channel(
+            Some(pagerduty("", "https://elsewhere.example/enqueue")),
+            Some(&stored),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "spec.pagerduty.routing_key: give it again: events_url changed"
+        );
+        let moved = check_channel(
+            Some(pagerduty("new-k3y", "https://elsewhere.example/enqueue")),
+            Some(&stored),
+        )
+        .unwrap();
+        assert!(matches!(moved.kind, Some(Kind::Pagerduty(p)) if p.routing_key == "new-k3y"));
+
+        let webhook = |url: &str, signing_secret: &str| ChannelSpec {
+            id: "hook".into(),
+            kind: Some(Kind::Webhook(WebhookChannel {
+                url: url.into(),
+                signing_secret: signing_secret.into(),
+            })),
+            ..ChannelSpec::default()
+        };
+        let stored = check_channel(Some(webhook("https://a.example/h", "s1")), None).unwrap();
+        let error =
+            check_channel(Some(webhook("https://b.example/h", "")), Some(&stored)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "spec.webhook.signing_secret: give it again: url changed"
+        );
+    }
+
+    #[test]
+    fn redacting_names_the_secrets_and_empties_them() {
+        let (spec, set) = redact(&pagerduty("k3y", "https://events.example/enqueue"));
+        assert_eq!(set, ["routing_key"]);
+        assert!(
+            matches!(spec.kind, Some(Kind::Pagerduty(p)) if p.routing_key.is_empty()
+            && p.events_url == "https://events.example/enqueue")
+        );
+    }
 }

@@ -100,27 +100,51 @@ pub fn kind_name(channel: &ChannelSpec) -> &'static str {
     }
 }
 
-/// The secret values of a channel, which no error text may carry.
-fn secrets(channel: &ChannelSpec) -> Vec<&str> {
-    let secrets = match &channel.kind {
-        Some(Kind::Slack(slack)) => vec![slack.webhook_url.as_str()],
-        Some(Kind::Discord(discord)) => vec![discord.webhook_url.as_str()],
-        Some(Kind::Webhook(webhook)) => {
-            vec![webhook.url.as_str(), webhook.signing_secret.as_str()]
-        }
-        Some(Kind::Pagerduty(pagerduty)) => vec![pagerduty.routing_key.as_str()],
-        Some(Kind::Email(email)) => vec![email.password.as_str()],
-        None => Vec::new(),
+/// Path segments at least this long in a secret URL are taken for tokens.
+const MIN_TOKEN_SEGMENT: usize = 8;
+
+/// The secret values of a channel, which no error text may carry: whole, and for secret URLs
+/// also the parts a receiver may echo alone (`Cannot POST /hooks/<token>`), longest first.
+fn secrets(channel: &ChannelSpec) -> Vec<String> {
+    let (urls, others) = match &channel.kind {
+        Some(Kind::Slack(slack)) => (vec![slack.webhook_url.as_str()], vec![]),
+        Some(Kind::Discord(discord)) => (vec![discord.webhook_url.as_str()], vec![]),
+        Some(Kind::Webhook(webhook)) => (
+            vec![webhook.url.as_str()],
+            vec![webhook.signing_secret.as_str()],
+        ),
+        Some(Kind::Pagerduty(pagerduty)) => (vec![], vec![pagerduty.routing_key.as_str()]),
+        Some(Kind::Email(email)) => (vec![], vec![email.password.as_str()]),
+        None => (vec![], vec![]),
     };
+    let mut secrets: Vec<String> = urls
+        .iter()
+        .chain(&others)
+        .map(|s| (*s).to_owned())
+        .collect();
+    for url in urls.iter().filter_map(|url| reqwest::Url::parse(url).ok()) {
+        if url.path().len() > 1 {
+            secrets.push(url.path().to_owned());
+        }
+        secrets.extend(url.query().map(str::to_owned));
+        secrets.extend(url.password().map(str::to_owned));
+        secrets.extend(
+            url.path_segments()
+                .into_iter()
+                .flatten()
+                .filter(|segment| segment.len() >= MIN_TOKEN_SEGMENT)
+                .map(str::to_owned),
+        );
+    }
+    secrets.retain(|secret| !secret.is_empty());
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    secrets.dedup();
     secrets
-        .into_iter()
-        .filter(|secret| !secret.is_empty())
-        .collect()
 }
 
 /// Replaces any secret an error text picked up (a server echoing a URL, a library quoting its
 /// input) before it reaches the delivery log.
-fn scrub(mut outcome: SendOutcome, secrets: &[&str]) -> SendOutcome {
+fn scrub(mut outcome: SendOutcome, secrets: &[String]) -> SendOutcome {
     if let Some(error) = outcome.error.as_mut() {
         for secret in secrets {
             if error.contains(secret) {
@@ -263,13 +287,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_receiver_echoing_part_of_a_secret_url_is_scrubbed_too() {
+        let channel = ChannelSpec {
+            kind: Some(Kind::Webhook(zenith_proto::v1::WebhookChannel {
+                url: "https://hooks.example/h/9f8e7d6c5b4a?token=abc123".into(),
+                signing_secret: String::new(),
+            })),
+            ..ChannelSpec::default()
+        };
+        let outcome = SendOutcome::failed(404, "http 404: Cannot POST /h/9f8e7d6c5b4a", false);
+        let scrubbed = scrub(outcome, &secrets(&channel));
+        assert_eq!(
+            scrubbed.error.as_deref(),
+            Some("http 404: Cannot POST [redacted]")
+        );
+        let outcome = SendOutcome::failed(400, "bad token=abc123 for 9f8e7d6c5b4a", false);
+        let scrubbed = scrub(outcome, &secrets(&channel));
+        assert_eq!(
+            scrubbed.error.as_deref(),
+            Some("bad [redacted] for [redacted]")
+        );
+    }
+
+    #[test]
     fn scrub_replaces_every_secret() {
         let outcome = SendOutcome::failed(
             500,
             "http 500: bad hook https://hooks.example/s3cret and key k3y",
             true,
         );
-        let scrubbed = scrub(outcome, &["https://hooks.example/s3cret", "k3y"]);
+        let scrubbed = scrub(
+            outcome,
+            &["https://hooks.example/s3cret".to_owned(), "k3y".to_owned()],
+        );
         assert_eq!(
             scrubbed.error.as_deref(),
             Some("http 500: bad hook [redacted] and key [redacted]")
