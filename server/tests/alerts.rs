@@ -426,6 +426,49 @@ async fn a_silence_holds_the_firing_notification_until_it_expires() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_1000_silences_are_active_or_pending_at_once() {
+    let mut env = Env::start().await;
+    let silence = |queue: String| CreateSilenceRequest {
+        spec: Some(SilenceSpec {
+            queue,
+            duration: secs(3600),
+            comment: "maintenance".into(),
+            ..Default::default()
+        }),
+    };
+    let mut first = None;
+    for n in 0..1000 {
+        let created = env
+            .alerts
+            .create_silence(silence(format!("q{n}")))
+            .await
+            .expect("create silence")
+            .into_inner()
+            .silence
+            .unwrap();
+        first.get_or_insert(created.id);
+    }
+    let refused = env
+        .alerts
+        .create_silence(silence("one-too-many".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(
+        refused.message(),
+        "1000 silences are active or pending already; expire some first"
+    );
+    env.alerts
+        .expire_silence(ExpireSilenceRequest { id: first.unwrap() })
+        .await
+        .expect("expire silence");
+    env.alerts
+        .create_silence(silence("one-too-many".into()))
+        .await
+        .expect("room again after an expiry");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_rule_over_three_queues_makes_one_grouped_notification() {
     let mut env = Env::start().await;
     for queue in ["a", "b", "c"] {

@@ -1815,6 +1815,26 @@ fn alert_channels_name_their_secrets_and_never_show_them() {
         json["secretsSet"],
         serde_json::json!(["url", "signing_secret"])
     );
+    // A kept password must not follow the channel to another port.
+    let moved = harness.run(&[
+        "alerts",
+        "channels",
+        "update",
+        "mail",
+        "--enabled",
+        "--smtp-port",
+        "2525",
+    ]);
+    assert!(!moved.status.success());
+    let stderr = String::from_utf8_lossy(&moved.stderr);
+    assert!(
+        stderr.contains("spec.email.password: give it again: smtp_port changed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        harness.json(&["alerts", "channels", "get", "mail"])["spec"]["email"]["smtpPort"],
+        587
+    );
     harness.ok(&[
         "alerts",
         "channels",
@@ -1823,6 +1843,8 @@ fn alert_channels_name_their_secrets_and_never_show_them() {
         "--enabled",
         "--smtp-port",
         "2525",
+        "--smtp-password",
+        "smtp-password-sentinel",
     ]);
     let mail = harness.json(&["alerts", "channels", "get", "mail"]);
     assert_eq!(mail["spec"]["email"]["smtpPort"], 2525);

@@ -13,7 +13,7 @@ use super::store::{
     ClaimedDelivery, DeliveryOutcome, NewNotification, SharedAlertStore, StoredAttempt,
     StoredChannel, StoredDelivery,
 };
-use crate::queue::unix_ms;
+use crate::queue::SharedEngine;
 
 /// How often due deliveries are looked for.
 const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -30,7 +30,26 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// A notification still undelivered this long after it was made has failed for good.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
 
-pub async fn run(store: SharedAlertStore, http: reqwest::Client, stop: CancellationToken) {
+/// Redis's clock, read once per batch: every replica judges leases and due times by the same
+/// clock as the evaluator that wrote them.
+#[derive(Clone, Copy)]
+struct Clock {
+    read_ms: i64,
+    read_at: Instant,
+}
+
+impl Clock {
+    fn now_ms(&self) -> i64 {
+        self.read_ms + self.read_at.elapsed().as_millis() as i64
+    }
+}
+
+pub async fn run(
+    store: SharedAlertStore,
+    http: reqwest::Client,
+    engine: SharedEngine,
+    stop: CancellationToken,
+) {
     let mut interval = tokio::time::interval(POLL_EVERY);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -42,16 +61,26 @@ pub async fn run(store: SharedAlertStore, http: reqwest::Client, stop: Cancellat
         // this one, restarted) delivers them; at least once, never lost.
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = deliver_due(&store, &http) => {}
+            _ = deliver_due(&store, &http, &engine) => {}
         }
     }
 }
 
 /// Claims and sends due deliveries until none are left.
-async fn deliver_due(store: &SharedAlertStore, http: &reqwest::Client) {
+async fn deliver_due(store: &SharedAlertStore, http: &reqwest::Client, engine: &SharedEngine) {
     loop {
+        let clock = match engine.redis_time_ms().await {
+            Ok(read_ms) => Clock {
+                read_ms,
+                read_at: Instant::now(),
+            },
+            Err(error) => {
+                tracing::warn!(%error, "reading the clock for alert deliveries failed");
+                return;
+            }
+        };
         let claimed = match store
-            .claim_deliveries(unix_ms(), LEASE.as_millis() as i64, CONCURRENT_SENDS)
+            .claim_deliveries(clock.now_ms(), LEASE.as_millis() as i64, CONCURRENT_SENDS)
             .await
         {
             Ok(claimed) => claimed,
@@ -62,7 +91,9 @@ async fn deliver_due(store: &SharedAlertStore, http: &reqwest::Client) {
         };
         let full_batch = claimed.len() == CONCURRENT_SENDS;
         futures::stream::iter(claimed)
-            .for_each_concurrent(CONCURRENT_SENDS, |delivery| deliver(store, http, delivery))
+            .for_each_concurrent(CONCURRENT_SENDS, |delivery| {
+                deliver(store, http, clock, delivery)
+            })
             .await;
         if !full_batch {
             return;
@@ -80,10 +111,15 @@ fn backoff(attempts_made: u32) -> Duration {
 
 /// One attempt at one claimed delivery. Store errors leave it leased: it is retried once the
 /// lease ends.
-async fn deliver(store: &SharedAlertStore, http: &reqwest::Client, delivery: ClaimedDelivery) {
+async fn deliver(
+    store: &SharedAlertStore,
+    http: &reqwest::Client,
+    clock: Clock,
+    delivery: ClaimedDelivery,
+) {
     let notification = &delivery.notification;
     let channel_id = delivery.channel_id.as_str();
-    let at_ms = unix_ms();
+    let at_ms = clock.now_ms();
     let started = Instant::now();
     let (outcome, kind) = match prepare(store, &delivery).await {
         Ok(Prepared::Send(channel, message)) => {
@@ -124,7 +160,8 @@ async fn deliver(store: &SharedAlertStore, http: &reqwest::Client, delivery: Cla
         );
         DeliveryOutcome::Delivered
     } else {
-        let next_attempt_at_ms = unix_ms() + backoff(delivery.attempts_made).as_millis() as i64;
+        let next_attempt_at_ms =
+            clock.now_ms() + backoff(delivery.attempts_made).as_millis() as i64;
         let give_up_at_ms = notification.created_at_ms + GIVE_UP_AFTER.as_millis() as i64;
         let retry = outcome.retryable && next_attempt_at_ms <= give_up_at_ms;
         tracing::warn!(
@@ -215,8 +252,8 @@ pub async fn test_channel(
     store: &SharedAlertStore,
     http: &reqwest::Client,
     channel: &StoredChannel,
+    created_at_ms: i64,
 ) -> super::Result<StoredDelivery> {
-    let created_at_ms = unix_ms();
     let notification = NewNotification {
         id: uuid::Uuid::now_v7().to_string(),
         rule_id: String::new(),

@@ -28,7 +28,7 @@ use zenith_proto::v1::{
 use crate::archive::SharedArchive;
 use crate::cron::SharedScheduleStore;
 use crate::pulse::SharedPulse;
-use crate::queue::{SharedEngine, proto_duration, timestamp_from_ms, unix_ms};
+use crate::queue::{SharedEngine, proto_duration, timestamp_from_ms};
 use store::{
     Acknowledged, AlertFilter, StoredAlert, StoredChannel, StoredDelivery, StoredNotification,
     StoredRule, StoredSilence,
@@ -70,11 +70,17 @@ impl Alerts {
         })
     }
 
+    /// Redis's clock: the evaluator's and every replica's, so times stored by one replica and
+    /// compared by another agree.
+    async fn now_ms(&self) -> Result<i64> {
+        Ok(self.sources.engine.redis_time_ms().await?)
+    }
+
     /// Installs the default rules on a fresh database.
     pub async fn seed_default_rules(&self) -> Result<()> {
         let added = self
             .store
-            .seed_default_rules(&defaults::rules(unix_ms()))
+            .seed_default_rules(&defaults::rules(self.now_ms().await?))
             .await?;
         if added > 0 {
             tracing::info!(rules = added, "installed the default alert rules");
@@ -91,7 +97,12 @@ impl Alerts {
                 self.config.clone(),
                 stop.clone(),
             ),
-            deliver::run(self.store.clone(), self.http.clone(), stop),
+            deliver::run(
+                self.store.clone(),
+                self.http.clone(),
+                self.sources.engine.clone(),
+                stop,
+            ),
         );
     }
 }
@@ -122,7 +133,7 @@ impl Alerts {
     pub async fn create_rule(&self, spec: Option<RuleSpec>) -> Result<Rule> {
         let spec = spec::check_rule(spec)?;
         self.check_rule_channels(&spec).await?;
-        let now = unix_ms();
+        let now = self.now_ms().await?;
         let rule = StoredRule {
             spec,
             origin: zenith_proto::v1::RuleOrigin::User,
@@ -144,7 +155,7 @@ impl Alerts {
         self.check_rule_channels(&spec).await?;
         let rule = self
             .store
-            .replace_rule(&spec, unix_ms())
+            .replace_rule(&spec, self.now_ms().await?)
             .await?
             .ok_or_else(|| AlertError::not_found("rule", &spec.id))?;
         tracing::info!(rule = %rule.spec.id, "alert rule updated");
@@ -166,7 +177,7 @@ impl Alerts {
 
     pub async fn delete_rule(&self, id: &str) -> Result<()> {
         spec::check_id("id", id)?;
-        if !self.store.delete_rule(id, unix_ms()).await? {
+        if !self.store.delete_rule(id, self.now_ms().await?).await? {
             return Err(AlertError::not_found("rule", id));
         }
         tracing::info!(rule = %id, "alert rule deleted");
@@ -199,7 +210,7 @@ impl Alerts {
 
     pub async fn create_channel(&self, spec: Option<ChannelSpec>) -> Result<Channel> {
         let spec = spec::check_channel(spec, None)?;
-        let now = unix_ms();
+        let now = self.now_ms().await?;
         let channel = StoredChannel {
             spec,
             created_at_ms: now,
@@ -229,7 +240,7 @@ impl Alerts {
         let spec = spec::check_channel(spec, Some(&stored.spec))?;
         let channel = self
             .store
-            .replace_channel(&spec, unix_ms())
+            .replace_channel(&spec, self.now_ms().await?)
             .await?
             .ok_or_else(|| AlertError::not_found("channel", &id))?;
         tracing::info!(channel = %id, "alert channel updated");
@@ -261,7 +272,7 @@ impl Alerts {
                 users.join(", ")
             )));
         }
-        if !self.store.delete_channel(id, unix_ms()).await? {
+        if !self.store.delete_channel(id, self.now_ms().await?).await? {
             return Err(AlertError::not_found("channel", id));
         }
         tracing::info!(channel = %id, "alert channel deleted");
@@ -291,12 +302,13 @@ impl Alerts {
 
     pub async fn test_channel(&self, id: &str) -> Result<Delivery> {
         let channel = self.stored_channel(id).await?;
-        let delivery = deliver::test_channel(&self.store, &self.http, &channel).await?;
+        let now = self.now_ms().await?;
+        let delivery = deliver::test_channel(&self.store, &self.http, &channel, now).await?;
         Ok(delivery_to_proto(delivery))
     }
 
     async fn alert_views(&self, alerts: Vec<StoredAlert>) -> Result<Vec<Alert>> {
-        let silences = self.store.active_silences(unix_ms()).await?;
+        let silences = self.store.active_silences(self.now_ms().await?).await?;
         Ok(alerts
             .into_iter()
             .map(|alert| alert_to_proto(alert, &silences))
@@ -342,7 +354,11 @@ impl Alerts {
     pub async fn acknowledge(&self, id: &str, by: &str, comment: &str) -> Result<Alert> {
         spec::check_uuid("id", id)?;
         crate::api::validate::label("comment", comment, 1000, false)?;
-        let alert = match self.store.acknowledge(id, by, comment, unix_ms()).await? {
+        let alert = match self
+            .store
+            .acknowledge(id, by, comment, self.now_ms().await?)
+            .await?
+        {
             Acknowledged::NotFound => return Err(AlertError::not_found("alert", id)),
             Acknowledged::Resolved(_) => {
                 return Err(AlertError::FailedPrecondition(format!(
@@ -380,8 +396,18 @@ impl Alerts {
     }
 
     pub async fn create_silence(&self, spec: Option<SilenceSpec>, actor: &str) -> Result<Silence> {
-        let now = unix_ms();
+        let now = self.now_ms().await?;
         let checked = spec::check_silence(spec, now, actor)?;
+        // Every alert read and every evaluation matches against all of them.
+        let current = self
+            .store
+            .list_silences(false, now, "", MAX_SILENCES)
+            .await?;
+        if current.len() >= MAX_SILENCES {
+            return Err(AlertError::FailedPrecondition(format!(
+                "{MAX_SILENCES} silences are active or pending already; expire some first"
+            )));
+        }
         let silence = StoredSilence {
             id: uuid::Uuid::now_v7().to_string(),
             spec: checked.spec,
@@ -400,7 +426,7 @@ impl Alerts {
         before_id: &str,
         limit: usize,
     ) -> Result<Page<Silence>> {
-        let now = unix_ms();
+        let now = self.now_ms().await?;
         let silences = self
             .store
             .list_silences(include_expired, now, before_id, limit + 1)
@@ -418,7 +444,7 @@ impl Alerts {
 
     pub async fn expire_silence(&self, id: &str) -> Result<Silence> {
         spec::check_uuid("id", id)?;
-        let now = unix_ms();
+        let now = self.now_ms().await?;
         let silence = self
             .store
             .expire_silence(id, now)
@@ -428,6 +454,9 @@ impl Alerts {
         Ok(silence_to_proto(silence, now))
     }
 }
+
+/// Silences active or pending at once.
+const MAX_SILENCES: usize = 1000;
 
 /// Rules read per page when looking for those naming a channel.
 const RULES_PAGE: usize = 500;

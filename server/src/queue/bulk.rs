@@ -37,7 +37,7 @@ const ORPHAN_AGE: Duration = Duration::from_secs(60);
 /// Jobs read per round trip when counting matches.
 const COUNT_PAGE: usize = 1000;
 
-pub fn unix_ms() -> i64 {
+fn unix_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as i64)

@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts, QueueSource};
 
-pub use bulk::{BulkRequest, action_accepts, run_bulk_operations, unix_ms};
+pub use bulk::{BulkRequest, action_accepts, run_bulk_operations};
 pub use consumers::{FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, forget_idle_consumers};
 
 use crate::filter::Filter;
