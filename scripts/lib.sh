@@ -52,3 +52,32 @@ ensure_grpcurl() {
   echo "installing grpcurl" >&2
   GOBIN="$TOOLS/bin" go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
 }
+
+# Code generation for the SDKs, each ecosystem's tools at pinned versions (see scripts/generate).
+PROTOC_VERSION="3.21.12"
+PROTOC_GEN_GO_VERSION="v1.36.12"
+PROTOC_GEN_GO_GRPC_VERSION="v1.6.2"
+PROTOC_GEN_ES_VERSION="2.17.0"
+GRPCIO_TOOLS_VERSION="1.85.1"
+
+ensure_codegen() {
+  if ! command -v protoc >/dev/null 2>&1; then
+    echo "installing protobuf-compiler" >&2
+    apt_install protobuf-compiler
+  fi
+  if [ "$(protoc --version)" != "libprotoc $PROTOC_VERSION" ]; then
+    echo "error: scripts/generate needs protoc $PROTOC_VERSION (Debian 12's, matching its php-google-protobuf); found $(protoc --version)" >&2
+    return 1
+  fi
+  local stamp="$TOOLS/codegen-$PROTOC_GEN_GO_VERSION-$PROTOC_GEN_GO_GRPC_VERSION-$PROTOC_GEN_ES_VERSION-$GRPCIO_TOOLS_VERSION"
+  PYTHON="$TOOLS/codegen-venv/bin/python"
+  [ -e "$stamp" ] && return 0
+  echo "installing the code generators" >&2
+  GOBIN="$TOOLS/bin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
+  GOBIN="$TOOLS/bin" go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" \
+    "@bufbuild/protoc-gen-es@$PROTOC_GEN_ES_VERSION" >/dev/null
+  python3 -m venv "$TOOLS/codegen-venv"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check "grpcio-tools==$GRPCIO_TOOLS_VERSION"
+  touch "$stamp"
+}
