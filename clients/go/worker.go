@@ -179,7 +179,7 @@ func (w *Worker) Pulse() *PulseAgent { return w.pulse }
 // Run works until ctx is done, then stops reserving, lets the running jobs finish, acks them,
 // beats quiet and returns nil. It returns early with an error only when the server refuses the
 // worker's requests for good (a bad queue name, say). While the server is unreachable it
-// retries with backoff. Use [SignalContext] to stop on SIGINT/SIGTERM.
+// retries with backoff. Use [SignalContext] to stop on SIGINT/SIGTERM. Run a worker once.
 func (w *Worker) Run(ctx context.Context) error {
 	if len(w.handlers) == 0 && w.fallback == nil {
 		return &InvalidArgumentError{Reason: "worker needs a handler or a fallback"}
@@ -393,10 +393,14 @@ func (w *Worker) keepLease(ctx context.Context, job *Job, reserved *zenithv1.Res
 	interval := lease / 3
 	var hardDeadline <-chan time.Time
 	var timeoutText string
+	timeoutTimer := time.NewTimer(time.Hour)
+	timeoutTimer.Stop()
 	if t := job.Proto.GetTimeout().AsDuration(); job.Proto.GetTimeout() != nil && t > 0 {
+		// The attempt started on the server before the answer arrived, so a deadline counted
+		// from receipt is at or a little after the server's.
 		timeoutText = t.String()
-		timer := time.NewTimer(time.Until(receivedAt.Add(t)))
-		hardDeadline = timer.C
+		timeoutTimer.Reset(time.Until(receivedAt.Add(t)))
+		hardDeadline = timeoutTimer.C
 	}
 	leaseUntil := receivedAt.Add(lease)
 	if d := reserved.GetLeaseDeadline(); d != nil {
@@ -409,6 +413,7 @@ func (w *Worker) keepLease(ctx context.Context, job *Job, reserved *zenithv1.Res
 	go func() {
 		extend := time.NewTimer(time.Until(receivedAt.Add(interval)))
 		defer extend.Stop()
+		defer timeoutTimer.Stop()
 		extendC := extend.C
 		for {
 			select {
@@ -445,7 +450,8 @@ func (w *Worker) keepLease(ctx context.Context, job *Job, reserved *zenithv1.Res
 						extendC = nil
 						if hardDeadline == nil {
 							timeoutText = "its timeout"
-							hardDeadline = time.After(time.Until(leaseUntil))
+							timeoutTimer.Reset(time.Until(leaseUntil))
+							hardDeadline = timeoutTimer.C
 						}
 						continue
 					}
