@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -41,6 +42,7 @@ type Worker struct {
 	log      *slog.Logger
 	pulse    *PulseAgent
 	running  sync.WaitGroup
+	ran      atomic.Bool
 }
 
 type workerConfig struct {
@@ -183,6 +185,9 @@ func (w *Worker) Pulse() *PulseAgent { return w.pulse }
 func (w *Worker) Run(ctx context.Context) error {
 	if len(w.handlers) == 0 && w.fallback == nil {
 		return &InvalidArgumentError{Reason: "worker needs a handler or a fallback"}
+	}
+	if w.ran.Swap(true) {
+		return &InvalidArgumentError{Reason: "a worker runs once; create a new one"}
 	}
 	// Jobs and acks outlive ctx: a shutdown lets them finish.
 	jobsCtx := context.WithoutCancel(ctx)

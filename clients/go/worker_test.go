@@ -411,7 +411,7 @@ func TestQuietAndResume(t *testing.T) {
 		}
 		return nil
 	})
-	time.Sleep(700 * time.Millisecond) // a reserve in flight may still take a job
+	time.Sleep(1500 * time.Millisecond) // a reserve in flight (PollWait 500 ms) may still take a job
 	res, err := client.Enqueue(ctx, queue, "t")
 	if err != nil {
 		t.Fatal(err)
@@ -539,3 +539,34 @@ func TestServerUnreachableAtStart(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Bad configurations are refused before anything runs, and a worker runs once.
+func TestWorkerConfigurationIsChecked(t *testing.T) {
+	client, err := zenith.Dial("http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if _, err := zenith.NewWorker(client); err == nil || !strings.Contains(err.Error(), "at least one queue") {
+		t.Fatalf("no queues: %v", err)
+	}
+	if _, err := zenith.NewWorker(client, zenith.Queues("q"), zenith.Lease(time.Millisecond)); err == nil {
+		t.Fatal("a 1 ms lease was accepted")
+	}
+	w, err := zenith.NewWorker(client, zenith.Queues("q"), zenith.WithoutPulse(), zenith.WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := w.Run(ctx); err == nil || !strings.Contains(err.Error(), "handler") {
+		t.Fatalf("no handlers: %v", err)
+	}
+	w.Handle("t", func(ctx context.Context, job *zenith.Job) error { return nil })
+	if err := w.Run(ctx); err != nil {
+		t.Fatalf("stopped worker: %v", err)
+	}
+	if err := w.Run(ctx); err == nil || !strings.Contains(err.Error(), "runs once") {
+		t.Fatalf("second run: %v", err)
+	}
+}
