@@ -292,6 +292,14 @@ final class Worker
                 $this->logger->warning('zenith worker: lease of job {id} was lost while it ran; not acked', ['id' => $job->getId()]);
                 return;
             }
+            if ($run->cancelReason === null && $this->agent !== null) {
+                $run->cancelReason = $this->agent->cancelRequested($job->getId());
+            }
+            if ($run->cancelReason !== null) {
+                // Whatever a cancelled handler returns is not acked: failing ends the job cancelled.
+                $this->reportFailure($reserved, self::cancelMessage($run->cancelReason), '', true);
+                return;
+            }
             $result = $context->result();
             if ($returned !== null) {
                 $result = is_string($returned) ? $returned : Payload::json($returned)->bytes;
