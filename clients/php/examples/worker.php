@@ -34,6 +34,11 @@ $worker = new Worker($client, [$options['queue']], [
 ]);
 $worker->handle($options['type'], static function (JobContext $job): array {
     $payload = $job->json();
+    // Tests make a job take a while with "sleep_ms"; signals cut usleep short, so sleep to a deadline.
+    $until = microtime(true) + (is_array($payload) ? (int) ($payload['sleep_ms'] ?? 0) : 0) / 1000;
+    while (($left = $until - microtime(true)) > 0) {
+        usleep((int) (min($left, 0.05) * 1e6));
+    }
     return ['by' => 'php', 'n' => is_array($payload) ? ($payload['n'] ?? null) : null];
 });
 $worker->run();
