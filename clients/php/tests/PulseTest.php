@@ -132,6 +132,35 @@ final class PulseTest extends ServerTestCase
         self::assertTrue($this->findNode($service, $agent->nodeId())->getBeat()->getQuiet());
     }
 
+    public function testWithoutAChildTickBeatsOnceTheIntervalPassed(): void
+    {
+        $service = self::queue('pulse-tick');
+        $agent = new PulseAgent(new \Zenith\Pulse\GrpcBeatSender($this->client), Identity::detect($service), 1.0, [], new NullLogger(), background: false);
+        $agent->start();
+        self::assertFalse($agent->inBackground());
+        $first = $this->client->getNode($agent->nodeId())->getLastBeatAt()->getSeconds();
+        $agent->tick(); // within the interval: no beat
+        usleep(1100000);
+        $agent->tick();
+        $node = $this->client->getNode($agent->nodeId());
+        self::assertGreaterThan($first, $node->getLastBeatAt()->getSeconds() + $node->getLastBeatAt()->getNanos() / 1e9);
+    }
+
+    public function testWatchNodesStreamsTheNewNode(): void
+    {
+        $service = self::queue('pulse-watch');
+        $agent = PulseAgent::grpc($this->client, $service, 5.0, new NullLogger());
+        $agent->beatNow();
+        $seen = null;
+        $this->client->watchNodes((new \Zenith\V1\WatchNodesRequest())->setService($service), function (\Zenith\V1\WatchNodesResponse $response) use (&$seen): bool {
+            foreach ($response->getChanges() as $change) {
+                $seen = $change->getNode()->getBeat()->getIdentity()->getNodeId();
+            }
+            return $seen === null;
+        }, 10.0);
+        self::assertSame($agent->nodeId(), $seen);
+    }
+
     public function testFailingBeatsNeverThrow(): void
     {
         $client = new \Zenith\Client('http://127.0.0.1:' . TestServer::freePort(), ['connect_timeout' => 0.5]);
