@@ -208,7 +208,7 @@ final class Worker
                     }
                     $delay = $backoff->next();
                     $unreachable++;
-                    $this->logger->warning('zenith worker: server unreachable ({count} tries), retrying in {delay}s: {error}', [
+                    $this->logger->warning('zenith worker: server unreachable (attempt {count}), retrying in {delay}s: {error}', [
                         'count' => $unreachable,
                         'delay' => round($delay, 2),
                         'error' => $error->getMessage(),

@@ -145,7 +145,7 @@ final class WorkerTest extends ServerTestCase
         $worker->run();
         $warnings = array_values(array_filter($logger->lines, static fn (string $l): bool => str_contains($l, 'unreachable')));
         self::assertCount(3, $warnings);
-        self::assertStringStartsWith('warning zenith worker: server unreachable (1 tries), retrying in', $warnings[0]);
+        self::assertStringStartsWith('warning zenith worker: server unreachable (attempt 1), retrying in', $warnings[0]);
         self::assertStringContainsString('UNAVAILABLE', $warnings[0]);
         self::assertLessThan(10, microtime(true) - $started);
     }

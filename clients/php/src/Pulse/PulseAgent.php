@@ -209,6 +209,8 @@ final class PulseAgent
             $this->runChild($pair[1], $fresh, (int) $parentPid);
         }
         fclose($pair[1]);
+        // The child carries on counting (and reporting) failed beats.
+        $this->failures = 0;
         stream_set_blocking($pair[0], false);
         $this->socket = $pair[0];
         $this->childPid = $pid;
