@@ -1,0 +1,49 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Zenith\Exception;
+
+use Zenith\Status;
+
+/**
+ * A call ended with a non-OK gRPC status. `getCode()` is the gRPC status code (see {@see Status}),
+ * `getStatusName()` its name, e.g. `NOT_FOUND`.
+ */
+class RpcException extends ZenithException
+{
+    /**
+     * @param array<string, string> $metadata trailers (and headers) of the answer
+     */
+    public function __construct(
+        int $code,
+        public readonly string $grpcMessage,
+        public readonly string $method = '',
+        public readonly array $metadata = [],
+        ?\Throwable $previous = null,
+    ) {
+        $text = Status::name($code) . ($grpcMessage !== '' ? ': ' . $grpcMessage : '');
+        if ($method !== '') {
+            $text = $method . ': ' . $text;
+        }
+        parent::__construct($text, $code, $previous);
+    }
+
+    public function getStatusName(): string
+    {
+        return Status::name($this->getCode());
+    }
+
+    /**
+     * True for failures that may pass by themselves (server unreachable, overloaded, timed out):
+     * worth retrying with backoff.
+     */
+    public function isTransient(): bool
+    {
+        return in_array(
+            $this->getCode(),
+            [Status::UNAVAILABLE, Status::DEADLINE_EXCEEDED, Status::RESOURCE_EXHAUSTED, Status::ABORTED, Status::INTERNAL, Status::UNKNOWN],
+            true,
+        );
+    }
+}
