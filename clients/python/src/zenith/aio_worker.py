@@ -196,19 +196,13 @@ class AsyncWorker(HandlerRegistry):
                     await asyncio.wait({stopping, slot}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
                     slot.cancel()
                     continue
-                reserve = asyncio.create_task(
-                    client.reserve(self.queues, free, wait=self.wait, lease=self.lease, worker_id=self.worker_id)
-                )
-                await asyncio.wait({stopping, reserve}, return_when=asyncio.FIRST_COMPLETED)
-                if not reserve.done():
-                    reserve.cancel()
-                    try:
-                        await reserve
-                    except (asyncio.CancelledError, ZenithError):
-                        pass
-                    break
+                # A reserve in flight is never cut short by stop(): the jobs it reserved would
+                # sit leased to nobody until their lease ran out. Stopping waits at most `wait`
+                # for it, and runs what it brought.
                 try:
-                    jobs = reserve.result()
+                    jobs = await client.reserve(
+                        self.queues, free, wait=self.wait, lease=self.lease, worker_id=self.worker_id
+                    )
                 except ZenithError as error:
                     if error.code in FATAL_CODES:
                         log.error("reserve refused: %s; stopping", error)

@@ -37,6 +37,9 @@ _CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 5000),
+    # Each client its own connections: a channel created after the server came up must not
+    # inherit another channel's connection still in reconnect backoff.
+    ("grpc.use_local_subchannel_pool", 1),
 ]
 
 

@@ -236,10 +236,10 @@ class Worker(HandlerRegistry):
             if self.pulse is not None and self.pulse.quiet_requested:
                 self._stopping.wait(0.5)
                 continue
+            self._wake.clear()
             free = self.concurrency - self.running_jobs
             if free <= 0:
                 self._wake.wait(1.0)
-                self._wake.clear()
                 continue
             try:
                 jobs = self._reserve(free)
@@ -261,22 +261,12 @@ class Worker(HandlerRegistry):
                 self._start_job(reserved)
 
     def _reserve(self, free: int) -> list[worker_pb2.ReservedJob]:
-        request = self.client._reserve_request(self.queues, free, self.wait, self.lease, self.worker_id)
-        self._wake.clear()
-        future = self.client.worker.Reserve.future(request, timeout=self.wait + self.client.call_timeout)
-        future.add_done_callback(lambda _: self._wake.set())
-        while not future.done():
-            self._wake.wait(1.0)
-            self._wake.clear()
-            if self._stopping.is_set() and not future.done():
-                future.cancel()
-                return []
-        try:
-            return list(future.result().jobs)
-        except grpc.FutureCancelledError:
-            return []
-        except grpc.RpcError as error:
-            raise ZenithError.from_rpc_error(error) from None
+        # A reserve in flight is never cut short by stop(): the jobs it reserved would sit
+        # leased to nobody until their lease ran out. Stopping waits at most `wait` for it,
+        # and runs what it brought.
+        return self.client.reserve(
+            self.queues, free, wait=self.wait, lease=self.lease, worker_id=self.worker_id
+        )
 
     def _start_job(self, reserved: worker_pb2.ReservedJob) -> None:
         context = JobContext(reserved.job, reserved.lease_token, CancellationToken())

@@ -1,0 +1,83 @@
+"""Client calls against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import grpc
+import pytest
+
+import zenith
+from zenith.v1 import job_pb2
+
+
+def test_enqueue_and_get_job(client: zenith.Client, queue: str) -> None:
+    response = client.enqueue(queue, "send", {"user_id": 42}, priority=3, tags=["a"], headers={"h": "v"})
+    assert not response.duplicate
+    job = client.get_job(response.job.id, queue)
+    assert job.queue == queue and job.type == "send"
+    assert json.loads(job.payload) == {"user_id": 42}
+    assert job.content_type == "application/json"
+    assert job.priority == 3 and list(job.tags) == ["a"] and dict(job.headers) == {"h": "v"}
+    assert job.state == job_pb2.JOB_STATE_PENDING
+
+
+def test_enqueue_same_id_is_duplicate(client: zenith.Client, queue: str) -> None:
+    first = client.enqueue(queue, "t", id="fixed-1")
+    second = client.enqueue(queue, "t", id="fixed-1")
+    assert second.duplicate and second.job.id == first.job.id == "fixed-1"
+
+
+def test_delay_schedules(client: zenith.Client, queue: str) -> None:
+    job = client.enqueue(queue, "t", delay=60).job
+    assert client.get_job(job.id).state == job_pb2.JOB_STATE_SCHEDULED
+
+
+def test_batch_enqueue(client: zenith.Client, queue: str) -> None:
+    specs = [zenith.job_spec(queue, "t", {"n": n}) for n in range(5)]
+    jobs = client.batch_enqueue(specs)
+    assert len(jobs) == 5
+    for n, enqueued in enumerate(jobs):
+        assert enqueued.queue == queue and not enqueued.duplicate
+        assert json.loads(client.get_job(enqueued.id, queue).payload) == {"n": n}
+
+
+def test_errors_keep_the_grpc_code(client: zenith.Client) -> None:
+    with pytest.raises(zenith.ZenithError) as caught:
+        client.get_job("no-such-job-anywhere")
+    assert caught.value.code == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(zenith.ZenithError) as caught:
+        client.enqueue("bad queue name!", "t")
+    assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert not caught.value.is_transient
+
+
+def test_payload_over_limit_is_refused_before_sending(server, queue: str) -> None:  # type: ignore[no-untyped-def]
+    with zenith.Client(server.url, max_payload_bytes=1000) as small:
+        with pytest.raises(zenith.PayloadTooLargeError) as caught:
+            small.enqueue(queue, "t", payload=b"x" * 1001)
+        assert "1001 bytes" in str(caught.value) and "1000" in str(caught.value)
+        with pytest.raises(zenith.PayloadTooLargeError):
+            small.batch_enqueue([zenith.job_spec(queue, "t", payload=b"x" * 2000, max_payload_bytes=None)])
+        # Nothing reached the server: the queue is still unknown / empty.
+        assert small.reserve([queue], 10) == []
+    # The default limit is the server's default, 1 MiB.
+    with zenith.Client(server.url) as default:
+        with pytest.raises(zenith.PayloadTooLargeError):
+            default.enqueue(queue, "t", payload=b"x" * (1024 * 1024 + 1))
+
+
+def test_async_client(server, queue: str) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        async with zenith.AsyncClient(server.url) as client:
+            response = await client.enqueue(queue, "t", {"a": 1})
+            job = await client.get_job(response.job.id)
+            assert job.id == response.job.id
+            jobs = await client.batch_enqueue([zenith.job_spec(queue, "t"), zenith.job_spec(queue, "t")])
+            assert len(jobs) == 2
+            with pytest.raises(zenith.ZenithError) as caught:
+                await client.get_job("missing-job")
+            assert caught.value.code == grpc.StatusCode.NOT_FOUND
+
+    asyncio.run(scenario())
