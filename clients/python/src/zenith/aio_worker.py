@@ -149,7 +149,7 @@ class AsyncWorker(HandlerRegistry):
                 on_cancel=self._cancel_by_beat_threadsafe,
             )
             self.pulse.start()
-        installed: list[int] = []
+        installed: list[signal.Signals] = []
         if self.install_signal_handlers and threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 try:

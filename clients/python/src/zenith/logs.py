@@ -12,9 +12,10 @@ import contextvars
 import logging
 import queue as _queue
 import re
+import sys
 import threading
 import time
-from typing import Any
+import grpc
 
 from zenith._convert import to_timestamp
 from zenith.client import Client
@@ -141,7 +142,7 @@ class LogShipper:
                     logs_pb2.LogRecord(
                         time=to_timestamp(time.time()),
                         level=logs_pb2.LOG_LEVEL_WARN,
-                        message=f"log buffer full: dropped {dropped} lines",
+                        message=f"dropped {dropped} log lines (buffer full, or refused by the server)",
                         service=self.service,
                         node_id=self.node_id,
                         target="zenith.logs",
@@ -153,23 +154,41 @@ class LogShipper:
                 marker.set()
 
     def _write(self, batch: list[logs_pb2.LogRecord]) -> None:
-        delay = 0.2
-        for attempt in range(3):
+        """Writes a batch: a line the server refuses is dropped alone (and counted), a
+        transient failure is tried 3 times, then the batch is dropped and counted."""
+        attempt = 1
+        while batch:
             try:
                 self.client.write_logs(batch)
                 return
             except ZenithError as error:
-                if not error.is_transient or attempt == 2:
+                index = _refused_line(error)
+                if index is not None and index < len(batch):
+                    del batch[index]
+                    self._count_dropped(1)
+                elif error.is_transient and attempt < 3:
+                    time.sleep(0.5 * attempt)
+                    attempt += 1
+                else:
                     # Not logged through `logging`, which could feed this very shipper.
-                    import sys
-
                     print(f"zenith: shipping {len(batch)} log lines failed: {error}", file=sys.stderr)
+                    self._count_dropped(len(batch))
                     return
-                time.sleep(delay)
-                delay *= 2
+
+    def _count_dropped(self, count: int) -> None:
+        with self._dropped_lock:
+            self._dropped += count
 
 
-_LEVELS = (
+def _refused_line(error: ZenithError) -> int | None:
+    """The index of the line an INVALID_ARGUMENT answer names as ``records[i]…``."""
+    if error.code != grpc.StatusCode.INVALID_ARGUMENT:
+        return None
+    match = re.search(r"records\[(\d+)\]", error.message)
+    return int(match.group(1)) if match else None
+
+
+_LEVELS: tuple[tuple[int, logs_pb2.LogLevel], ...] = (
     (logging.ERROR, logs_pb2.LOG_LEVEL_ERROR),
     (logging.WARNING, logs_pb2.LOG_LEVEL_WARN),
     (logging.INFO, logs_pb2.LOG_LEVEL_INFO),
@@ -177,7 +196,7 @@ _LEVELS = (
 )
 
 
-def _level(levelno: int) -> int:
+def _level(levelno: int) -> logs_pb2.LogLevel:
     for threshold, level in _LEVELS:
         if levelno >= threshold:
             return level

@@ -202,7 +202,7 @@ class Worker(HandlerRegistry):
         if self._ran:
             raise RuntimeError("a worker runs once; make a new one")
         self._ran = True
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         if self.install_signal_handlers and threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 previous[signum] = signal.signal(signum, lambda *_: self.stop())
