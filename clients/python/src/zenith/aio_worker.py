@@ -201,7 +201,7 @@ class AsyncWorker(HandlerRegistry):
                 # for it, and runs what it brought.
                 try:
                     jobs = await client.reserve(
-                        self.queues, free, wait=self.wait, lease=self.lease, worker_id=self.worker_id
+                        self.queues, min(free, 1000), wait=self.wait, lease=self.lease, worker_id=self.worker_id
                     )
                 except ZenithError as error:
                     if error.code in FATAL_CODES:

@@ -265,7 +265,7 @@ class Worker(HandlerRegistry):
         # leased to nobody until their lease ran out. Stopping waits at most `wait` for it,
         # and runs what it brought.
         return self.client.reserve(
-            self.queues, free, wait=self.wait, lease=self.lease, worker_id=self.worker_id
+            self.queues, min(free, 1000), wait=self.wait, lease=self.lease, worker_id=self.worker_id
         )
 
     def _start_job(self, reserved: worker_pb2.ReservedJob) -> None:
