@@ -174,6 +174,10 @@ class LogShipper:
                     print(f"zenith: shipping {len(batch)} log lines failed: {error}", file=sys.stderr)
                     self._count_dropped(len(batch))
                     return
+            except Exception as error:  # noqa: BLE001 - e.g. a closed channel: never kill the shipper
+                print(f"zenith: shipping {len(batch)} log lines failed: {error!r}", file=sys.stderr)
+                self._count_dropped(len(batch))
+                return
 
     def _count_dropped(self, count: int) -> None:
         with self._dropped_lock:
