@@ -81,3 +81,23 @@ def test_async_client(server, queue: str) -> None:  # type: ignore[no-untyped-de
             assert caught.value.code == grpc.StatusCode.NOT_FOUND
 
     asyncio.run(scenario())
+
+
+def test_standalone_pulse_agent(server, client: zenith.Client) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from conftest import wait_for
+    from zenith.v1 import pulse_pb2
+
+    service = f"api-{uuid.uuid4().hex[:8]}"
+    pulse = zenith.Pulse(client, service=service, interval=1)
+    pulse.set_external_queues([pulse_pb2.ExternalQueue(name="mail", driver="celery", pending=3)])
+    pulse.start()
+    try:
+        node = wait_for(lambda: client.list_nodes(service=service, language="python"))[0]
+        assert node.beat.identity.node_id == pulse.node_id
+        assert node.beat.external_queues[0].name == "mail" and node.beat.external_queues[0].pending == 3
+        assert not node.beat.quiet
+    finally:
+        pulse.stop()
+    assert client.get_node(pulse.node_id).beat.quiet

@@ -140,7 +140,12 @@ class AsyncWorker(HandlerRegistry):
         client = self.client
         sync_client: Client | None = None
         if self.pulse_enabled:
-            sync_client = Client(client.server, max_payload_bytes=client.max_payload_bytes)
+            sync_client = Client(
+                client.server,
+                max_payload_bytes=client.max_payload_bytes,
+                call_timeout=client.call_timeout,
+                metadata=client._metadata,
+            )
             self.pulse = Pulse(
                 sync_client,
                 identity=self.identity,

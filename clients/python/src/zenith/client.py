@@ -219,9 +219,9 @@ class Client(_Base):
 
     # PulseService and LogService
 
-    def beat(self, beat: pulse_pb2.BeatPayload) -> pulse_pb2.BeatResponse:
+    def beat(self, beat: pulse_pb2.BeatPayload, timeout: float | None = None) -> pulse_pb2.BeatResponse:
         """Sends one pulse beat."""
-        return self._call(self.pulse.Beat, pulse_pb2.BeatRequest(beat=beat))
+        return self._call(self.pulse.Beat, pulse_pb2.BeatRequest(beat=beat), timeout)
 
     def list_nodes(self, service: str = "", language: str = "") -> list[pulse_pb2.Node]:
         """Every node (first page of up to 1,000), optionally of one service or language."""

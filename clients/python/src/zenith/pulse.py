@@ -211,10 +211,10 @@ class Pulse:
             beat.external_queues.extend(self.external_queues)
         return beat
 
-    def beat_once(self) -> pulse_pb2.BeatResponse | None:
+    def beat_once(self, timeout: float | None = None) -> pulse_pb2.BeatResponse | None:
         """Sends one beat and obeys the answer; returns ``None`` when it failed."""
         try:
-            response = self.client.beat(self.payload())
+            response = self.client.beat(self.payload(), timeout)
         except ZenithError as error:
             if not self._failing:
                 log.warning("pulse beat failed (will keep trying every %ss): %s", self.interval, error)
@@ -257,4 +257,5 @@ class Pulse:
             self._thread = None
         if final_quiet_beat:
             self.quiet = True
-            self.beat_once()
+            # A server that does not answer must not hold the process's exit for long.
+            self.beat_once(timeout=min(5.0, self.client.call_timeout))
