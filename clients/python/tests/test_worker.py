@@ -135,7 +135,10 @@ def test_unknown_type_fails_without_retry(kind: str, server: Server, client: zen
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_cancel_job_cancels_the_handlers_token(kind: str, server: Server, client: zenith.Client, queue: str) -> None:
+@pytest.mark.parametrize("path", ["extend-lease", "beat"])
+def test_cancel_job_cancels_the_handlers_token(
+    kind: str, path: str, server: Server, client: zenith.Client, queue: str
+) -> None:
     started = threading.Event()
     seen: dict[str, Any] = {}
     if kind == "threaded":
@@ -154,8 +157,14 @@ def test_cancel_job_cancels_the_handlers_token(kind: str, server: Server, client
             seen["reason"] = job.cancel_reason
 
     job_id = client.enqueue(queue, "slow").job.id
-    # A 3 s lease: the worker extends it every second and learns about the cancel then.
-    worker = Background(kind, server.url, queue, {"slow": slow}, lease=3.0)
+    if path == "extend-lease":
+        # No pulse and a 3 s lease: the worker extends it every second and learns about the
+        # cancel from ExtendLease.
+        options: dict[str, Any] = {"lease": 3.0, "pulse": False}
+    else:
+        # A 60 s lease (first extension after 20 s): only a beat's CANCEL_JOB can tell.
+        options = {"lease": 60.0, "pulse_interval": 1.0}
+    worker = Background(kind, server.url, queue, {"slow": slow}, **options)
     try:
         assert started.wait(10)
         response = client.cancel_job(job_id, reason="changed my mind")
@@ -347,3 +356,20 @@ def test_worker_waits_for_a_server_that_starts_late(kind: str, queue: str, caplo
     finally:
         worker.worker.stop()
         late.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_lease_is_extended_while_the_handler_runs(kind: str, server: Server, client: zenith.Client, queue: str) -> None:
+    def longer_than_the_lease(job: zenith.JobContext) -> str:
+        time.sleep(3.5)
+        return "still mine"
+
+    job_id = client.enqueue(queue, "long", max_attempts=1).job.id
+    # No pulse (whose beats would extend the lease too): only ExtendLease keeps it alive.
+    worker = Background(kind, server.url, queue, {"long": longer_than_the_lease}, lease=1.5, pulse=False)
+    try:
+        job = wait_for(lambda: finished(client, job_id), timeout=15)
+        assert job.state == job_pb2.JOB_STATE_COMPLETED and job.result == b"still mine"
+        assert job.attempts == 1
+    finally:
+        worker.stop()
