@@ -39,11 +39,12 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
     if args.asyncio:
-        worker = zenith.AsyncWorker(args.server, [args.queue], service=args.service)
+        # wait=2: a shutdown waits at most that long for the reserve in flight.
+        worker = zenith.AsyncWorker(args.server, [args.queue], service=args.service, wait=2.0)
         worker.handle(args.type, handle_async)
         asyncio.run(worker.run())
     else:
-        threaded = zenith.Worker(args.server, [args.queue], service=args.service)
+        threaded = zenith.Worker(args.server, [args.queue], service=args.service, wait=2.0)
         threaded.handle(args.type, handle)
         threaded.run()
     return 0
