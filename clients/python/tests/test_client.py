@@ -101,3 +101,16 @@ def test_standalone_pulse_agent(server, client: zenith.Client) -> None:  # type:
     finally:
         pulse.stop()
     assert client.get_node(pulse.node_id).beat.quiet
+
+
+def test_errors_keep_the_error_info_reason(client: zenith.Client, queue: str) -> None:
+    from zenith.v1 import worker_pb2
+
+    client.enqueue(queue, "t")
+    [reserved] = client.reserve([queue], 1)
+    with pytest.raises(zenith.ZenithError) as caught:
+        client.ack([worker_pb2.JobAck(queue=queue, job_id=reserved.job.id, lease_token="stale")])
+    assert caught.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert caught.value.reason == "LEASE_STALE"
+    # The real token still acks.
+    assert client.ack([worker_pb2.JobAck(queue=queue, job_id=reserved.job.id, lease_token=reserved.lease_token)]) == 1
