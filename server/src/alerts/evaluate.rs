@@ -181,6 +181,7 @@ impl Evaluator {
     async fn round(&mut self) -> Result<()> {
         let now = self.sources.engine.redis_time_ms().await?;
         let holding_since = *self.holding_since_ms.get_or_insert(now);
+        let interval_ms = self.config.evaluation_interval.as_millis() as i64;
         let rules = self.rules().await?;
         let mut open: HashMap<String, Vec<StoredAlert>> = HashMap::new();
         for alert in self.store.open_alerts("").await? {
@@ -194,7 +195,6 @@ impl Evaluator {
             }
             match rules::observe(&rule.spec, &self.sources, &mut self.memory, now).await {
                 Ok(observations) => {
-                    let interval_ms = self.config.evaluation_interval.as_millis() as i64;
                     let settled = now - holding_since >= settle_ms(&rule.spec, interval_ms);
                     self.apply(&rule.spec, alerts, observations, now, settled)
                         .await?

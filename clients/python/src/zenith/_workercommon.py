@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import grpc
 
 from zenith._convert import encode_json
 from zenith.errors import JobError, PayloadTooLargeError, ZenithError
+from zenith.pulse import detect_identity
+from zenith.v1 import pulse_pb2
 
 log = logging.getLogger("zenith.worker")
 
@@ -104,6 +108,39 @@ class HandlerRegistry:
 
     def lookup(self, job_type: str) -> Callable[..., Any] | None:
         return self.handlers.get(job_type, self.fallback)
+
+
+class WorkerSettings(HandlerRegistry):
+    """What both workers are configured with, checked once."""
+
+    def __init__(
+        self,
+        handlers: Mapping[str, Callable[..., Any]] | None,
+        fallback: Callable[..., Any] | None,
+        *,
+        queues: Sequence[str],
+        concurrency: int,
+        lease: float,
+        wait: float,
+        cancel_grace: float,
+        service: str,
+        identity: pulse_pb2.NodeIdentity | None,
+        worker_id: str,
+        install_signal_handlers: bool,
+    ) -> None:
+        super().__init__(handlers, fallback)
+        if not queues:
+            raise ValueError("a worker needs at least one queue")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.queues = list(queues)
+        self.concurrency = concurrency
+        self.lease = lease
+        self.wait = wait
+        self.cancel_grace = cancel_grace
+        self.identity = identity if identity is not None else detect_identity(service)
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.install_signal_handlers = install_signal_handlers
 
 
 def describe(error: ZenithError) -> str:

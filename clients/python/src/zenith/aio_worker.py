@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import signal
-import socket
 import threading
 import time
 from typing import Any, Callable, Mapping, Sequence
@@ -20,7 +18,7 @@ from zenith._workercommon import (
     MAX_STACK_TRACE_BYTES,
     Backoff,
     Failure,
-    HandlerRegistry,
+    WorkerSettings,
     encode_result,
     log,
     truncate,
@@ -29,7 +27,7 @@ from zenith.client import AsyncClient, Client
 from zenith.context import CancellationToken, JobContext
 from zenith.errors import PayloadTooLargeError, ZenithError
 from zenith.logs import current_job
-from zenith.pulse import DEFAULT_INTERVAL, Pulse, detect_identity
+from zenith.pulse import DEFAULT_INTERVAL, Pulse
 from zenith.v1 import pulse_pb2, worker_pb2
 
 __all__ = ["AsyncWorker"]
@@ -44,7 +42,7 @@ class _Running:
         self.beat_cancel: str | None = None
 
 
-class AsyncWorker(HandlerRegistry):
+class AsyncWorker(WorkerSettings):
     """The asyncio twin of :class:`zenith.Worker`.
 
     Handlers may be ``async def`` (run as tasks) or plain functions (run in a thread with
@@ -83,21 +81,21 @@ class AsyncWorker(HandlerRegistry):
         worker_id: str = "",
         install_signal_handlers: bool = True,
     ) -> None:
-        super().__init__(handlers, fallback)
-        if not queues:
-            raise ValueError("a worker needs at least one queue")
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        super().__init__(
+            handlers,
+            fallback,
+            queues=queues,
+            concurrency=concurrency,
+            lease=lease,
+            wait=wait,
+            cancel_grace=cancel_grace,
+            service=service,
+            identity=identity,
+            worker_id=worker_id,
+            install_signal_handlers=install_signal_handlers,
+        )
         self._server = server
         self.client: AsyncClient | None = server if isinstance(server, AsyncClient) else None
-        self.queues = list(queues)
-        self.concurrency = concurrency
-        self.lease = lease
-        self.wait = wait
-        self.cancel_grace = cancel_grace
-        self.identity = identity if identity is not None else detect_identity(service)
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-        self.install_signal_handlers = install_signal_handlers
         self.pulse_enabled = pulse
         self.pulse_interval = pulse_interval
         self.pulse: Pulse | None = None
