@@ -68,6 +68,9 @@ pub struct ServeArgs {
     /// How long resolved alerts and notifications stay in SQL [default: 30d].
     #[arg(long, env = "ZENITH_ALERT_HISTORY_RETENTION", value_parser = humantime::parse_duration)]
     pub alert_history_retention: Option<Duration>,
+    /// Serve the console from this directory (a `clients/web` build) instead of the embedded one.
+    #[arg(long, env = "ZENITH_CONSOLE_DIR")]
+    pub console_dir: Option<PathBuf>,
 }
 
 /// The same settings as read from a config file.
@@ -101,6 +104,7 @@ struct FileConfig {
     alert_evaluation_interval: Option<Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     alert_history_retention: Option<Duration>,
+    console_dir: Option<PathBuf>,
 }
 
 mod humantime_serde_opt {
@@ -136,6 +140,7 @@ pub struct ServeConfig {
     pub cron_run_retention: Duration,
     pub alert_evaluation_interval: Duration,
     pub alert_history_retention: Duration,
+    pub console_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -248,6 +253,7 @@ impl ServeArgs {
             cron_run_retention,
             alert_evaluation_interval,
             alert_history_retention,
+            console_dir: self.console_dir.or(file.console_dir),
         })
     }
 }

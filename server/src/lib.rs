@@ -5,6 +5,7 @@ pub mod api;
 pub mod archive;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod cron;
 pub mod db;
 mod demo;

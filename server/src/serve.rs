@@ -26,6 +26,7 @@ use crate::api::{AlertApi, ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueA
 use crate::archive::settings::{ArchiveDefaults, Settings};
 use crate::archive::{archiver, retention, rollup, store};
 use crate::config::ServeConfig;
+use crate::console::{self, Console};
 use crate::cron::{Cron, CronConfig};
 use crate::db::Database;
 use crate::logs::{LogConfig, Logs};
@@ -229,6 +230,9 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         .layer(tonic_web::GrpcWebLayer::new())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz).with_state(readiness))
+        .fallback_service(
+            axum::routing::any(console::serve).with_state(Console::new(config.console_dir.clone())),
+        )
         .layer(cors(&config.cors_origins)?);
 
     // Without TCP_NODELAY, small responses wait on the client's delayed ack (tens of ms).

@@ -1,0 +1,5 @@
+import { PageHeader } from "../../ui/common";
+
+export default function CronPage() {
+  return <PageHeader title="Cron" />;
+}

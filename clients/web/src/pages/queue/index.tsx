@@ -1,0 +1,5 @@
+import { PageHeader } from "../../ui/common";
+
+export default function QueuePage() {
+  return <PageHeader title="Queue" />;
+}
