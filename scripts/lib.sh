@@ -36,6 +36,15 @@ ensure_postgres() {
   apt_install postgresql
 }
 
+# The console's end-to-end tests drive Debian's Chromium (Playwright cannot download its own).
+ensure_chromium() {
+  CHROMIUM="${CHROMIUM:-$(command -v chromium || true)}"
+  [ -n "$CHROMIUM" ] && return 0
+  echo "installing chromium" >&2
+  apt_install chromium
+  CHROMIUM="$(command -v chromium)"
+}
+
 # Project-local tools live in .tools so nothing global changes.
 TOOLS="$(pwd)/.tools"
 

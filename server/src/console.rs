@@ -126,3 +126,42 @@ fn content_type(name: &str) -> &'static str {
         _ => "application/octet-stream",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_console_dir_serves_only_files_below_it() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dist = root.path().join("dist");
+        std::fs::create_dir_all(dist.join("assets")).expect("create dist");
+        std::fs::write(dist.join("assets/app.js"), "app").expect("write asset");
+        std::fs::write(root.path().join("secret.txt"), "secret").expect("write secret");
+        let console = Console::new(Some(dist));
+
+        assert_eq!(
+            console.file("assets/app.js").await.as_deref(),
+            Some(&b"app"[..])
+        );
+        assert_eq!(console.file("../secret.txt").await, None);
+        assert_eq!(console.file("assets/../../secret.txt").await, None);
+        let absolute = root.path().join("secret.txt");
+        assert_eq!(console.file(absolute.to_str().expect("utf-8")).await, None);
+    }
+
+    #[test]
+    fn every_console_file_kind_has_its_content_type() {
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(
+            content_type("assets/index-abc.js"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("assets/index-abc.css"),
+            "text/css; charset=utf-8"
+        );
+        assert_eq!(content_type("favicon.svg"), "image/svg+xml");
+        assert_eq!(content_type("LICENSE"), "application/octet-stream");
+    }
+}

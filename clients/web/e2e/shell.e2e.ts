@@ -23,6 +23,14 @@ test("the server serves the console with a strict content security policy", asyn
   expect(deep.status).toBe(200);
   expect(await deep.text()).toContain('<div id="root">');
   expect((await fetch(`${h.url}/assets/missing.js`)).status).toBe(404);
+
+  // A gRPC call to a service that does not exist is UNIMPLEMENTED, not the app's HTML.
+  const unknown = await fetch(`${h.url}/zenith.v1.NoSuchService/Call`, {
+    method: "POST",
+    headers: { "content-type": "application/grpc-web+proto" },
+    body: new Uint8Array(5),
+  });
+  expect(unknown.headers.get("grpc-status")).toBe("12");
 });
 
 test("the sidebar reaches every page and the palette jumps to a page or a job", async () => {
