@@ -1,11 +1,13 @@
+import { memo } from "react";
 import { Link } from "react-router";
 
 import type { LogRecord } from "../../gen/zenith/v1/logs_pb";
 import { formatTime } from "../../ui/format";
 import { levelName, levelTone, recordMillis } from "./levels";
 
-// One log line. The message and fields are data: React text nodes only.
-export function LogLine({ record, showJob = true }: { record: LogRecord; showJob?: boolean }) {
+// One log line. The message and fields are data: React text nodes only. Records never change
+// once received, so a streaming list re-renders only its new lines.
+export const LogLine = memo(function LogLine({ record, showJob = true }: { record: LogRecord; showJob?: boolean }) {
   const fields = Object.entries(record.fields);
   const source = [record.service, record.nodeId].filter(Boolean).join("/");
   return (
@@ -34,7 +36,7 @@ export function LogLine({ record, showJob = true }: { record: LogRecord; showJob
       </span>
     </div>
   );
-}
+});
 
 export function jobPath(id: string, queue?: string): string {
   const path = `/jobs/${encodeURIComponent(id)}`;

@@ -1,6 +1,7 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 
-import type { SearchJobsRequest } from "../../gen/zenith/v1/archive_pb";
+import type { SearchJobsRequestSchema } from "../../gen/zenith/v1/archive_pb";
 import { JobState } from "../../gen/zenith/v1/job_pb";
 import { JOB_STATES, stateName } from "../job/states";
 
@@ -58,7 +59,7 @@ export function writeSearchParams(search: SearchParams): URLSearchParams {
   return url;
 }
 
-export function toRequest(search: SearchParams, pageToken: string, now: number): Partial<SearchJobsRequest> {
+export function toRequest(search: SearchParams, pageToken: string, now: number): MessageInitShape<typeof SearchJobsRequestSchema> {
   const age = parseAge(search.since);
   return {
     query: search.q,
