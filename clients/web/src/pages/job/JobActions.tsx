@@ -59,7 +59,7 @@ export function JobActions({ job, live }: { job: Job; live: boolean }) {
           <button
             key={action}
             type="button"
-            className={action === "delete" ? "danger" : undefined}
+            className={action === "delete" ? "danger" : action === "retry" ? "primary" : undefined}
             title={TITLES[action]}
             disabled={mutation.isPending}
             onClick={() => {

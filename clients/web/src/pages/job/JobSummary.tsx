@@ -22,14 +22,13 @@ function When({ label, ms }: { label: string; ms: number | undefined }) {
 }
 
 export function JobSummary({ job, source }: { job: Job; source: JobSource }) {
-  const headers = Object.entries(job.headers).sort(([a], [b]) => a.localeCompare(b));
   return (
     <section className="panel job-summary" aria-label="Job details">
       <dl className="job-facts">
         <dt>State</dt>
         <dd>
           <StateBadge job={job} />{" "}
-          <span className="muted">{source === JobSource.ARCHIVE ? "from the archive" : "live"}</span>
+          <span className="muted">· {source === JobSource.ARCHIVE ? "from the archive" : "in Redis"}</span>
           {job.cancelRequested && <Badge tone="warn">cancel requested</Badge>}
         </dd>
         <dt>Queue</dt>
@@ -73,7 +72,15 @@ export function JobSummary({ job, source }: { job: Job; source: JobSource }) {
           {job.tags.length === 0 ? "—" : job.tags.map((tag) => <Badge key={tag}>{tag}</Badge>)}
         </dd>
       </dl>
-      <h3>Headers</h3>
+    </section>
+  );
+}
+
+export function JobHeaders({ job }: { job: Job }) {
+  const headers = Object.entries(job.headers).sort(([a], [b]) => a.localeCompare(b));
+  return (
+    <section className="panel" aria-label="Headers">
+      <h2>Headers</h2>
       {headers.length === 0 ? (
         <p className="muted">No headers.</p>
       ) : (

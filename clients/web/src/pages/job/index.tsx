@@ -9,7 +9,7 @@ import { CopyButton, Empty, ErrorBox, PageHeader, Tabs } from "../../ui/common";
 import { cliGetJob, grpcurlGetJob } from "./commands";
 import { JobActions } from "./JobActions";
 import { JobLogs } from "./JobLogs";
-import { JobFailure, JobSummary } from "./JobSummary";
+import { JobFailure, JobHeaders, JobSummary } from "./JobSummary";
 import { NotFound } from "./NotFound";
 import { PayloadView } from "./PayloadView";
 import { isFinal } from "./states";
@@ -74,12 +74,13 @@ export default function JobPage() {
     <>
       {header}
       <JobActions job={current} live={live} />
+      <JobSummary job={current} source={source} />
       <div className="job-columns">
-        <JobSummary job={current} source={source} />
         <section className="panel job-payload" aria-label="Payload">
           <h2>Payload</h2>
           <PayloadView bytes={current.payload} label="payload" />
         </section>
+        <JobHeaders job={current} />
       </div>
       <JobFailure job={current} />
       <section className="panel">
