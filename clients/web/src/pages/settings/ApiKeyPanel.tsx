@@ -30,8 +30,8 @@ export function ApiKeyPanel() {
   };
 
   return (
-    <section className="panel" aria-label="API key">
-      <h2>API key</h2>
+    <section className="panel" aria-label="Sign in">
+      <h2>Sign in with an API key</h2>
       <p className="notice">
         This server runs without API keys for now: every call is allowed, with or without a key. A key saved here is
         sent with every request as <span className="mono">authorization: Bearer …</span>, ready for when keys arrive.
