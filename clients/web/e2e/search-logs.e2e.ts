@@ -93,7 +93,7 @@ test("the live tail shows new lines as text, filters by level and pauses", async
   await markup.waitFor();
   expect(await lines.locator("b").count()).toBe(0);
   await writeLog(`smtp ${tag} connection refused, will retry`, LogLevel.WARN, { service: "mailer" });
-  await writeLog(`charge ${tag} failed: card declined`, LogLevel.ERROR, { service: "billing" });
+  await writeLog(`charge ${tag} failed: card declined`, LogLevel.ERROR, { service: "billing", jobId: "order-1234" });
   await lines.getByText(`charge ${tag} failed: card declined`).waitFor();
   await h.screenshot("logs");
 

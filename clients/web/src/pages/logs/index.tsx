@@ -1,3 +1,4 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 
 import { PageHeader, Tabs } from "../../ui/common";
@@ -13,7 +14,13 @@ export default function LogsPage() {
   const [url, setUrl] = useSearchParams();
   const params = readLogParams(url);
   const key = writeLogParams(params).toString();
-  const apply = (next: LogParams) => setUrl(writeLogParams(next));
+  const client = useQueryClient();
+  // Submitting the same search again asks again: lines keep arriving in the archive.
+  const apply = (next: LogParams) => {
+    const nextUrl = writeLogParams(next);
+    if (nextUrl.toString() === key) void client.invalidateQueries({ queryKey: ["logs", "search"] });
+    else setUrl(nextUrl);
+  };
   return (
     <>
       <PageHeader title="Logs" />

@@ -5,7 +5,7 @@ import { Link } from "react-router";
 import { archive } from "../../api/clients";
 import { JobSource, type SearchHit } from "../../gen/zenith/v1/archive_pb";
 import { Badge, Empty, ErrorBox } from "../../ui/common";
-import { formatCount, formatTime, tsMillis } from "../../ui/format";
+import { formatCount, formatRelative, formatTime, tsMillis } from "../../ui/format";
 import { decodePayload } from "../job/payload";
 import { stateName, stateTone } from "../job/states";
 import { jobPath } from "../logs/LogLine";
@@ -93,7 +93,7 @@ function HitRow({ hit }: { hit: SearchHit }) {
         <Badge tone={stateTone(job.state)}>{stateName(job.state)}</Badge>
       </td>
       <td className="muted">{hit.source === JobSource.ARCHIVE ? "archive" : "live"}</td>
-      <td className="mono">{formatTime(tsMillis(job.createdAt))}</td>
+      <td title={formatTime(tsMillis(job.createdAt))}>{formatRelative(tsMillis(job.createdAt))}</td>
       <td className="mono search-payload" data-testid="payload-preview">
         {payloadPreview(job.payload)}
       </td>

@@ -1,7 +1,8 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 
 import { PageHeader } from "../../ui/common";
-import { readSearchParams, writeSearchParams } from "./query";
+import { readSearchParams, type SearchParams, writeSearchParams } from "./query";
 import { SearchForm } from "./SearchForm";
 import { SearchResults } from "./SearchResults";
 import "./search.css";
@@ -12,10 +13,17 @@ export default function SearchPage() {
   const [url, setUrl] = useSearchParams();
   const search = readSearchParams(url);
   const key = writeSearchParams(search).toString();
+  const client = useQueryClient();
+  // Submitting the same search again asks again: live jobs change state.
+  const onSearch = (next: SearchParams) => {
+    const nextUrl = writeSearchParams(next);
+    if (nextUrl.toString() === key) void client.invalidateQueries({ queryKey: ["search"] });
+    else setUrl(nextUrl);
+  };
   return (
     <>
       <PageHeader title="Search" />
-      <SearchForm key={`form:${key}`} initial={search} onSearch={(next) => setUrl(writeSearchParams(next))} />
+      <SearchForm key={`form:${key}`} initial={search} onSearch={onSearch} />
       <SearchResults key={key} search={search} />
       <p className="muted search-help">
         Bare words and "quoted phrases" match a job's id, type, payload and last error as whole words; field terms

@@ -31,7 +31,8 @@ export function ServerPanel() {
         <dd>gRPC and grpc-web on this same address (package zenith.v1)</dd>
         <dt>From a shell</dt>
         <dd className="settings-cli">
-          <span className="mono">{cli}</span> <CopyButton text={cli} label="Copy" />
+          <code className="mono">{cli}</code>
+          <CopyButton text={cli} label="Copy" />
         </dd>
         <dt>Ready</dt>
         <dd>

@@ -13,8 +13,8 @@ export default function SettingsPage() {
         <ApiKeyPanel />
         <ServerPanel />
       </div>
-      <RetentionPanel />
       <ArchiveStatusPanel />
+      <RetentionPanel />
     </>
   );
 }
