@@ -121,6 +121,30 @@ test("the live tail shows new lines as text, filters by level and pauses", async
   expect(h.problems).toEqual([]);
 });
 
+test("the tail follows the newest line until the user scrolls up", async () => {
+  const tag = `scroll${Date.now().toString(36)}`;
+  const page = await h.open(`/logs?text=${tag}`);
+  const box = page.getByLabel("Live log lines");
+  await page.getByTestId("tail-status").getByText("Following live").waitFor();
+  await h.client(LogService).writeLogs({
+    records: Array.from({ length: 80 }, (_, n) => ({ message: `${tag} line ${n}`, service: "e2e-worker" })),
+  });
+  await box.getByText(`${tag} line 79`).waitFor();
+  const distanceFromBottom = () => box.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+  expect(await distanceFromBottom()).toBeLessThan(24);
+
+  await box.evaluate((el) => el.scrollTo({ top: 0 }));
+  await page.getByText("Scrolled up: auto-scroll stopped").waitFor();
+  await writeLog(`${tag} arrives while scrolled up`, LogLevel.INFO);
+  await box.getByText(`${tag} arrives while scrolled up`).waitFor({ state: "attached" });
+  expect(await box.evaluate((el) => el.scrollTop)).toBe(0);
+
+  await page.getByRole("button", { name: "Jump to latest" }).click();
+  await page.getByText("Following live").waitFor();
+  expect(await distanceFromBottom()).toBeLessThan(24);
+  expect(h.problems).toEqual([]);
+});
+
 test("log search finds archived lines by words and job id", async () => {
   const tag = `zq${Date.now().toString(36)}`;
   await writeLog(`refund ${tag} issued to customer`, LogLevel.INFO, { jobId: "job-search-1" });

@@ -60,6 +60,7 @@ export function LogFilters({ params, onChange }: { params: LogParams; onChange: 
       </label>
       {search && (
         <>
+          <div className="logs-break" />
           <label>
             From
             <input
