@@ -173,6 +173,21 @@ test("delete asks first, then the job leaves its queue", async () => {
   expect(h.problems).toEqual([]);
 });
 
+test("cancel asks for a reason and cancels a pending job", async () => {
+  const id = await enqueue("e2e.cancel", "cancel_probe", '{"n":3}');
+  const page = await h.open(`/jobs/${id}?queue=e2e.cancel`);
+  await page.getByRole("button", { name: "Cancel…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Cancel 1 job?" });
+  await dialog.getByRole("textbox", { name: /Reason/ }).fill("customer closed the account");
+  await dialog.getByRole("button", { name: "Cancel job" }).click();
+  await page.getByText("Cancelled.", { exact: true }).waitFor();
+  const after = await h.client(QueueService).getJob({ id });
+  expect(after.job?.state).toBe(JobState.CANCELLED);
+  expect(after.job?.cancelReason).toBe("customer closed the account");
+  await page.getByRole("region", { name: "Error" }).getByText("customer closed the account").waitFor();
+  expect(h.problems).toEqual([]);
+});
+
 test("an unknown job id says so, after asking Redis and the archive", async () => {
   const page = await h.open("/jobs/no-such-job-4242");
   const notFound = page.getByRole("alert", { name: "Job not found" });

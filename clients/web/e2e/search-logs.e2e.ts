@@ -18,6 +18,14 @@ async function enqueue(queue: string, type: string, payload: object): Promise<st
   return response.job?.id ?? "";
 }
 
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function writeLog(message: string, level: LogLevel, extra: { service?: string; jobId?: string } = {}) {
   await h.client(LogService).writeLogs({
     records: [{ level, message, service: extra.service ?? "e2e-worker", nodeId: "e2e-1", jobId: extra.jobId ?? "" }],
@@ -164,26 +172,31 @@ test("log search finds archived lines by words and job id", async () => {
 
 test("settings saves an API key that requests then carry, and signs out", async () => {
   const page = await h.open("/settings");
+  const sent: (string | undefined)[] = [];
+  page.on("request", (request) => {
+    if (request.url().includes("/zenith.v1.")) sent.push(request.headers().authorization);
+  });
+  const requestsAfter = async (from: number) => {
+    await eventually(async () => sent.length > from);
+    return sent.slice(from);
+  };
   await page.getByText("every call is allowed").waitFor();
   await page.getByTestId("key-status").getByText("No key is saved").waitFor();
   expect(await page.getByTestId("server-url").textContent()).toBe(h.url);
 
-  const withKey = page.waitForRequest(
-    (request) => request.url().includes("/zenith.v1.") && request.headers().authorization === "Bearer e2e-key-7781",
-  );
   await page.getByLabel("API key", { exact: true }).fill("e2e-key-7781");
+  const beforeSave = sent.length;
   await page.getByRole("button", { name: "Save key" }).click();
-  await withKey;
   await page.getByTestId("key-status").getByText("…7781").waitFor();
+  // Saving asks everything shown again, now with the key.
+  expect(new Set(await requestsAfter(beforeSave))).toEqual(new Set(["Bearer e2e-key-7781"]));
   await page.reload();
   await page.getByTestId("key-status").getByText("signed in").waitFor();
 
-  const withoutKey = page.waitForRequest(
-    (request) => request.url().includes("/zenith.v1.") && request.headers().authorization === undefined,
-  );
+  const beforeSignOut = sent.length;
   await page.getByRole("button", { name: "Sign out" }).click();
-  await withoutKey;
   await page.getByTestId("key-status").getByText("No key is saved").waitFor();
+  expect(new Set(await requestsAfter(beforeSignOut))).toEqual(new Set([undefined]));
   expect(await page.evaluate(() => localStorage.getItem("zenith.apiKey"))).toBeNull();
   expect(h.problems).toEqual([]);
 });
