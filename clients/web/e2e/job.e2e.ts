@@ -184,7 +184,7 @@ test("cancel asks for a reason and cancels a pending job", async () => {
   const after = await h.client(QueueService).getJob({ id });
   expect(after.job?.state).toBe(JobState.CANCELLED);
   expect(after.job?.cancelReason).toBe("customer closed the account");
-  await page.getByRole("region", { name: "Error" }).getByText("customer closed the account").waitFor();
+  await page.getByRole("region", { name: "Cancel reason" }).getByText("customer closed the account").waitFor();
   expect(h.problems).toEqual([]);
 });
 

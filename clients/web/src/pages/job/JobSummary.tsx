@@ -1,13 +1,13 @@
 import { Link } from "react-router";
 
 import { JobSource } from "../../gen/zenith/v1/archive_pb";
-import type { Job } from "../../gen/zenith/v1/job_pb";
+import type { Job, JobState } from "../../gen/zenith/v1/job_pb";
 import { Badge } from "../../ui/common";
 import { durationMillis, formatDuration, formatRelative, formatTime, tsMillis } from "../../ui/format";
 import { stateName, stateTone } from "./states";
 
-export function StateBadge({ job }: { job: Job }) {
-  return <Badge tone={stateTone(job.state)}>{stateName(job.state)}</Badge>;
+export function StateBadge({ state }: { state: JobState }) {
+  return <Badge tone={stateTone(state)}>{stateName(state)}</Badge>;
 }
 
 function When({ label, ms }: { label: string; ms: number | undefined }) {
@@ -27,7 +27,7 @@ export function JobSummary({ job, source }: { job: Job; source: JobSource }) {
       <dl className="job-facts">
         <dt>State</dt>
         <dd>
-          <StateBadge job={job} />{" "}
+          <StateBadge state={job.state} />{" "}
           <span className="muted">· {source === JobSource.ARCHIVE ? "from the archive" : "in Redis"}</span>
           {job.cancelRequested && <Badge tone="warn">cancel requested</Badge>}
         </dd>
@@ -103,7 +103,7 @@ export function JobHeaders({ job }: { job: Job }) {
 export function JobFailure({ job }: { job: Job }) {
   if (!job.lastError && !job.lastStackTrace && !job.cancelReason) return null;
   return (
-    <section className="panel" aria-label="Error">
+    <section className="panel" aria-label={job.lastError || job.lastStackTrace ? "Error" : "Cancel reason"}>
       {job.cancelReason && (
         <>
           <h2>Cancel reason</h2>

@@ -3,9 +3,9 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { archive } from "../../api/clients";
 import { isNotFound } from "../../api/errors";
 import { type JobEvent, JobEventKind } from "../../gen/zenith/v1/archive_pb";
-import { Badge, Empty, ErrorBox } from "../../ui/common";
+import { Empty, ErrorBox } from "../../ui/common";
 import { formatTime, tsMillis } from "../../ui/format";
-import { stateName, stateTone } from "./states";
+import { StateBadge } from "./JobSummary";
 
 function eventName(kind: JobEventKind): string {
   return (JobEventKind[kind] ?? "unknown").toLowerCase().replaceAll("_", " ");
@@ -59,7 +59,7 @@ export function Timeline({ id }: { id: string }) {
               <td className="mono">{formatTime(tsMillis(event.at))}</td>
               <td>{eventName(event.kind)}</td>
               <td>
-                <Badge tone={stateTone(event.state)}>{stateName(event.state)}</Badge>
+                <StateBadge state={event.state} />
               </td>
               <td className="num">{event.attempt || "—"}</td>
               <td className="mono">{event.actor || event.worker || "—"}</td>

@@ -4,10 +4,10 @@ import { Link } from "react-router";
 
 import { archive } from "../../api/clients";
 import { JobSource, type SearchHit } from "../../gen/zenith/v1/archive_pb";
-import { Badge, Empty, ErrorBox } from "../../ui/common";
+import { Empty, ErrorBox } from "../../ui/common";
 import { formatCount, formatRelative, formatTime, tsMillis } from "../../ui/format";
+import { StateBadge } from "../job/JobSummary";
 import { decodePayload } from "../job/payload";
-import { stateName, stateTone } from "../job/states";
 import { jobPath } from "../logs/LogLine";
 import { type SearchParams, toRequest } from "./query";
 
@@ -90,7 +90,7 @@ function HitRow({ hit }: { hit: SearchHit }) {
       <td>{job.queue}</td>
       <td className="mono">{job.type}</td>
       <td>
-        <Badge tone={stateTone(job.state)}>{stateName(job.state)}</Badge>
+        <StateBadge state={job.state} />
       </td>
       <td className="muted">{hit.source === JobSource.ARCHIVE ? "archive" : "live"}</td>
       <td title={formatTime(tsMillis(job.createdAt))}>{formatRelative(tsMillis(job.createdAt))}</td>
