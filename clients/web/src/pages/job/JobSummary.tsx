@@ -49,22 +49,12 @@ export function JobSummary({ job, source }: { job: Job; source: JobSource }) {
         <When label="Scheduled" ms={tsMillis(job.scheduledAt)} />
         <When label="Started" ms={tsMillis(job.startedAt)} />
         <When label="Finished" ms={tsMillis(job.finishedAt)} />
-        {job.leaseDeadline && <When label="Lease until" ms={tsMillis(job.leaseDeadline)} />}
-        {job.workerId && (
-          <>
-            <dt>Worker</dt>
-            <dd className="mono">
-              {job.workerId}
-              {job.nodeId ? ` on ${job.nodeId}` : ""}
-            </dd>
-          </>
-        )}
-        {job.uniqueKey && (
-          <>
-            <dt>Unique key</dt>
-            <dd className="mono">{job.uniqueKey}</dd>
-          </>
-        )}
+        {/* Always present, so the facts keep their place as a job starts and finishes. */}
+        <When label="Lease until" ms={tsMillis(job.leaseDeadline)} />
+        <dt>Worker</dt>
+        <dd className="mono">{job.workerId ? `${job.workerId}${job.nodeId ? ` on ${job.nodeId}` : ""}` : "—"}</dd>
+        <dt>Unique key</dt>
+        <dd className="mono">{job.uniqueKey || "—"}</dd>
         <dt>Content type</dt>
         <dd className="mono">{job.contentType || "—"}</dd>
         <dt>Tags</dt>

@@ -1,8 +1,49 @@
 import { useQuery } from "@tanstack/react-query";
 
 import { archive } from "../../api/clients";
+import type { QueueArchiveLag } from "../../gen/zenith/v1/archive_pb";
 import { Empty, ErrorBox } from "../../ui/common";
 import { durationMillis, formatCount, formatDuration, formatRelative, tsMillis } from "../../ui/format";
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="stat">
+      <div className="label">{label}</div>
+      <div className="value">{value}</div>
+    </div>
+  );
+}
+
+// Queues come and go as the archiver catches up, so the list sits in a fixed-height box and
+// the panels below never jump.
+function LagTable({ queues }: { queues: QueueArchiveLag[] }) {
+  return (
+    <div className="settings-lag">
+      {queues.length === 0 ? (
+        <Empty>No events waiting: the archive has caught up with Redis.</Empty>
+      ) : (
+        <table className="settings-table">
+          <thead>
+            <tr>
+              <th>Queue</th>
+              <th className="num">Events waiting</th>
+              <th>Oldest</th>
+            </tr>
+          </thead>
+          <tbody>
+            {queues.map((lag) => (
+              <tr key={lag.queue}>
+                <td className="mono">{lag.queue}</td>
+                <td className="num">{formatCount(lag.pendingEvents)}</td>
+                <td>{formatRelative(tsMillis(lag.oldestPending))}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
 
 // How far the archive is behind Redis: events recorded live and not yet committed to SQL.
 export function ArchiveStatusPanel() {
@@ -18,45 +59,12 @@ export function ArchiveStatusPanel() {
       {status.data ? (
         <>
           <div className="grid">
-            <div className="stat">
-              <div className="label">Backend</div>
-              <div className="value">{status.data.backend || "—"}</div>
-            </div>
-            <div className="stat">
-              <div className="label">Archived jobs</div>
-              <div className="value">{formatCount(status.data.archivedJobs)}</div>
-            </div>
-            <div className="stat">
-              <div className="label">Events waiting</div>
-              <div className="value">{formatCount(status.data.pendingEvents)}</div>
-            </div>
-            <div className="stat">
-              <div className="label">Lag</div>
-              <div className="value">
-                {status.data.lag ? formatDuration(durationMillis(status.data.lag)) : "none"}
-              </div>
-            </div>
+            <Stat label="Backend" value={status.data.backend || "—"} />
+            <Stat label="Archived jobs" value={formatCount(status.data.archivedJobs)} />
+            <Stat label="Events waiting" value={formatCount(status.data.pendingEvents)} />
+            <Stat label="Lag" value={status.data.lag ? formatDuration(durationMillis(status.data.lag)) : "none"} />
           </div>
-          {status.data.queues.length > 0 && (
-            <table className="settings-table">
-              <thead>
-                <tr>
-                  <th>Queue</th>
-                  <th className="num">Events waiting</th>
-                  <th>Oldest</th>
-                </tr>
-              </thead>
-              <tbody>
-                {status.data.queues.map((lag) => (
-                  <tr key={lag.queue}>
-                    <td className="mono">{lag.queue}</td>
-                    <td className="num">{formatCount(lag.pendingEvents)}</td>
-                    <td>{formatRelative(tsMillis(lag.oldestPending))}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <LagTable queues={status.data.queues} />
         </>
       ) : (
         !status.error && <Empty>Loading…</Empty>
