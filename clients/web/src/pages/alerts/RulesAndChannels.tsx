@@ -143,11 +143,6 @@ function TestResultModal(props: { id: string; result: TestChannelResponse; onClo
       ) : (
         <Empty>The server reported no delivery.</Empty>
       )}
-      <div className="modal-actions">
-        <button type="button" className="primary" onClick={props.onClose}>
-          Close
-        </button>
-      </div>
     </Modal>
   );
 }

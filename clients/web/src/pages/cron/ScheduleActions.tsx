@@ -25,11 +25,6 @@ function TriggeredModal(props: { result: TriggerScheduleResponse; onClose: () =>
         </Link>{" "}
         into <span className="mono">{queue}</span>.
       </p>
-      <div className="modal-actions">
-        <button type="button" className="primary" onClick={props.onClose}>
-          Close
-        </button>
-      </div>
     </Modal>
   );
 }
