@@ -45,6 +45,7 @@ test("a schedule is created through the form with a live preview, and a bad expr
   await preview.getByRole("alert").filter({ hasText: "25 is out of range 0-23" }).waitFor();
   expect(await preview.getByRole("alert").textContent()).toContain("InvalidArgument");
   expect(await dialog.getByRole("button", { name: "Create" }).isDisabled()).toBe(true);
+  await h.screenshot("cron-form");
 
   // Invalid JSON is flagged as typed.
   await dialog.getByLabel("Payload (JSON, optional)", { exact: true }).fill('{"report": ');
@@ -290,7 +291,7 @@ test("a rule is created, disabled, enabled and deleted in the rule editor", asyn
   await dialog.getByRole("button", { name: "Create rule" }).click();
 
   const row = page.locator('tr[data-rule="e2e-failures"]');
-  await row.getByText("Failure rate: failed above % 25, window 10m").waitFor();
+  await row.getByText("Failure rate: over 25% failed, in 10m", { exact: false }).waitFor();
   await row.getByText("queue e2e.alerting").waitFor();
   const rule = (await api.getRule({ id: "e2e-failures" })).rule?.spec;
   expect(rule?.condition.case).toBe("failureRate");
@@ -310,7 +311,7 @@ test("a rule is created, disabled, enabled and deleted in the rule editor", asyn
   expect(await edit.getByLabel("Failed above %").inputValue()).toBe("25");
   await edit.getByLabel("Failed above %").fill("30");
   await edit.getByRole("button", { name: "Save rule" }).click();
-  await row.getByText(/failed above % 30/).waitFor();
+  await row.getByText(/over 30% failed/).waitFor();
 
   await row.getByRole("button", { name: "Delete" }).click();
   await page.getByRole("dialog", { name: "Delete rule e2e-failures?" }).getByRole("button", { name: "Delete" }).click();

@@ -7,8 +7,8 @@ import { alerts } from "../../api/clients";
 import { type Channel, type Rule, RuleSpecSchema, type TestChannelResponse } from "../../gen/zenith/v1/alert_pb";
 import { Badge, Empty, ErrorBox } from "../../ui/common";
 import { Confirm } from "../../ui/Confirm";
-import { formatDuration, durationMillis } from "../../ui/format";
 import { Modal } from "../../ui/Modal";
+import { durationText } from "../cron/duration";
 import { DeliveryAttempts, DeliveryBadge } from "./AlertDetail";
 import { ChannelFormModal } from "./ChannelFormModal";
 import { CHANNEL_KINDS, channelTarget } from "./channels";
@@ -28,9 +28,13 @@ function RuleRow(props: { rule: Rule; onEdit: () => void; onDelete: () => void }
   return (
     <tr data-rule={spec.id}>
       <td className="mono">{spec.id}</td>
-      <td title={conditionText(spec)}>{conditionText(spec)}</td>
-      <td>{scopeText(spec)}</td>
-      <td>{formatDuration(durationMillis(spec.pendingFor) ?? 0)}</td>
+      <td className="alerts-condition" title={conditionText(spec)}>
+        {conditionText(spec)}
+      </td>
+      <td className="alerts-scope" title={scopeText(spec)}>
+        {scopeText(spec)}
+      </td>
+      <td>{durationText(Number(spec.pendingFor?.seconds ?? 0))}</td>
       <td>
         <Badge tone={severity.tone}>{severity.label}</Badge>
       </td>

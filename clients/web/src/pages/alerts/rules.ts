@@ -11,58 +11,60 @@ interface ParamDef {
   name: string;
   label: string;
   type: ParamType;
+  // How the value reads in the rules table; "{}" is the value.
+  phrase: string;
   // Empty means "server default" for optional parameters.
   optional?: boolean;
 }
 
 export const CONDITIONS: Record<ConditionKind, { label: string; scope: ScopeKind; params: ParamDef[] }> = {
-  backlog: { label: "Backlog", scope: "queue", params: [{ name: "above", label: "Pending jobs above", type: "count" }] },
+  backlog: { label: "Backlog", scope: "queue", params: [{ name: "above", label: "Pending jobs above", type: "count", phrase: "more than {} pending" }] },
   oldestPending: {
     label: "Oldest pending job",
     scope: "queue",
-    params: [{ name: "above", label: "Waiting longer than", type: "duration" }],
+    params: [{ name: "above", label: "Waiting longer than", type: "duration", phrase: "oldest waits over {}" }],
   },
   failureRate: {
     label: "Failure rate",
     scope: "queue",
     params: [
-      { name: "abovePercent", label: "Failed above %", type: "percent" },
-      { name: "window", label: "Window", type: "duration", optional: true },
-      { name: "minVolume", label: "Minimum finished", type: "count", optional: true },
+      { name: "abovePercent", label: "Failed above %", type: "percent", phrase: "over {}% failed" },
+      { name: "window", label: "Window", type: "duration", optional: true, phrase: "in {}" },
+      { name: "minVolume", label: "Minimum finished", type: "count", optional: true, phrase: "min {} finished" },
     ],
   },
   deadGrowth: {
     label: "Dead jobs growth",
     scope: "queue",
     params: [
-      { name: "above", label: "New dead jobs above", type: "count", optional: true },
-      { name: "window", label: "Window", type: "duration", optional: true },
+      { name: "above", label: "New dead jobs above", type: "count", optional: true, phrase: "more than {} new dead" },
+      { name: "window", label: "Window", type: "duration", optional: true, phrase: "in {}" },
     ],
   },
   healthyNodes: {
     label: "Healthy nodes",
     scope: "service",
-    params: [{ name: "below", label: "Healthy nodes below", type: "count" }],
+    params: [{ name: "below", label: "Healthy nodes below", type: "count", phrase: "fewer than {} healthy" }],
   },
   nodeLost: { label: "Node lost", scope: "service", params: [] },
   nodeResource: {
     label: "Node resource",
     scope: "service",
     params: [
-      { name: "resource", label: "Resource", type: "resource" },
-      { name: "abovePercent", label: "Use above %", type: "percent" },
+      { name: "resource", label: "Resource", type: "resource", phrase: "{}" },
+      { name: "abovePercent", label: "Use above %", type: "percent", phrase: "above {}%" },
     ],
   },
   scheduleMissed: { label: "Schedule missed", scope: "schedule", params: [] },
   scheduleFailing: {
     label: "Schedule failing",
     scope: "schedule",
-    params: [{ name: "consecutive", label: "Consecutive failed runs", type: "count", optional: true }],
+    params: [{ name: "consecutive", label: "Consecutive failed runs", type: "count", optional: true, phrase: "{} failed in a row" }],
   },
   archiveLag: {
     label: "Archive lag",
     scope: "none",
-    params: [{ name: "above", label: "Lag above", type: "duration" }],
+    params: [{ name: "above", label: "Lag above", type: "duration", phrase: "lag over {}" }],
   },
 };
 
@@ -245,7 +247,7 @@ export function conditionText(spec: RuleSpec): string {
         def.type === "resource"
           ? (RESOURCES.find((r) => r.value === value[def.name])?.label ?? "")
           : paramText(def.type, value[def.name]);
-      return text ? `${def.label.toLowerCase()} ${text}` : "";
+      return text ? def.phrase.replace("{}", text) : "";
     })
     .filter((part) => part !== "");
   return parts.length ? `${CONDITIONS[kind].label}: ${parts.join(", ")}` : CONDITIONS[kind].label;
