@@ -183,6 +183,7 @@ test("a firing alert is acknowledged with a comment from the page", async () => 
   const detail = page.getByRole("dialog", { name: "Alert" });
   await detail.getByText("queue=e2e.alerting").waitFor();
   await detail.getByText(/scaling workers/).waitFor();
+  await h.screenshot("alert-detail");
   await detail.getByRole("button", { name: "Close" }).click();
   expect(h.problems).toEqual([]);
 });

@@ -63,7 +63,7 @@ export function ScheduleFormModal(props: {
     Object.keys(errors).length > 0 || preview.query.isError || !preview.settled || save.isPending;
 
   return (
-    <Modal title={editing ? `Edit schedule ${form.id}` : "New schedule"} onClose={props.onClose}>
+    <Modal title={editing ? `Edit schedule ${form.id}` : "New schedule"} onClose={props.onClose} wide>
       <form
         className="form cron-form"
         onSubmit={(event) => {
