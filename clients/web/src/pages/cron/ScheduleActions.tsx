@@ -80,10 +80,11 @@ export function ScheduleActions(props: { schedule: Schedule; onDeleted?: () => v
   const resume = useMutation({ mutationFn: () => cron.resumeSchedule({ id }), onSuccess: refresh });
   const remove = useMutation({
     mutationFn: () => cron.deleteSchedule({ id }),
+    // Leave a deleted schedule's page before refreshing, so it never shows as not found.
     onSuccess: async () => {
       close();
-      await refresh();
       props.onDeleted?.();
+      await refresh();
     },
   });
   const failure = trigger.error ?? resume.error;
@@ -109,7 +110,13 @@ export function ScheduleActions(props: { schedule: Schedule; onDeleted?: () => v
         Delete
       </button>
       {failure ? (
-        <Modal title={`Could not change ${id}`} onClose={() => { trigger.reset(); resume.reset(); }}>
+        <Modal
+          title={`Could not change ${id}`}
+          onClose={() => {
+            trigger.reset();
+            resume.reset();
+          }}
+        >
           <ErrorBox error={failure} />
         </Modal>
       ) : null}

@@ -17,6 +17,9 @@ import {
 } from "./model";
 import { PreviewList, usePreview } from "./Preview";
 
+// The browser's IANA zones, offered while typing; the server checks whatever is typed.
+const TIME_ZONES = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((zone) => zone !== "UTC")];
+
 // The label points at its control by id instead of wrapping it, and the error line sits apart,
 // so the control's accessible name is the label alone (a wrapping label adds a textarea's text).
 function Field(props: { label: string; error?: string; children: ReactElement<{ id?: string }> }) {
@@ -109,7 +112,12 @@ export function ScheduleFormModal(props: {
                 </Field>
               )}
               <Field label="Time zone">
-                <input value={form.timeZone} placeholder="UTC" onChange={(e) => set("timeZone", e.target.value)} />
+                <input
+                  value={form.timeZone}
+                  placeholder="UTC"
+                  list="cron-time-zones"
+                  onChange={(e) => set("timeZone", e.target.value)}
+                />
               </Field>
             </div>
             <div className="form-row">
@@ -167,6 +175,11 @@ export function ScheduleFormModal(props: {
             </Field>
           </div>
           <PreviewList preview={preview} />
+          <datalist id="cron-time-zones">
+            {TIME_ZONES.map((zone) => (
+              <option key={zone} value={zone} />
+            ))}
+          </datalist>
         </div>
         <ErrorBox error={save.error} />
         <div className="modal-actions">
