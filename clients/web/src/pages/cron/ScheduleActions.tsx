@@ -71,7 +71,7 @@ export function ScheduleActions(props: { schedule: Schedule; onDeleted?: () => v
   const close = () => setDialog(undefined);
 
   const trigger = useMutation({
-    mutationFn: () => cron.triggerSchedule({ id, requestId: crypto.randomUUID() }),
+    mutationFn: () => cron.triggerSchedule({ id }),
     onSuccess: () => {
       setDialog("triggered");
       void refresh();
