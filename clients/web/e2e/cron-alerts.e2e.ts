@@ -108,7 +108,7 @@ test("a schedule is paused with a reason and resumed", async () => {
   const dialog = page.getByRole("dialog", { name: "Pause e2e-every-5" });
   await dialog.getByLabel("Reason (optional)", { exact: true }).fill("maintenance");
   await dialog.getByRole("button", { name: "Pause" }).click();
-  await row.getByText("paused").waitFor();
+  await row.getByText("paused", { exact: true }).waitFor();
   const paused = await api.getSchedule({ id: "e2e-every-5" });
   expect(paused.schedule?.paused).toBe(true);
   expect(paused.schedule?.pauseReason).toBe("maintenance");
@@ -163,15 +163,15 @@ test("a firing alert is acknowledged with a comment from the page", async () => 
   const page = await h.open("/alerts");
   const row = page.locator(`tr[data-alert="${alert.id}"]`);
   await row.getByText("queue:e2e.alerting").waitFor();
-  await row.getByText("firing").waitFor();
-  await row.getByText("critical").waitFor();
+  await row.getByText("firing", { exact: true }).waitFor();
+  await row.getByText("critical", { exact: true }).waitFor();
   await h.screenshot("alerts");
 
   await row.getByRole("button", { name: "Ack" }).click();
   const dialog = page.getByRole("dialog", { name: "Acknowledge alert" });
   await dialog.getByLabel("Comment (optional)").fill("scaling workers");
   await dialog.getByRole("button", { name: "Acknowledge" }).click();
-  await row.getByText("acked").waitFor();
+  await row.getByText("acked", { exact: true }).waitFor();
   await row.getByRole("button", { name: "Ack" }).waitFor({ state: "detached" });
 
   const acked = await api.getAlert({ id: alert.id });
@@ -200,7 +200,7 @@ test("a silence is created and expired", async () => {
   await dialog.getByRole("button", { name: "Create silence" }).click();
 
   const row = page.getByRole("row").filter({ hasText: "rule=e2e-backlog queue=e2e.alerting" });
-  await row.getByText("active").waitFor();
+  await row.getByText("active", { exact: true }).waitFor();
   const [silence] = (await api.listSilences({})).silences.filter((s) => s.spec?.comment === "deploying");
   expect(silence.spec?.ruleId).toBe("e2e-backlog");
   const lasts = Number(silence.spec?.endsAt?.seconds) - Number(silence.spec?.startsAt?.seconds);
@@ -242,13 +242,13 @@ test("a webhook channel made through the form is tested against a receiver, and 
 
     const row = page.locator('tr[data-channel="e2e-hook"]');
     await row.waitFor();
-    expect(await row.getByText("set").count()).toBe(2);
+    expect(await row.getByText("set", { exact: true }).count()).toBe(2);
     const stored = await h.client(AlertService).getChannel({ id: "e2e-hook" });
     expect(stored.channel?.secretsSet.sort()).toEqual(["signing_secret", "url"]);
 
     await row.getByRole("button", { name: "Test" }).click();
     const result = page.getByRole("dialog", { name: "Test of e2e-hook" });
-    await result.getByText("delivered").waitFor();
+    await result.getByText("delivered", { exact: true }).waitFor();
     await result.getByRole("cell", { name: "200" }).waitFor();
     expect(received).toHaveLength(1);
     expect(JSON.parse(received[0].body).kind).toBe("test");
@@ -302,7 +302,7 @@ test("a rule is created, disabled, enabled and deleted in the rule editor", asyn
   await h.screenshot("alert-rules");
 
   await row.getByRole("button", { name: "Disable" }).click();
-  await row.getByText("disabled").waitFor();
+  await row.getByText("disabled", { exact: true }).waitFor();
   expect((await api.getRule({ id: "e2e-failures" })).rule?.spec?.disabled).toBe(true);
   await row.getByRole("button", { name: "Enable" }).click();
   await row.getByRole("button", { name: "Disable" }).waitFor();
