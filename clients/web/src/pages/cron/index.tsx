@@ -1,5 +1,10 @@
-import { PageHeader } from "../../ui/common";
+import { useParams } from "react-router";
+
+import "./cron.css";
+import { ScheduleDetail } from "./ScheduleDetail";
+import { ScheduleList } from "./ScheduleList";
 
 export default function CronPage() {
-  return <PageHeader title="Cron" />;
+  const { schedule } = useParams();
+  return schedule ? <ScheduleDetail key={schedule} id={schedule} /> : <ScheduleList />;
 }
