@@ -51,7 +51,7 @@ export function ScheduleFormModal(props: {
   const queryClient = useQueryClient();
   const save = useMutation({
     mutationFn: async () => {
-      const spec = formToSpec(form);
+      const spec = formToSpec(form, props.schedule?.spec);
       const response = editing
         ? await cron.updateSchedule({ spec })
         : await cron.createSchedule({ spec });

@@ -84,3 +84,20 @@ test("cadenceText shows the zone only when it is not UTC", () => {
 test("jobPath escapes the id and carries the queue", () => {
   expect(jobPath("cron:nightly:1700000000000", "a b")).toBe("/jobs/cron%3Anightly%3A1700000000000?queue=a%20b");
 });
+
+test("an edit keeps what the form does not show", () => {
+  const stored = create(ScheduleSpecSchema, {
+    id: "nightly",
+    cron: "0 2 * * *",
+    timeZone: "UTC",
+    misfireGrace: { seconds: 120n },
+    catchUpWindow: { seconds: 3600n },
+    job: { queue: "reports", type: "build", headers: { tenant: "acme" }, tags: ["nightly"] },
+  });
+  const edited = create(ScheduleSpecSchema, formToSpec({ ...specToForm(stored), cron: "0 3 * * *" }, stored));
+  expect(edited.cron).toBe("0 3 * * *");
+  expect(Number(edited.misfireGrace?.seconds)).toBe(120);
+  expect(Number(edited.catchUpWindow?.seconds)).toBe(3600);
+  expect(edited.job?.headers).toEqual({ tenant: "acme" });
+  expect(edited.job?.tags).toEqual(["nightly"]);
+});

@@ -1,5 +1,5 @@
 // Pure logic of the cron pages: the schedule form and how schedules read in tables.
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 
 import {
   MisfirePolicy,
@@ -7,8 +7,9 @@ import {
   RunState,
   RunTrigger,
   type ScheduleSpec,
-  type ScheduleSpecSchema,
+  ScheduleSpecSchema,
 } from "../../gen/zenith/v1/cron_pb";
+import { JobSpecSchema } from "../../gen/zenith/v1/job_pb";
 import { durationFieldText, durationFromSeconds, parseDuration } from "./duration";
 
 export type CadenceKind = "cron" | "interval";
@@ -114,28 +115,34 @@ function optionalDuration(text: string) {
   return seconds === undefined ? undefined : durationFromSeconds(seconds);
 }
 
-// The spec to send; call only when validateForm found nothing.
-export function formToSpec(form: ScheduleForm): MessageInitShape<typeof ScheduleSpecSchema> {
+// The spec to send; call only when validateForm found nothing. UpdateSchedule replaces the whole
+// spec, so an edit starts from the stored one (`base`): what the form does not show (headers,
+// tags, backoff, misfire grace, catch-up window…) is kept as it was.
+export function formToSpec(form: ScheduleForm, base?: ScheduleSpec): MessageInitShape<typeof ScheduleSpecSchema> {
   const hasPayload = form.payload.trim() !== "";
-  return {
+  const job = {
+    queue: form.queue.trim(),
+    type: form.type.trim(),
+    payload: hasPayload ? new TextEncoder().encode(form.payload) : new Uint8Array(),
+    contentType: hasPayload ? base?.job?.contentType || "application/json" : "",
+    priority: Number(form.priority),
+    maxAttempts: form.maxAttempts.trim() === "" ? 0 : Number(form.maxAttempts),
+    timeout: optionalDuration(form.timeout),
+  };
+  const fields = {
     id: form.id.trim(),
     cron: form.cadence === "cron" ? form.cron.trim() : "",
     interval: form.cadence === "interval" ? optionalDuration(form.interval) : undefined,
     timeZone: form.timeZone.trim(),
-    job: {
-      queue: form.queue.trim(),
-      type: form.type.trim(),
-      payload: hasPayload ? new TextEncoder().encode(form.payload) : new Uint8Array(),
-      contentType: hasPayload ? "application/json" : "",
-      priority: Number(form.priority),
-      maxAttempts: form.maxAttempts.trim() === "" ? 0 : Number(form.maxAttempts),
-      timeout: optionalDuration(form.timeout),
-    },
     overlap: form.overlap,
     misfire: form.misfire,
     jitter: optionalDuration(form.jitter),
     description: form.description,
   };
+  if (!base) return { ...fields, job };
+  const spec = Object.assign(clone(ScheduleSpecSchema, base), fields);
+  spec.job = Object.assign(spec.job ?? create(JobSpecSchema), job);
+  return spec;
 }
 
 // "*/5 * * * * (Europe/Berlin)" or "every 1h30m".
