@@ -11,16 +11,28 @@ export interface StateInfo {
   label: string;
   // Which job timestamp says when the job entered (or will leave) this state.
   when: { label: string; field: "scheduledAt" | "startedAt" | "finishedAt" };
+  // Finished jobs are most useful newest first; waiting ones in the order they will run.
+  newestFirst: boolean;
+}
+
+function info(
+  slug: StateSlug,
+  state: JobState,
+  label: string,
+  when: StateInfo["when"],
+  newestFirst: boolean,
+): StateInfo {
+  return { slug, state, label, when, newestFirst };
 }
 
 export const STATES: StateInfo[] = [
-  { slug: "pending", state: JobState.PENDING, label: "Pending", when: { label: "Ready", field: "scheduledAt" } },
-  { slug: "scheduled", state: JobState.SCHEDULED, label: "Scheduled", when: { label: "Due", field: "scheduledAt" } },
-  { slug: "active", state: JobState.ACTIVE, label: "Active", when: { label: "Started", field: "startedAt" } },
-  { slug: "retry", state: JobState.RETRY, label: "Retry", when: { label: "Due", field: "scheduledAt" } },
-  { slug: "dead", state: JobState.DEAD, label: "Dead", when: { label: "Died", field: "finishedAt" } },
-  { slug: "completed", state: JobState.COMPLETED, label: "Completed", when: { label: "Finished", field: "finishedAt" } },
-  { slug: "cancelled", state: JobState.CANCELLED, label: "Cancelled", when: { label: "Cancelled", field: "finishedAt" } },
+  info("pending", JobState.PENDING, "Pending", { label: "Ready", field: "scheduledAt" }, false),
+  info("scheduled", JobState.SCHEDULED, "Scheduled", { label: "Due", field: "scheduledAt" }, false),
+  info("active", JobState.ACTIVE, "Active", { label: "Started", field: "startedAt" }, false),
+  info("retry", JobState.RETRY, "Retry", { label: "Due", field: "scheduledAt" }, false),
+  info("dead", JobState.DEAD, "Dead", { label: "Died", field: "finishedAt" }, true),
+  info("completed", JobState.COMPLETED, "Completed", { label: "Finished", field: "finishedAt" }, true),
+  info("cancelled", JobState.CANCELLED, "Cancelled", { label: "Cancelled", field: "finishedAt" }, true),
 ];
 
 // The state named by a `?state=` value; anything unknown falls back to pending.
