@@ -19,8 +19,8 @@ interface Props {
   jobs: Job[];
   selection: Selection;
   onSelect: (selection: Selection) => void;
-  // Called when an action changed jobs, so the list and counts are read again.
-  onChanged: () => void;
+  // Reads the list and counts again, after an action changed jobs or on request.
+  reload: () => void;
 }
 
 interface Pending {
@@ -69,7 +69,7 @@ export function BulkBar(props: Props) {
     onSuccess: (counts, action) => {
       setOutcome(describeTally(action.past, counts));
       props.onSelect(NONE);
-      props.onChanged();
+      props.reload();
     },
     onSettled: () => setPending(null),
   });
@@ -94,7 +94,8 @@ export function BulkBar(props: Props) {
     if (selection.kind === "matching") byFilter.mutate(pending.action);
     else byIds.mutate(pending.action);
   };
-  const exportJobs = picked.length > 0 ? props.jobs.filter((job) => picked.includes(job.id)) : props.jobs;
+  const pickedSet = new Set(picked);
+  const exportJobs = picked.length > 0 ? props.jobs.filter((job) => pickedSet.has(job.id)) : props.jobs;
   const canSelectMatching =
     bulkAllowed && selection.kind === "ids" && selection.ids.size > 0 && matching.data !== undefined && matching.data > BigInt(selection.ids.size);
 
@@ -119,6 +120,9 @@ export function BulkBar(props: Props) {
           </button>
         )}
         <span className="spacer" />
+        <button type="button" className="ghost" onClick={props.reload} title="The list stays put while counts move; reload it">
+          Reload
+        </button>
         <span className="bulk-group">
           {actionsFor(props.state.state).map((action) => (
             <button
@@ -150,7 +154,7 @@ export function BulkBar(props: Props) {
           key={operation.id}
           id={operation.id}
           title={operation.title}
-          onFinished={props.onChanged}
+          onFinished={props.reload}
           onDismiss={() => setOperation(null)}
         />
       )}

@@ -2,15 +2,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { type FormEvent, useState } from "react";
 
 // The filter language box (FILTER.md). The server is the judge: a filter it refuses comes back
-// as INVALID_ARGUMENT with the position, shown right under the box.
+// as INVALID_ARGUMENT with the position, shown right under the box. Its parent is keyed by the
+// applied filter, so the draft starts afresh whenever the URL's filter changes.
 export function FilterBar(props: { filter: string; error: unknown; onApply: (filter: string) => void }) {
   const [draft, setDraft] = useState(props.filter);
-  const [applied, setApplied] = useState(props.filter);
-  if (applied !== props.filter) {
-    // The URL changed under us (back button, tab link): show what is applied.
-    setApplied(props.filter);
-    setDraft(props.filter);
-  }
   const refused = props.error instanceof ConnectError && props.error.code === Code.InvalidArgument;
   const submit = (e: FormEvent) => {
     e.preventDefault();

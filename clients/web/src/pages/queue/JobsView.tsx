@@ -47,13 +47,14 @@ export function JobsView(props: { queue: string; state: StateInfo; filter: strin
   const [selection, setSelection] = useState<Selection>(NONE);
   const { fetchNextPage } = list;
   const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
-  const onChanged = () => {
+  const reload = () => {
     void client.invalidateQueries({ queryKey: ["jobs", queue] });
     void client.invalidateQueries({ queryKey: ["count", queue] });
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
-    if (isTextEntry(e.target)) return;
+    // Text fields keep Ctrl+A, and a dialog's Esc closes the dialog, not the selection.
+    if (isTextEntry(e.target) || (e.target instanceof Element && e.target.closest("dialog"))) return;
     if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "a") {
       e.preventDefault();
       setSelection(selectIds(loadedIds));
@@ -74,7 +75,7 @@ export function JobsView(props: { queue: string; state: StateInfo; filter: strin
           jobs={jobs}
           selection={selection}
           onSelect={setSelection}
-          onChanged={onChanged}
+          reload={reload}
         />
         {list.error && !refusedFilter(list.error) && <ErrorBox error={list.error} />}
         {list.isPending ? (

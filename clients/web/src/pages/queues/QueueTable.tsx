@@ -6,21 +6,33 @@ import { type QueueSnapshot, QueueSource } from "../../gen/zenith/v1/queue_pb";
 import { Badge } from "../../ui/common";
 import { durationMillis, formatCount, formatDuration, formatRate } from "../../ui/format";
 import { PauseButton, PurgeButton } from "../queue/QueueControls";
-import { STATES } from "../queue/states";
+import { STATES, type StateSlug } from "../queue/states";
 import { nextSort, type Sort, type SortKey, sortQueues } from "./sort";
 
 interface Column {
   key: SortKey;
   label: string;
   title?: string;
+  // Fitted to the label, so the whole table fits 1280 px without truncating a header.
+  width?: number;
 }
 
+const STATE_WIDTHS: Record<StateSlug, number> = {
+  pending: 62,
+  scheduled: 76,
+  active: 54,
+  retry: 48,
+  dead: 48,
+  completed: 80,
+  cancelled: 76,
+};
+
 const COLUMNS: Column[] = [
-  ...STATES.map((s) => ({ key: s.slug, label: s.label })),
-  { key: "oldest", label: "Oldest", title: "How long the job first in line has been pending" },
-  { key: "enqueuedRate", label: "In/s", title: "Jobs enqueued per second over the last minute" },
-  { key: "completedRate", label: "Done/s", title: "Jobs completed per second over the last minute" },
-  { key: "failedRate", label: "Failed/s", title: "Failed attempts per second over the last minute" },
+  ...STATES.map((s) => ({ key: s.slug, label: s.label, width: STATE_WIDTHS[s.slug] })),
+  { key: "oldest", label: "Oldest", width: 58, title: "How long the job first in line has been pending" },
+  { key: "enqueuedRate", label: "In/s", width: 62, title: "Jobs enqueued per second over the last minute" },
+  { key: "completedRate", label: "Done/s", width: 62, title: "Jobs completed per second over the last minute" },
+  { key: "failedRate", label: "Failed/s", width: 66, title: "Failed attempts per second over the last minute" },
 ];
 
 function SortHeader(props: { column: Column; sort: Sort; onSort: (key: SortKey) => void; numeric: boolean }) {
@@ -38,12 +50,13 @@ function SortHeader(props: { column: Column; sort: Sort; onSort: (key: SortKey) 
   );
 }
 
+// Only what differs from a running Zenith queue gets a badge, to keep rows quiet.
 function Status({ snapshot }: { snapshot: QueueSnapshot }) {
   const queue = snapshot.queue;
   if (queue?.source === QueueSource.EXTERNAL) {
     return <Badge tone="info">{queue.external?.driver || "external"}</Badge>;
   }
-  return queue?.paused ? <Badge tone="warn">paused</Badge> : <Badge tone="ok">running</Badge>;
+  return queue?.paused ? <Badge tone="warn">paused</Badge> : null;
 }
 
 function QueueRow(props: { snapshot: QueueSnapshot; onPurgeStarted: (operation: BulkOperation) => void }) {
@@ -54,9 +67,7 @@ function QueueRow(props: { snapshot: QueueSnapshot; onPurgeStarted: (operation: 
   return (
     <tr data-queue={queue.name}>
       <td className="queue-name" title={queue.name}>
-        {external ? <span>{queue.name}</span> : <Link to={`/queues/${encodeURIComponent(queue.name)}`}>{queue.name}</Link>}
-      </td>
-      <td>
+        {external ? <span>{queue.name}</span> : <Link to={`/queues/${encodeURIComponent(queue.name)}`}>{queue.name}</Link>}{" "}
         <Status snapshot={props.snapshot} />
       </td>
       {STATES.map((s) => (
@@ -93,17 +104,15 @@ export function QueueTable(props: { snapshots: QueueSnapshot[]; onPurgeStarted: 
     <div className="panel queues-panel">
       <table className="queues-table" aria-label="Queues">
         <colgroup>
-          <col className="col-name" />
-          <col className="col-status" />
+          <col />
           {COLUMNS.map((c) => (
-            <col key={c.key} className="col-num" />
+            <col key={c.key} style={{ width: c.width }} />
           ))}
           <col className="col-actions" />
         </colgroup>
         <thead>
           <tr>
             <SortHeader column={{ key: "name", label: "Queue" }} sort={sort} onSort={onSort} numeric={false} />
-            <th>Status</th>
             {COLUMNS.map((c) => (
               <SortHeader key={c.key} column={c} sort={sort} onSort={onSort} numeric />
             ))}
