@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 
 import { JobState } from "../src/gen/zenith/v1/job_pb";
+import { PulseService } from "../src/gen/zenith/v1/pulse_pb";
 import { QueueService } from "../src/gen/zenith/v1/queue_pb";
 import { WorkerService } from "../src/gen/zenith/v1/worker_pb";
 import { Harness } from "./harness";
@@ -213,6 +214,61 @@ test("rows are picked with checkboxes, Ctrl+A and Esc, and the selection exports
   expect(lines[0]).toMatch(/^"id","queue","type","state"/);
   expect(lines.slice(1).map((line) => line.split(",")[0].replaceAll('"', ""))).toEqual(picked);
   expect(lines.slice(1).every((line) => line.includes('"e2e.select","send_email","pending"'))).toBe(true);
+});
+
+test("the list pages in as it scrolls, renders only the rows in view, and acts on picked ids", async () => {
+  const api = h.client(QueueService);
+  const specs = Array.from({ length: 450 }, (_, i) => ({ queue: "e2e.paging", type: "resize", payload: encoder.encode(`{"n":${i}}`) }));
+  await api.batchEnqueue({ jobs: specs });
+  const page = await h.open("/queues/e2e.paging?state=pending");
+  const grid = page.getByRole("grid", { name: "Jobs" });
+  const summary = page.getByRole("toolbar", { name: "Selection" }).getByRole("status");
+  await expect.poll(() => summary.textContent()).toBe("200 loaded");
+  expect(await grid.locator("[data-job-id]").count()).toBeLessThan(60);
+
+  const scroller = grid.locator(".job-scroll");
+  await expect
+    .poll(async () => {
+      await scroller.evaluate((element) => element.scrollTo(0, element.scrollHeight));
+      return summary.textContent();
+    })
+    .toBe("450 loaded");
+  expect(await grid.locator("[data-job-id]").count()).toBeLessThan(60);
+
+  const rows = grid.locator("[data-job-id]");
+  const picked = [await rows.nth(-1).getAttribute("data-job-id"), await rows.nth(-2).getAttribute("data-job-id")];
+  await rows.nth(-1).getByRole("checkbox").check();
+  await rows.nth(-2).getByRole("checkbox").check();
+  await page.getByRole("toolbar", { name: "Selection" }).getByRole("button", { name: "Cancel" }).click();
+  const dialog = page.getByRole("dialog");
+  expect(await dialog.getByRole("heading").textContent()).toBe("Cancel 2 pending jobs?");
+  await dialog.getByRole("button", { name: "Cancel", exact: true }).last().click();
+  await page.getByRole("status").filter({ hasText: "Cancelled 2" }).waitFor();
+  for (const id of picked) {
+    expect((await api.getJob({ id: id!, queue: "e2e.paging" })).job?.state).toBe(JobState.CANCELLED);
+  }
+  await expect.poll(() => summary.textContent()).toBe("448 loaded");
+  await scroller.click({ position: { x: 400, y: 10 } });
+  await page.keyboard.press("Control+a");
+  expect(await summary.textContent()).toBe("448 selected");
+});
+
+test("an external queue reported by a node is shown read-only", async () => {
+  await h.client(PulseService).beat({
+    beat: {
+      identity: { nodeId: "e2e-node-1", service: "shop", language: "php" },
+      externalQueues: [{ name: "shop-mail", driver: "laravel", connection: "redis", pending: 12n, failed: 3n }],
+    },
+  });
+  const page = await h.open("/queues");
+  const row = page.locator('tr[data-queue="shop-mail"]');
+  await row.waitFor();
+  expect(await row.locator('td[data-count="pending"]').textContent()).toBe("12");
+  expect(await row.locator('td[data-count="dead"]').textContent()).toBe("3");
+  await row.getByText("laravel").waitFor();
+  await row.getByText("read-only").waitFor();
+  expect(await row.getByRole("button").count()).toBe(0);
+  expect(await row.getByRole("link").count()).toBe(0);
 });
 
 test("no console errors or CSP violations on the way", () => {

@@ -63,6 +63,7 @@ function QueueRow(props: { snapshot: QueueSnapshot; onPurgeStarted: (operation: 
   const { queue, rates } = props.snapshot;
   if (!queue) return null;
   const external = queue.source === QueueSource.EXTERNAL;
+  // External queues come without rates: they show "—", not a made-up zero.
   const rateValues = [rates?.enqueued, rates?.completed, rates?.failed];
   return (
     <tr data-queue={queue.name}>
@@ -78,7 +79,7 @@ function QueueRow(props: { snapshot: QueueSnapshot; onPurgeStarted: (operation: 
       <td className="num">{queue.oldestPendingAge ? formatDuration(durationMillis(queue.oldestPendingAge)) : "—"}</td>
       {rateValues.map((rate, i) => (
         <td key={i} className="num">
-          {formatRate(rate ?? 0)}
+          {formatRate(rate)}
         </td>
       ))}
       <td className="queue-actions">
@@ -95,6 +96,11 @@ function QueueRow(props: { snapshot: QueueSnapshot; onPurgeStarted: (operation: 
       </td>
     </tr>
   );
+}
+
+// An external queue may share its name with a Zenith queue or another system's queue.
+function rowKey({ queue }: QueueSnapshot): string {
+  return [queue?.source, queue?.external?.driver, queue?.external?.connection, queue?.name].join("/");
 }
 
 export function QueueTable(props: { snapshots: QueueSnapshot[]; onPurgeStarted: (operation: BulkOperation) => void }) {
@@ -121,7 +127,7 @@ export function QueueTable(props: { snapshots: QueueSnapshot[]; onPurgeStarted: 
         </thead>
         <tbody>
           {sortQueues(props.snapshots, sort).map((snapshot) => (
-            <QueueRow key={snapshot.queue?.name} snapshot={snapshot} onPurgeStarted={props.onPurgeStarted} />
+            <QueueRow key={rowKey(snapshot)} snapshot={snapshot} onPurgeStarted={props.onPurgeStarted} />
           ))}
         </tbody>
       </table>

@@ -1,7 +1,10 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { create } from "@bufbuild/protobuf";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
+import { queues } from "../../api/clients";
 import type { BulkOperation } from "../../gen/zenith/v1/bulk_pb";
+import { QueueSnapshotSchema, QueueSource } from "../../gen/zenith/v1/queue_pb";
 import { Empty, ErrorBox, PageHeader } from "../../ui/common";
 import { formatCount, formatRate } from "../../ui/format";
 import { BulkProgress } from "../queue/BulkProgress";
@@ -13,9 +16,18 @@ import "./queues.css";
 // Every queue with live counts and rates, queue-wide actions, and a form to enqueue a job.
 export default function QueuesPage() {
   const watch = useQueueWatch();
+  // WatchQueues streams Zenith's own queues only; external ones come from ListQueues.
+  const external = useQuery({
+    queryKey: ["queues", "external"],
+    queryFn: async () => (await queues.listQueues({ source: QueueSource.EXTERNAL, pageSize: 1000 })).queues,
+    refetchInterval: 5000,
+  });
   const client = useQueryClient();
   const [purge, setPurge] = useState<BulkOperation | null>(null);
-  const snapshots = watch.latest?.queues ?? [];
+  const snapshots = [
+    ...(watch.latest?.queues ?? []),
+    ...(external.data ?? []).map((queue) => create(QueueSnapshotSchema, { queue })),
+  ];
   const totals = watch.latest?.totalRates;
   return (
     <>
@@ -26,6 +38,7 @@ export default function QueuesPage() {
         </span>
       </PageHeader>
       {watch.error && <ErrorBox error={watch.error} />}
+      <ErrorBox error={external.error} />
       {purge && (
         <BulkProgress
           key={purge.id}
@@ -42,7 +55,9 @@ export default function QueuesPage() {
       ) : (
         <QueueTable snapshots={snapshots} onPurgeStarted={setPurge} />
       )}
-      <EnqueueForm queueNames={snapshots.flatMap((s) => (s.queue ? [s.queue.name] : []))} />
+      <EnqueueForm
+        queueNames={snapshots.flatMap((s) => (s.queue?.source === QueueSource.ZENITH ? [s.queue.name] : []))}
+      />
     </>
   );
 }
