@@ -167,7 +167,7 @@ test("dead jobs matching a filter are retried by a bulk operation, the others st
   await page.getByRole("toolbar", { name: "Selection" }).getByRole("button", { name: "Retry" }).click();
   const dialog = page.getByRole("dialog");
   expect(await dialog.getByRole("heading").textContent()).toBe("Retry 5 dead jobs?");
-  await dialog.getByRole("button", { name: "Retry" }).click();
+  await dialog.getByRole("button", { name: "Retry 5 jobs" }).click();
 
   const progress = page.getByRole("region", { name: "Bulk operation" });
   await progress.getByText("done", { exact: true }).waitFor();
@@ -196,15 +196,14 @@ test("rows are picked with checkboxes, Ctrl+A and Esc, and the selection exports
   expect(await summary.textContent()).toBe("6 loaded");
   expect(await selectedRows()).toBe(0);
 
-  await rows.nth(1).getByRole("checkbox").check();
-  await rows.nth(3).getByRole("checkbox").check();
+  const picked = [ids[1], ids[3]];
+  for (const id of picked) await grid.locator(`[data-job-id="${id}"]`).getByRole("checkbox").check();
   expect(await summary.textContent()).toBe("2 selected");
   // In a text field Ctrl+A selects text, not rows.
   await page.getByRole("textbox", { name: "Filter" }).focus();
   await page.keyboard.press("Control+a");
   expect(await summary.textContent()).toBe("2 selected");
 
-  const picked = [ids[1], ids[3]];
   const [file] = await Promise.all([
     page.waitForEvent("download"),
     page.getByRole("toolbar", { name: "Selection" }).getByRole("button", { name: "CSV" }).click(),
@@ -236,13 +235,13 @@ test("the list pages in as it scrolls, renders only the rows in view, and acts o
   expect(await grid.locator("[data-job-id]").count()).toBeLessThan(60);
 
   const rows = grid.locator("[data-job-id]");
+  // Rows are recycled as the list scrolls, so pick them by id, not by position.
   const picked = [await rows.nth(-1).getAttribute("data-job-id"), await rows.nth(-2).getAttribute("data-job-id")];
-  await rows.nth(-1).getByRole("checkbox").check();
-  await rows.nth(-2).getByRole("checkbox").check();
+  for (const id of picked) await grid.locator(`[data-job-id="${id}"]`).getByRole("checkbox").check();
   await page.getByRole("toolbar", { name: "Selection" }).getByRole("button", { name: "Cancel" }).click();
   const dialog = page.getByRole("dialog");
   expect(await dialog.getByRole("heading").textContent()).toBe("Cancel 2 pending jobs?");
-  await dialog.getByRole("button", { name: "Cancel", exact: true }).last().click();
+  await dialog.getByRole("button", { name: "Cancel 2 jobs" }).click();
   await page.getByRole("status").filter({ hasText: "Cancelled 2" }).waitFor();
   for (const id of picked) {
     expect((await api.getJob({ id: id!, queue: "e2e.paging" })).job?.state).toBe(JobState.CANCELLED);

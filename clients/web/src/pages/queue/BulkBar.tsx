@@ -10,7 +10,7 @@ import { describeTally, runBatch, startBulk } from "./batch";
 import { BulkProgress } from "./BulkProgress";
 import { jobsToCsv, jobsToJson } from "./exportJobs";
 import { isEmpty, NONE, type Selection, selectedIds } from "./selection";
-import { type ActionInfo, actionsFor, bulkOperationAllowed, confirmTitle, type StateInfo } from "./states";
+import { type ActionInfo, actionsFor, bulkOperationAllowed, confirmLabel, confirmTitle, type StateInfo } from "./states";
 
 interface Props {
   queue: string;
@@ -161,7 +161,7 @@ export function BulkBar(props: Props) {
       {pending && (
         <Confirm
           title={confirmTitle(pending.action, pending.count, props.state)}
-          confirmLabel={pending.action.verb}
+          confirmLabel={confirmLabel(pending.action, pending.count)}
           danger={pending.action.danger}
           busy={byIds.isPending || byFilter.isPending}
           onConfirm={confirm}

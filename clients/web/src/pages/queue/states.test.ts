@@ -2,7 +2,7 @@ import { expect, test } from "vitest";
 
 import { BulkAction } from "../../gen/zenith/v1/bulk_pb";
 import { JobState } from "../../gen/zenith/v1/job_pb";
-import { actionsFor, bulkOperationAllowed, confirmTitle, purgeableCount, stateFromSlug } from "./states";
+import { actionsFor, bulkOperationAllowed, confirmLabel, confirmTitle, purgeableCount, stateFromSlug } from "./states";
 
 test("a ?state= value picks its tab, case-insensitively, and unknown values fall back to pending", () => {
   expect(stateFromSlug("dead").state).toBe(JobState.DEAD);
@@ -26,6 +26,8 @@ test("the confirmation names the count and the state", () => {
   const [retry] = actionsFor(JobState.DEAD);
   expect(confirmTitle(retry, 1234n, stateFromSlug("dead"))).toBe("Retry 1,234 dead jobs?");
   expect(confirmTitle(retry, 1, stateFromSlug("dead"))).toBe("Retry 1 dead job?");
+  const [cancel] = actionsFor(JobState.PENDING);
+  expect(confirmLabel(cancel, 2)).toBe("Cancel 2 jobs");
 });
 
 test("a purge counts every state but active", () => {

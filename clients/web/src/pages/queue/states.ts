@@ -88,8 +88,19 @@ export function bulkOperationAllowed(state: JobState): boolean {
   return state !== JobState.ACTIVE;
 }
 
+function counted(count: number | bigint): { number: string; noun: string } {
+  const n = Number(count);
+  return { number: n.toLocaleString("en-US"), noun: n === 1 ? "job" : "jobs" };
+}
+
 // "Retry 1,234 dead jobs?", "Delete 1 completed job?"
 export function confirmTitle(action: ActionInfo, count: number | bigint, state: StateInfo): string {
-  const n = Number(count);
-  return `${action.verb} ${n.toLocaleString("en-US")} ${state.slug} ${n === 1 ? "job" : "jobs"}?`;
+  const { number, noun } = counted(count);
+  return `${action.verb} ${number} ${state.slug} ${noun}?`;
+}
+
+// The confirming button names the count too, and never reads as the dialog's own "Cancel".
+export function confirmLabel(action: ActionInfo, count: number | bigint): string {
+  const { number, noun } = counted(count);
+  return `${action.verb} ${number} ${noun}`;
 }
