@@ -4,7 +4,7 @@ import { BulkAction } from "../../gen/zenith/v1/bulk_pb";
 import type { JobState } from "../../gen/zenith/v1/job_pb";
 import { JobActionOutcome, type JobActionResult } from "../../gen/zenith/v1/queue_pb";
 
-export const BATCH_LIMIT = 1000;
+const BATCH_LIMIT = 1000;
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -10,7 +10,7 @@ function iso(ts: Parameters<typeof tsMillis>[0]): string {
   return ms === undefined ? "" : new Date(ms).toISOString();
 }
 
-export interface ExportedJob {
+interface ExportedJob {
   id: string;
   queue: string;
   type: string;
@@ -28,7 +28,7 @@ export interface ExportedJob {
   payload: string;
 }
 
-export function exportedJob(job: Job): ExportedJob {
+function exportedJob(job: Job): ExportedJob {
   return {
     id: job.id,
     queue: job.queue,

@@ -40,10 +40,6 @@ export function stateFromSlug(slug: string | null): StateInfo {
   return STATES.find((s) => s.slug === slug?.toLowerCase()) ?? STATES[0];
 }
 
-export function countOf(counts: QueueCounts | undefined, slug: StateSlug): bigint | undefined {
-  return counts?.[slug];
-}
-
 // Every job that a purge deletes: all states but active (PurgeQueue without a state).
 export function purgeableCount(counts: QueueCounts | undefined): bigint {
   if (!counts) return 0n;
