@@ -5,7 +5,7 @@ import { Badge } from "../../ui/common";
 import { formatCount, formatRate } from "../../ui/format";
 import { busiestQueues } from "./metrics";
 
-const SHOWN = 8;
+const SHOWN = 6;
 
 // Always SHOWN rows, blank ones included, so the panel keeps its height as queues come and go.
 export function BusiestQueues(props: { latest: WatchQueuesResponse | undefined }) {
@@ -23,10 +23,9 @@ export function BusiestQueues(props: { latest: WatchQueuesResponse | undefined }
             <th>Queue</th>
             <th className="num">Pending</th>
             <th className="num">Active</th>
-            <th className="num">Dead</th>
-            <th className="num">Enqueued</th>
-            <th className="num">Completed</th>
-            <th className="num">Failed</th>
+            <th className="num" title="Enqueued per second">In</th>
+            <th className="num" title="Completed per second">Done</th>
+            <th className="num" title="Failed attempts per second">Failed</th>
           </tr>
         </thead>
         <tbody>
@@ -40,7 +39,6 @@ export function BusiestQueues(props: { latest: WatchQueuesResponse | undefined }
                 </td>
                 <td className="num" data-testid="pending">{formatCount(queue?.counts?.pending)}</td>
                 <td className="num">{formatCount(queue?.counts?.active)}</td>
-                <td className="num">{formatCount(queue?.counts?.dead)}</td>
                 <td className="num">{formatRate(rates?.enqueued)}</td>
                 <td className="num">{formatRate(rates?.completed)}</td>
                 <td className="num">{formatRate(rates?.failed)}</td>
@@ -49,7 +47,7 @@ export function BusiestQueues(props: { latest: WatchQueuesResponse | undefined }
           })}
           {blanks.map((i) => (
             <tr key={`blank-${i}`} className="blank" aria-hidden="true">
-              <td colSpan={7}>{i === 0 && rows.length === 0 ? "No queues yet" : "\u00a0"}</td>
+              <td colSpan={6}>{i === 0 && rows.length === 0 ? "No queues yet" : "\u00a0"}</td>
             </tr>
           ))}
         </tbody>

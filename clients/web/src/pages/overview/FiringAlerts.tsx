@@ -6,7 +6,7 @@ import { AlertState, Severity } from "../../gen/zenith/v1/alert_pb";
 import { Badge, ErrorBox } from "../../ui/common";
 import { formatRelative, tsMillis } from "../../ui/format";
 
-const SHOWN = 4;
+const SHOWN = 3;
 
 const SEVERITY: Record<Severity, { tone: "bad" | "warn" | "info"; label: string }> = {
   [Severity.UNSPECIFIED]: { tone: "warn", label: "warning" },
@@ -36,11 +36,15 @@ export function FiringAlerts() {
       <ul className="alert-list">
         {list.slice(0, SHOWN).map((alert) => (
           <li key={alert.id}>
-            <Badge tone={SEVERITY[alert.severity].tone}>{SEVERITY[alert.severity].label}</Badge>
+            <div className="alert-meta">
+              <Badge tone={SEVERITY[alert.severity].tone}>{SEVERITY[alert.severity].label}</Badge>
+              <span className="muted">
+                {alert.ruleId} · fired {formatRelative(tsMillis(alert.firedAt))}
+              </span>
+            </div>
             <Link className="alert-summary" to="/alerts" title={alert.summary}>
               {alert.summary || alert.subject}
             </Link>
-            <span className="muted">{formatRelative(tsMillis(alert.firedAt))}</span>
           </li>
         ))}
         {firing.data && list.length === 0 && <li className="muted">Nothing is firing.</li>}

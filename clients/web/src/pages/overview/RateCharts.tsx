@@ -8,7 +8,7 @@ import { formatDuration } from "../../ui/format";
 import { TimeSeries } from "../../ui/TimeSeries";
 import { type ChartRange, mergeLive, type RateSeries, seriesFromHistory } from "./metrics";
 
-const CHART_HEIGHT = 180;
+const CHART_HEIGHT = 150;
 
 // Throughput and failures over every queue: the per-step history of the range, then the
 // stream's rates as the newest point. The history is read again each minute, which replaces

@@ -35,14 +35,12 @@ export function Totals(props: { latest: WatchQueuesResponse | undefined; error: 
         <Stat testId="rate-failed" label="Failed" value={formatRate(rates?.failed)} />
         <Stat testId="failure-rate" label="Failure rate" value={formatPercent(failureRate(rates))} />
       </div>
-      <div className="overview-states">
+      <div className="overview-states panel" aria-label="Jobs by state">
         {STATES.map((state) => (
-          <Stat
-            key={state.key}
-            testId={`total-${state.key}`}
-            label={state.label}
-            value={formatCount(totals?.[state.key])}
-          />
+          <div key={state.key} className="state" data-testid={`total-${state.key}`}>
+            <div className="label">{state.label}</div>
+            <div className="value">{formatCount(totals?.[state.key])}</div>
+          </div>
         ))}
       </div>
     </section>

@@ -25,10 +25,8 @@ export default function OverviewPage() {
       <RateCharts key={range.id} range={range} latest={live.latest} />
       <div className="overview-bottom">
         <BusiestQueues latest={live.latest} />
-        <div className="overview-side">
-          <FiringAlerts />
-          <WorkerSummary />
-        </div>
+        <FiringAlerts />
+        <WorkerSummary />
       </div>
     </div>
   );
