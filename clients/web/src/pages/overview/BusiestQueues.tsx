@@ -7,6 +7,11 @@ import { busiestQueues } from "./metrics";
 
 const SHOWN = 6;
 
+// The unit is in the column header.
+function perSecond(rate: number | undefined): string {
+  return formatRate(rate).replace(/\/s$/, "");
+}
+
 // Always SHOWN rows, blank ones included, so the panel keeps its height as queues come and go.
 export function BusiestQueues(props: { latest: WatchQueuesResponse | undefined }) {
   const rows = busiestQueues(props.latest?.queues ?? [], SHOWN);
@@ -23,9 +28,9 @@ export function BusiestQueues(props: { latest: WatchQueuesResponse | undefined }
             <th>Queue</th>
             <th className="num">Pending</th>
             <th className="num">Active</th>
-            <th className="num" title="Enqueued per second">In</th>
-            <th className="num" title="Completed per second">Done</th>
-            <th className="num" title="Failed attempts per second">Failed</th>
+            <th className="num" title="Enqueued per second">In/s</th>
+            <th className="num" title="Completed per second">Done/s</th>
+            <th className="num" title="Failed attempts per second">Fail/s</th>
           </tr>
         </thead>
         <tbody>
@@ -39,9 +44,9 @@ export function BusiestQueues(props: { latest: WatchQueuesResponse | undefined }
                 </td>
                 <td className="num" data-testid="pending">{formatCount(queue?.counts?.pending)}</td>
                 <td className="num">{formatCount(queue?.counts?.active)}</td>
-                <td className="num">{formatRate(rates?.enqueued)}</td>
-                <td className="num">{formatRate(rates?.completed)}</td>
-                <td className="num">{formatRate(rates?.failed)}</td>
+                <td className="num">{perSecond(rates?.enqueued)}</td>
+                <td className="num">{perSecond(rates?.completed)}</td>
+                <td className="num">{perSecond(rates?.failed)}</td>
               </tr>
             );
           })}

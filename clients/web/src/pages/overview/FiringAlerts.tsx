@@ -38,8 +38,8 @@ export function FiringAlerts() {
           <li key={alert.id}>
             <div className="alert-meta">
               <Badge tone={SEVERITY[alert.severity].tone}>{SEVERITY[alert.severity].label}</Badge>
-              <span className="muted">
-                {alert.ruleId} · fired {formatRelative(tsMillis(alert.firedAt))}
+              <span className="muted" title={`rule ${alert.ruleId}`}>
+                fired {formatRelative(tsMillis(alert.firedAt))}
               </span>
             </div>
             <Link className="alert-summary" to="/alerts" title={alert.summary}>

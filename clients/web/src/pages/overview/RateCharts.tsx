@@ -7,6 +7,7 @@ import { ErrorBox } from "../../ui/common";
 import { formatDuration } from "../../ui/format";
 import { TimeSeries } from "../../ui/TimeSeries";
 import { type ChartRange, mergeLive, type RateSeries, seriesFromHistory } from "./metrics";
+import { useDocumentTheme } from "./useDocumentTheme";
 
 const CHART_HEIGHT = 150;
 
@@ -21,6 +22,7 @@ export function RateCharts(props: { range: ChartRange; latest: WatchQueuesRespon
     refetchInterval: 60_000,
   });
   const [series, setSeries] = useState<RateSeries>();
+  const theme = useDocumentTheme();
 
   useEffect(() => {
     if (history.data) setSeries(seriesFromHistory(history.data.points, history.data.step, range.seconds));
@@ -51,6 +53,7 @@ export function RateCharts(props: { range: ChartRange; latest: WatchQueuesRespon
             </span>
           </div>
           <TimeSeries
+            key={theme}
             label="Throughput"
             height={CHART_HEIGHT}
             x={x}
@@ -67,6 +70,7 @@ export function RateCharts(props: { range: ChartRange; latest: WatchQueuesRespon
             <span className="muted chart-caption">failed attempts/s over {props.range.label}</span>
           </div>
           <TimeSeries
+            key={theme}
             label="Failures"
             height={CHART_HEIGHT}
             x={x}

@@ -27,6 +27,7 @@ export function NodeRow(props: { entry: NodeEntry; now: number; onNode: (node: N
   });
   const past = history.data ? historySamples(history.data.points, node, HISTORY_MINUTES) : undefined;
   const series = (key: "cpu" | "memory" | "disk") => [...(past?.[key] ?? []), ...samples[key]].slice(-SAMPLE_LIMIT);
+  const cpu = series("cpu");
   const now = resourcesOf(node);
   const cores = node.beat?.system?.cpuCores;
 
@@ -68,8 +69,8 @@ export function NodeRow(props: { entry: NodeEntry; now: number; onNode: (node: N
         <Resource
           label="CPU"
           value={now.cpu === undefined ? "—" : `${now.cpu.toFixed(1)}%`}
-          values={series("cpu")}
-          max={Math.max(100, ...series("cpu"))}
+          values={cpu}
+          max={Math.max(100, ...cpu)}
           title={cores ? `${cores} cores; percent of one core` : "percent of one core"}
         />
       </td>

@@ -68,8 +68,8 @@ export default function WorkersPage() {
       </PageHeader>
       <ErrorBox error={stream.error} />
       <p className="workers-summary" aria-label="Node counts">
-        <span className="num">{loaded ? shown.length : "—"}</span> nodes in{" "}
-        <span className="num">{loaded ? groups.length : "—"}</span> services ·{" "}
+        <span className="num">{loaded ? shown.length : "—"}</span> {shown.length === 1 ? "node" : "nodes"} in{" "}
+        <span className="num">{loaded ? groups.length : "—"}</span> {groups.length === 1 ? "service" : "services"} ·{" "}
         <span className={`health-text ${HEALTH.healthy.tone}`}>{counts.healthy} healthy</span> ·{" "}
         <span className={`health-text ${HEALTH.late.tone}`}>{counts.late} late</span> ·{" "}
         <span className={`health-text ${HEALTH.lost.tone}`}>{counts.lost} lost</span>

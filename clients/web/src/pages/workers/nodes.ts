@@ -43,7 +43,8 @@ export function resourcesOf(node: Node): { cpu?: number; memory?: number; disk?:
   const diskTotal = Number(system?.diskTotalBytes ?? 0n);
   return {
     cpu: process?.cpuPercent ?? system?.cpuPercent,
-    memory: process ? Number(process.memoryRssBytes) : system ? Number(system.memoryUsedBytes) : undefined,
+    // 0 means the node did not measure it.
+    memory: Number(process?.memoryRssBytes ?? 0n) || Number(system?.memoryUsedBytes ?? 0n) || undefined,
     disk: diskTotal > 0 ? (Number(system?.diskUsedBytes ?? 0n) / diskTotal) * 100 : undefined,
   };
 }
