@@ -122,18 +122,19 @@ function RunningJobs({ node }: { node: Node }) {
   );
 }
 
-// Asks the node to take no new work, or withdraws that request.
+// Asks the node to take no new work, or withdraws that request. The dialog keeps the action it
+// was opened for: the stream may update the node while it is open.
 function QuietButton(props: { node: Node; onNode: (node: Node) => void }) {
-  const [asking, setAsking] = useState(false);
+  const [asking, setAsking] = useState<{ quiet: boolean }>();
   const id = nodeId(props.node);
-  const quiet = !props.node.quietRequested;
   const change = useMutation({
-    mutationFn: () => pulse.quietNode({ nodeId: id, quiet }),
+    mutationFn: (quiet: boolean) => pulse.quietNode({ nodeId: id, quiet }),
     onSuccess: (response) => {
       if (response.node) props.onNode(response.node);
-      setAsking(false);
+      setAsking(undefined);
     },
   });
+  const quiet = !props.node.quietRequested;
   return (
     <>
       <button
@@ -141,21 +142,21 @@ function QuietButton(props: { node: Node; onNode: (node: Node) => void }) {
         disabled={props.node.health === NodeHealth.LOST}
         onClick={() => {
           change.reset();
-          setAsking(true);
+          setAsking({ quiet });
         }}
       >
         {quiet ? "Quiet" : "Resume"}
       </button>
       {asking && (
         <Confirm
-          title={quiet ? `Quiet node ${id}?` : `Let node ${id} take work again?`}
-          confirmLabel={quiet ? "Quiet node" : "Resume node"}
+          title={asking.quiet ? `Quiet node ${id}?` : `Let node ${id} take work again?`}
+          confirmLabel={asking.quiet ? "Quiet node" : "Resume node"}
           busy={change.isPending}
-          onConfirm={() => change.mutate()}
-          onCancel={() => setAsking(false)}
+          onConfirm={() => change.mutate(asking.quiet)}
+          onCancel={() => setAsking(undefined)}
         >
           <p>
-            {quiet
+            {asking.quiet
               ? "It stops taking new jobs and finishes the ones it runs. The request stands until you resume it."
               : "It is told to take new jobs again on its next beat."}
           </p>
