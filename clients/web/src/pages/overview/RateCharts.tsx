@@ -67,7 +67,7 @@ export function RateCharts(props: { range: ChartRange; latest: WatchQueuesRespon
         <div className="panel">
           <div className="chart-head">
             <h2>Failures</h2>
-            <span className="muted chart-caption">failed attempts/s over {props.range.label}</span>
+            <span className="muted chart-caption">failed attempts/s over {range.label}</span>
           </div>
           <TimeSeries
             key={theme}

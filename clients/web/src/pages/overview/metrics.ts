@@ -1,9 +1,10 @@
 // Pure logic of the overview: chart series from per-step history kept live by the WatchQueues
 // stream, the failure rate, and which queues are busiest.
+import type { Duration } from "@bufbuild/protobuf/wkt";
+
 import type { MetricPoint, QueueRates } from "../../gen/zenith/v1/metrics_pb";
 import type { QueueSnapshot } from "../../gen/zenith/v1/queue_pb";
 import { durationMillis, tsMillis } from "../../ui/format";
-import type { Duration } from "@bufbuild/protobuf/wkt";
 
 export interface ChartRange {
   id: string;

@@ -139,7 +139,8 @@ function QuietButton(props: { node: Node; onNode: (node: Node) => void }) {
     <>
       <button
         type="button"
-        disabled={props.node.health === NodeHealth.LOST}
+        // A lost node cannot be told anything new, but a request it left standing can be withdrawn.
+        disabled={quiet && props.node.health === NodeHealth.LOST}
         onClick={() => {
           change.reset();
           setAsking({ quiet });

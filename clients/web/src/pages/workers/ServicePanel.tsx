@@ -11,7 +11,7 @@ export function ServicePanel(props: { group: ServiceGroup<NodeEntry>; now: numbe
       <div className="service-head">
         <h2>{group.service}</h2>
         <span className="service-counts">
-          <Badge tone="ok">{group.healthy} healthy</Badge>
+          <Badge tone={group.healthy > 0 ? "ok" : "muted"}>{group.healthy} healthy</Badge>
           {group.late > 0 && <Badge tone="warn">{group.late} late</Badge>}
           {group.lost > 0 && <Badge tone="bad">{group.lost} lost</Badge>}
         </span>
