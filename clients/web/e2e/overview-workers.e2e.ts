@@ -186,6 +186,13 @@ test("the charts render and the range selector changes the range", async () => {
     expect(seconds / expectedStep).toBe(expected.points.length);
   }
   expect(await charts.getByText("one point per 1m").count()).toBe(1);
+
+  // The charts are drawn again in the other theme's colours.
+  await page.getByRole("button", { name: "Toggle theme" }).click();
+  await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe("light");
+  await expect.poll(() => charts.locator("canvas").count()).toBe(2);
+  await page.getByRole("button", { name: "Toggle theme" }).click();
+  await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
   expect(h.problems).toEqual([]);
 });
 
@@ -213,6 +220,7 @@ test("a firing alert and the worker summary show on the overview", async () => {
     .poll(() => page.getByTestId("nodes-healthy").locator(".value").textContent(), { timeout: 10_000 })
     .toBe(String(healthy));
   await expect.poll(() => page.getByRole("list", { name: "Nodes by language" }).textContent()).toContain("go");
+  expect(await page.getByRole("link", { name: "All workers" }).getAttribute("href")).toBe("/workers");
   await h.screenshot("overview");
 
   await panel.getByRole("link", { name: "All alerts" }).click();
@@ -277,6 +285,12 @@ test("the workers page shows a node by service with its resources and external q
     expect(await page.evaluate(() => "e2eSamePage" in window)).toBe(true);
     expect(await boxes(page, ['tr[data-node="billing-1:4242:py"]'])).toEqual(rowBox);
     await expect.poll(() => service.locator(".service-counts").textContent()).toContain("1 lost");
+
+    // Only lost nodes: the billing node stays, the beating reports node goes.
+    await page.getByRole("combobox", { name: "Health" }).selectOption("lost");
+    await expect.poll(() => page.locator('tr[data-node="reports-1:77:go"]').count()).toBe(0);
+    expect(await row.count()).toBe(1);
+    await page.getByRole("combobox", { name: "Health" }).selectOption("");
     expect(h.problems).toEqual([]);
   } finally {
     clearInterval(billingBeats);
