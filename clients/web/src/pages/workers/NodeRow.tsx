@@ -6,7 +6,7 @@ import { pulse } from "../../api/clients";
 import { type Node, NodeHealth } from "../../gen/zenith/v1/pulse_pb";
 import { Badge, ErrorBox } from "../../ui/common";
 import { Confirm } from "../../ui/Confirm";
-import { formatBytes, formatDuration, formatRelative, tsMillis } from "../../ui/format";
+import { formatBytes, formatDuration, formatRelative, formatTime, tsMillis } from "../../ui/format";
 import { Sparkline } from "../../ui/Sparkline";
 import { HEALTH, healthName } from "./health";
 import { historySamples, type NodeEntry, nodeId, resourcesOf, SAMPLE_LIMIT, uptimeMillis } from "./nodes";
@@ -51,7 +51,7 @@ export function NodeRow(props: { entry: NodeEntry; now: number; onNode: (node: N
             <Badge tone="info">{node.beat?.quiet ? "quiet" : "quieting"}</Badge>
           )}
         </div>
-        <div className="sub" data-testid="last-beat" title={`Last beat ${new Date(tsMillis(node.lastBeatAt) ?? 0).toISOString()}`}>
+        <div className="sub" data-testid="last-beat" title={`Last beat ${formatTime(tsMillis(node.lastBeatAt))}`}>
           {node.health === NodeHealth.LOST
             ? `lost ${formatRelative(tsMillis(node.lostAt), props.now)}`
             : `beat ${formatRelative(tsMillis(node.lastBeatAt), props.now)}`}
