@@ -3,6 +3,7 @@
 // API key and retention settings.
 import { afterAll, beforeAll, expect, test } from "vitest";
 
+import { ArchiveService } from "../src/gen/zenith/v1/archive_pb";
 import { LogLevel, LogService } from "../src/gen/zenith/v1/logs_pb";
 import { QueueService } from "../src/gen/zenith/v1/queue_pb";
 import { Harness } from "./harness";
@@ -79,6 +80,9 @@ test("search pages through more hits than fit on one page", async () => {
     contentType: "application/json",
   }));
   await h.client(QueueService).batchEnqueue({ jobs });
+  // Jobs become searchable once the archiver has indexed them, a moment after enqueue.
+  const archive = h.client(ArchiveService);
+  await eventually(async () => (await archive.searchJobs({ query: "pagingprobe", pageSize: 100 })).hits.length === 60);
   const page = await h.open("/search?q=pagingprobe");
   const results = page.getByRole("region", { name: "Results" });
   await page.getByText("Page 1: 50 jobs", { exact: false }).waitFor();

@@ -2,6 +2,8 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
+import { useDocumentTheme } from "./useDocumentTheme";
+
 export interface Series {
   label: string;
   // A CSS variable name, e.g. "--series-1", resolved against the current theme.
@@ -21,6 +23,9 @@ export function TimeSeries(props: {
   const plot = useRef<uPlot | null>(null);
   const height = props.height ?? 180;
   const seriesKey = props.series.map((s) => s.label).join("|");
+  // Colours come from the theme's CSS variables, read when the chart is made: a new theme
+  // makes a new chart.
+  const theme = useDocumentTheme();
 
   useEffect(() => {
     const element = host.current;
@@ -60,8 +65,8 @@ export function TimeSeries(props: {
       chart.destroy();
       plot.current = null;
     };
-    // Series and height define the chart; data updates go through setData below.
-  }, [seriesKey, height]);
+    // Series, height and theme define the chart; data updates go through setData below.
+  }, [seriesKey, height, theme]);
 
   useEffect(() => {
     plot.current?.setData([props.x, ...props.ys]);

@@ -7,7 +7,7 @@ import { type Alert, AlertState } from "../../gen/zenith/v1/alert_pb";
 import { Badge, Empty, ErrorBox } from "../../ui/common";
 import { formatRelative, formatTime, tsMillis } from "../../ui/format";
 import { Modal } from "../../ui/Modal";
-import { useNow } from "../cron/useDebounced";
+import { useNow } from "../../ui/useNow";
 import { AlertDetailModal } from "./AlertDetail";
 import { severityOf } from "./rules";
 import { Subject } from "./Subject";
@@ -100,7 +100,7 @@ function AlertRow(props: { alert: Alert; resolved: boolean; now: number; onAck: 
 }
 
 export function AlertTable({ resolved }: { resolved: boolean }) {
-  const now = useNow();
+  const now = useNow(1000);
   const [acking, setAcking] = useState<Alert>();
   const [openId, setOpenId] = useState<string>();
   const list = useQuery({

@@ -18,7 +18,7 @@ import {
   SMTP_SECURITY,
   validateChannel,
 } from "./channels";
-import { FormField } from "./FormField";
+import { FormField } from "../../ui/FormField";
 import { SEVERITIES } from "./rules";
 
 export function ChannelFormModal(props: { channel?: Channel; onClose: () => void }) {

@@ -6,7 +6,7 @@ import { alerts } from "../../api/clients";
 import type { Rule } from "../../gen/zenith/v1/alert_pb";
 import { ErrorBox } from "../../ui/common";
 import { Modal } from "../../ui/Modal";
-import { FormField } from "./FormField";
+import { FormField } from "../../ui/FormField";
 import {
   CONDITION_KINDS,
   CONDITIONS,

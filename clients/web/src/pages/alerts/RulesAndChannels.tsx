@@ -8,7 +8,7 @@ import { type Channel, type Rule, RuleSpecSchema, type TestChannelResponse } fro
 import { Badge, Empty, ErrorBox } from "../../ui/common";
 import { Confirm } from "../../ui/Confirm";
 import { Modal } from "../../ui/Modal";
-import { durationText } from "../cron/duration";
+import { durationText } from "../../ui/duration";
 import { DeliveryAttempts, DeliveryBadge } from "./AlertDetail";
 import { ChannelFormModal } from "./ChannelFormModal";
 import { CHANNEL_KINDS, channelTarget } from "./channels";

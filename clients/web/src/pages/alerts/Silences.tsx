@@ -7,7 +7,7 @@ import { type Silence, SilenceState } from "../../gen/zenith/v1/alert_pb";
 import { Badge, Empty, ErrorBox } from "../../ui/common";
 import { formatRelative, formatTime, tsMillis } from "../../ui/format";
 import { Modal } from "../../ui/Modal";
-import { useNow } from "../cron/useDebounced";
+import { useNow } from "../../ui/useNow";
 import { silenceEnd, type SilenceForm, silenceMatchers, validateSilence } from "./silences";
 
 const STATE: Record<SilenceState, { label: string; tone: "ok" | "warn" | "muted" }> = {
@@ -138,7 +138,7 @@ function SilenceRow({ silence, now }: { silence: Silence; now: number }) {
 }
 
 export function Silences() {
-  const now = useNow();
+  const now = useNow(1000);
   const [includeExpired, setIncludeExpired] = useState(false);
   const [creating, setCreating] = useState(false);
   const list = useQuery({

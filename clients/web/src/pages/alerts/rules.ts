@@ -2,7 +2,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
 import { NodeResource, type RuleSpec, type RuleSpecSchema, Severity } from "../../gen/zenith/v1/alert_pb";
-import { durationFieldText, durationFromSeconds, durationText, parseDuration } from "../cron/duration";
+import { durationFieldText, durationFromSeconds, durationText, parseDuration } from "../../ui/duration";
 
 export type ConditionKind = NonNullable<RuleSpec["condition"]["case"]>;
 type ParamType = "count" | "percent" | "duration" | "resource";

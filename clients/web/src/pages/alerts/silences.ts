@@ -2,7 +2,7 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 
 import type { SilenceSpec } from "../../gen/zenith/v1/alert_pb";
-import { durationFromSeconds, parseDuration } from "../cron/duration";
+import { durationFromSeconds, parseDuration } from "../../ui/duration";
 
 export interface SilenceForm {
   ruleId: string;

@@ -4,9 +4,10 @@ import { useQuery } from "@tanstack/react-query";
 import { cron } from "../../api/clients";
 import { errorMessage } from "../../api/errors";
 import { formatRelative, tsMillis } from "../../ui/format";
-import { durationFromSeconds, parseDuration } from "./duration";
+import { durationFromSeconds, parseDuration } from "../../ui/duration";
 import type { ScheduleForm } from "./model";
-import { useDebounced, useNow } from "./useDebounced";
+import { useNow } from "../../ui/useNow";
+import { useDebounced } from "./useDebounced";
 
 const PREVIEW_COUNT = 5;
 
@@ -36,7 +37,7 @@ export function usePreview(form: Cadence) {
 }
 
 export function PreviewList({ preview }: { preview: ReturnType<typeof usePreview> }) {
-  const now = useNow();
+  const now = useNow(1000);
   const { query, ready } = preview;
   const rows = query.data?.fireTimes ?? [];
   return (

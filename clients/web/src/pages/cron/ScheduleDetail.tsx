@@ -8,10 +8,10 @@ import { isNotFound } from "../../api/errors";
 import { type Schedule, ScheduleOrigin } from "../../gen/zenith/v1/cron_pb";
 import { Badge, Empty, ErrorBox, PageHeader } from "../../ui/common";
 import { durationMillis, formatDuration, formatRelative, formatTime, tsMillis } from "../../ui/format";
-import { durationFieldText } from "./duration";
+import { durationFieldText } from "../../ui/duration";
 import { cadenceText, jobPath, MISFIRE_OPTIONS, OVERLAP_OPTIONS, RUN_STATE, RUN_TRIGGER } from "./model";
 import { ScheduleActions } from "./ScheduleActions";
-import { useNow } from "./useDebounced";
+import { useNow } from "../../ui/useNow";
 
 function Fact(props: { label: string; children: ReactNode }) {
   return (
@@ -123,7 +123,7 @@ function RunHistory({ id, now }: { id: string; now: number }) {
 
 export function ScheduleDetail({ id }: { id: string }) {
   const navigate = useNavigate();
-  const now = useNow();
+  const now = useNow(1000);
   const schedule = useQuery({
     queryKey: ["cron", "schedule", id],
     queryFn: () => cron.getSchedule({ id }),

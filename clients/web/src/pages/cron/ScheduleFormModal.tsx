@@ -1,10 +1,11 @@
 // Create or edit a schedule, with a live preview of its next fire times.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { cloneElement, type ReactElement, useId, useState } from "react";
+import { useState } from "react";
 
 import { cron } from "../../api/clients";
 import type { Schedule } from "../../gen/zenith/v1/cron_pb";
 import { ErrorBox } from "../../ui/common";
+import { FormField } from "../../ui/FormField";
 import { Modal } from "../../ui/Modal";
 import {
   EMPTY_SCHEDULE_FORM,
@@ -19,19 +20,6 @@ import { PreviewList, usePreview } from "./Preview";
 
 // The browser's IANA zones, offered while typing; the server checks whatever is typed.
 const TIME_ZONES = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((zone) => zone !== "UTC")];
-
-// The label points at its control by id instead of wrapping it, and the error line sits apart,
-// so the control's accessible name is the label alone (a wrapping label adds a textarea's text).
-function Field(props: { label: string; error?: string; children: ReactElement<{ id?: string }> }) {
-  const id = useId();
-  return (
-    <div className="cron-field">
-      <label htmlFor={id}>{props.label}</label>
-      {cloneElement(props.children, { id })}
-      <span className="field-error">{props.error ?? ""}</span>
-    </div>
-  );
-}
 
 export function ScheduleFormModal(props: {
   schedule?: Schedule;
@@ -77,81 +65,81 @@ export function ScheduleFormModal(props: {
         <div className="cron-form-columns">
           <div className="cron-form-fields">
             <div className="form-row">
-              <Field label="Id" error={shown("id")}>
+              <FormField label="Id" error={shown("id")}>
                 <input
                   value={form.id}
                   disabled={editing}
                   aria-invalid={errors.id !== undefined}
                   onChange={(e) => set("id", e.target.value)}
                 />
-              </Field>
-              <Field label="Cadence">
+              </FormField>
+              <FormField label="Cadence">
                 <select value={form.cadence} onChange={(e) => set("cadence", e.target.value === "interval" ? "interval" : "cron")}>
                   <option value="cron">Cron expression</option>
                   <option value="interval">Fixed interval</option>
                 </select>
-              </Field>
+              </FormField>
             </div>
             <div className="form-row">
               {form.cadence === "cron" ? (
-                <Field label="Cron expression" error={shown("cron")}>
+                <FormField label="Cron expression" error={shown("cron")}>
                   <input
                     className="mono"
                     value={form.cron}
                     aria-invalid={errors.cron !== undefined || preview.query.isError}
                     onChange={(e) => set("cron", e.target.value)}
                   />
-                </Field>
+                </FormField>
               ) : (
-                <Field label="Interval (e.g. 90s, 1h)" error={shown("interval")}>
+                <FormField label="Interval (e.g. 90s, 1h)" error={shown("interval")}>
                   <input
                     value={form.interval}
                     aria-invalid={errors.interval !== undefined || preview.query.isError}
                     onChange={(e) => set("interval", e.target.value)}
                   />
-                </Field>
+                </FormField>
               )}
-              <Field label="Time zone">
+              <FormField label="Time zone">
                 <input
                   value={form.timeZone}
                   placeholder="UTC"
                   list="cron-time-zones"
                   onChange={(e) => set("timeZone", e.target.value)}
                 />
-              </Field>
+              </FormField>
             </div>
             <div className="form-row">
-              <Field label="Queue" error={shown("queue")}>
+              <FormField label="Queue" error={shown("queue")}>
                 <input value={form.queue} aria-invalid={errors.queue !== undefined} onChange={(e) => set("queue", e.target.value)} />
-              </Field>
-              <Field label="Job type" error={shown("type")}>
+              </FormField>
+              <FormField label="Job type" error={shown("type")}>
                 <input value={form.type} aria-invalid={errors.type !== undefined} onChange={(e) => set("type", e.target.value)} />
-              </Field>
+              </FormField>
             </div>
-            <Field label="Payload (JSON, optional)" error={shown("payload")}>
+            <FormField label="Payload (JSON, optional)" error={shown("payload")}>
               <textarea
                 rows={3}
                 value={form.payload}
                 aria-invalid={errors.payload !== undefined}
                 onChange={(e) => set("payload", e.target.value)}
               />
-            </Field>
+            </FormField>
             <div className="form-row">
-              <Field label="Priority" error={shown("priority")}>
+              <FormField label="Priority" error={shown("priority")}>
                 <input value={form.priority} onChange={(e) => set("priority", e.target.value)} />
-              </Field>
-              <Field label="Max attempts" error={shown("maxAttempts")}>
+              </FormField>
+              <FormField label="Max attempts" error={shown("maxAttempts")}>
                 <input value={form.maxAttempts} placeholder="server default" onChange={(e) => set("maxAttempts", e.target.value)} />
-              </Field>
-              <Field label="Timeout" error={shown("timeout")}>
+              </FormField>
+              <FormField label="Timeout" error={shown("timeout")}>
                 <input value={form.timeout} placeholder="none" onChange={(e) => set("timeout", e.target.value)} />
-              </Field>
-              <Field label="Jitter" error={shown("jitter")}>
+              </FormField>
+              <FormField label="Jitter" error={shown("jitter")}>
                 <input value={form.jitter} placeholder="none" onChange={(e) => set("jitter", e.target.value)} />
-              </Field>
+              </FormField>
             </div>
             <div className="form-row">
-              <Field label="When the previous run is unfinished">
+              <FormField label="When the previous run is unfinished">
                 <select value={form.overlap} onChange={(e) => set("overlap", Number(e.target.value))}>
                   {OVERLAP_OPTIONS.map((option) => (
                     <option key={option.value} value={option.value}>
@@ -159,8 +147,8 @@ export function ScheduleFormModal(props: {
                     </option>
                   ))}
                 </select>
-              </Field>
-              <Field label="Missed fire times">
+              </FormField>
+              <FormField label="Missed fire times">
                 <select value={form.misfire} onChange={(e) => set("misfire", Number(e.target.value))}>
                   {MISFIRE_OPTIONS.map((option) => (
                     <option key={option.value} value={option.value}>
@@ -168,11 +156,11 @@ export function ScheduleFormModal(props: {
                     </option>
                   ))}
                 </select>
-              </Field>
+              </FormField>
             </div>
-            <Field label="Description">
+            <FormField label="Description">
               <input value={form.description} onChange={(e) => set("description", e.target.value)} />
-            </Field>
+            </FormField>
           </div>
           <PreviewList preview={preview} />
           <datalist id="cron-time-zones">

@@ -10,7 +10,7 @@ import { formatRelative, formatTime, tsMillis } from "../../ui/format";
 import { cadenceText, RUN_STATE } from "./model";
 import { ScheduleActions } from "./ScheduleActions";
 import { ScheduleFormModal } from "./ScheduleFormModal";
-import { useNow } from "./useDebounced";
+import { useNow } from "../../ui/useNow";
 
 function ScheduleRow({ schedule, now }: { schedule: Schedule; now: number }) {
   const spec = schedule.spec;
@@ -60,7 +60,7 @@ function ScheduleRow({ schedule, now }: { schedule: Schedule; now: number }) {
 export function ScheduleList() {
   const [creating, setCreating] = useState(false);
   const navigate = useNavigate();
-  const now = useNow();
+  const now = useNow(1000);
   const schedules = useQuery({
     queryKey: ["cron", "schedules"],
     queryFn: () => cron.listSchedules({ pageSize: 1000 }),

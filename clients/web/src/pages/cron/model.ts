@@ -10,7 +10,7 @@ import {
   ScheduleSpecSchema,
 } from "../../gen/zenith/v1/cron_pb";
 import { JobSpecSchema } from "../../gen/zenith/v1/job_pb";
-import { durationFieldText, durationFromSeconds, parseDuration } from "./duration";
+import { durationFieldText, durationFromSeconds, parseDuration } from "../../ui/duration";
 
 export type CadenceKind = "cron" | "interval";
 

@@ -7,7 +7,6 @@ import { ErrorBox } from "../../ui/common";
 import { formatDuration } from "../../ui/format";
 import { TimeSeries } from "../../ui/TimeSeries";
 import { type ChartRange, mergeLive, type RateSeries, seriesFromHistory } from "./metrics";
-import { useDocumentTheme } from "./useDocumentTheme";
 
 const CHART_HEIGHT = 150;
 
@@ -22,7 +21,6 @@ export function RateCharts(props: { range: ChartRange; latest: WatchQueuesRespon
     refetchInterval: 60_000,
   });
   const [series, setSeries] = useState<RateSeries>();
-  const theme = useDocumentTheme();
 
   useEffect(() => {
     if (history.data) setSeries(seriesFromHistory(history.data.points, history.data.step, range.seconds));
@@ -53,7 +51,6 @@ export function RateCharts(props: { range: ChartRange; latest: WatchQueuesRespon
             </span>
           </div>
           <TimeSeries
-            key={theme}
             label="Throughput"
             height={CHART_HEIGHT}
             x={x}
@@ -70,7 +67,6 @@ export function RateCharts(props: { range: ChartRange; latest: WatchQueuesRespon
             <span className="muted chart-caption">failed attempts/s over {range.label}</span>
           </div>
           <TimeSeries
-            key={theme}
             label="Failures"
             height={CHART_HEIGHT}
             x={x}

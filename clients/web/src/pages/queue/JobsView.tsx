@@ -8,7 +8,7 @@ import { Empty, ErrorBox } from "../../ui/common";
 import { BulkBar } from "./BulkBar";
 import { FilterBar } from "./FilterBar";
 import { JobList } from "./JobList";
-import { useNow } from "./live";
+import { useNow } from "../../ui/useNow";
 import { isTextEntry, NONE, type Selection, selectIds, toggle } from "./selection";
 import type { StateInfo } from "./states";
 
@@ -23,7 +23,7 @@ function refusedFilter(error: unknown): boolean {
 export function JobsView(props: { queue: string; state: StateInfo; filter: string; onFilter: (filter: string) => void }) {
   const { queue, state, filter } = props;
   const client = useQueryClient();
-  const now = useNow();
+  const now = useNow(5000);
   const list = useInfiniteQuery({
     queryKey: ["jobs", queue, state.slug, filter],
     queryFn: ({ pageParam, signal }) =>

@@ -20,7 +20,7 @@ import {
   streamOpened,
 } from "./nodes";
 import { ServicePanel } from "./ServicePanel";
-import { useNow } from "./useNow";
+import { useNow } from "../../ui/useNow";
 import "./workers.css";
 
 type NodesAction =

@@ -1,8 +1,7 @@
 import { useEffect, useState } from "react";
 
-// The theme the document shows now (`data-theme` on <html>). TimeSeries reads its colours once,
-// when it is created, and the shell sets the theme after pages mount, so charts keyed by this
-// are drawn again in the right colours.
+// The theme the document shows now (`data-theme` on <html>), for views such as charts that read
+// colours from CSS once and must draw again when the theme changes.
 export function useDocumentTheme(): string {
   const root = document.documentElement;
   const [theme, setTheme] = useState(() => root.dataset.theme ?? "");

@@ -10,7 +10,7 @@ export function FormField(props: {
 }) {
   const id = useId();
   return (
-    <div className="alerts-field">
+    <div className="field">
       <label htmlFor={id}>
         <span>
           {props.label} {props.hint}
