@@ -1,14 +1,22 @@
-//! `--demo`: a few queues fed with a steady stream of jobs, and an in-process worker that
-//! succeeds, fails, retries and sometimes "dies" (lets its lease expire), so a new user sees a
-//! live system at once.
+//! `--demo`: a few queues fed with a steady stream of jobs, and in-process workers that
+//! succeed, fail, retry and sometimes "die" (let their lease expire), each beating as a node of
+//! the `demo-worker` service, so a new user sees a live system at once.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
+use zenith_proto::v1::{BeatPayload, CurrentJob, NodeIdentity, ProcessStats, SystemStats};
 
+use crate::pulse::SharedPulse;
 use crate::queue::{AckItem, Engine, FailItem, NewJob, ReserveParams};
+
+const WORKERS: usize = 4;
+const BEAT_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The job each demo worker runs now, for its beats.
+type Running = Arc<Mutex<Vec<Option<CurrentJob>>>>;
 
 const QUEUES: [(&str, &[&str]); 3] = [
     (
@@ -19,11 +27,88 @@ const QUEUES: [(&str, &[&str]); 3] = [
     ("demo.webhooks", &["deliver"]),
 ];
 
-pub async fn run(engine: Arc<Engine>, stop: CancellationToken) {
+pub async fn run(engine: Arc<Engine>, pulse: SharedPulse, stop: CancellationToken) {
     tracing::info!(queues = ?QUEUES.map(|(q, _)| q), "demo mode: producing and working demo jobs");
+    let running: Running = Arc::new(Mutex::new(vec![None; WORKERS]));
     let producer = produce(engine.clone(), stop.clone());
-    let workers = (0..4).map(|n| work(engine.clone(), stop.clone(), n));
-    tokio::join!(producer, futures::future::join_all(workers));
+    let workers = (0..WORKERS).map(|n| work(engine.clone(), running.clone(), stop.clone(), n));
+    let beats = beat(pulse, running.clone(), stop.clone());
+    tokio::join!(producer, futures::future::join_all(workers), beats);
+}
+
+fn worker_id(n: usize) -> String {
+    format!("demo-worker-{n}")
+}
+
+/// Every worker's beat: what it runs (shown only: no lease token, so a dying job's lease still
+/// expires) and made-up but plausible resource figures.
+async fn beat(pulse: SharedPulse, running: Running, stop: CancellationToken) {
+    let started = SystemTime::now();
+    let hostname = std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into());
+    loop {
+        let current = running.lock().expect("demo running jobs").clone();
+        for (n, job) in current.into_iter().enumerate() {
+            let payload = {
+                let mut rng = rand::rng();
+                let busy = job.is_some();
+                BeatPayload {
+                    identity: Some(NodeIdentity {
+                        node_id: worker_id(n),
+                        service: "demo-worker".into(),
+                        language: "rust".into(),
+                        runtime: "zenith demo".into(),
+                        sdk_version: format!("zenith {}", env!("CARGO_PKG_VERSION")),
+                        version: env!("CARGO_PKG_VERSION").into(),
+                        hostname: hostname.clone(),
+                        platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+                        ..Default::default()
+                    }),
+                    interval: Some(prost_types::Duration {
+                        seconds: BEAT_INTERVAL.as_secs() as i64,
+                        nanos: 0,
+                    }),
+                    process: Some(ProcessStats {
+                        cpu_percent: if busy {
+                            rng.random_range(20.0..70.0)
+                        } else {
+                            rng.random_range(0.5..5.0)
+                        },
+                        memory_rss_bytes: rng.random_range(60..90) * 1024 * 1024,
+                        threads: 4,
+                        ..Default::default()
+                    }),
+                    system: Some(SystemStats {
+                        cpu_percent: rng.random_range(10.0..40.0),
+                        cpu_cores: 2,
+                        memory_total_bytes: 8 << 30,
+                        memory_used_bytes: rng.random_range(3u64..4) << 30,
+                        disk_total_bytes: 100 << 30,
+                        disk_used_bytes: 42 << 30,
+                        ..Default::default()
+                    }),
+                    uptime: started.elapsed().ok().map(|uptime| prost_types::Duration {
+                        seconds: uptime.as_secs() as i64,
+                        nanos: 0,
+                    }),
+                    jobs: job.into_iter().collect(),
+                    queues: QUEUES
+                        .iter()
+                        .map(|(queue, _)| (*queue).to_owned())
+                        .collect(),
+                    ..Default::default()
+                }
+            };
+            if let Err(error) = pulse.beat(payload).await {
+                tracing::warn!(%error, "demo worker could not beat");
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(BEAT_INTERVAL) => {}
+        }
+    }
 }
 
 fn demo_job(rng: &mut impl Rng) -> NewJob {
@@ -95,9 +180,9 @@ fn pick_outcome(rng: &mut impl Rng) -> Outcome {
     }
 }
 
-async fn work(engine: Arc<Engine>, stop: CancellationToken, n: usize) {
+async fn work(engine: Arc<Engine>, running: Running, stop: CancellationToken, n: usize) {
     let queues: Vec<String> = QUEUES.iter().map(|(q, _)| (*q).to_owned()).collect();
-    let worker_id = format!("demo-worker-{n}");
+    let worker_id = worker_id(n);
     while !stop.is_cancelled() {
         let reserved = engine
             .reserve(ReserveParams {
@@ -124,7 +209,14 @@ async fn work(engine: Arc<Engine>, stop: CancellationToken, n: usize) {
                     pick_outcome(&mut rng),
                 )
             };
+            running.lock().expect("demo running jobs")[n] = Some(CurrentJob {
+                queue: reserved.job.queue.clone(),
+                job_id: reserved.job.id.clone(),
+                started_at: Some(prost_types::Timestamp::from(SystemTime::now())),
+                ..Default::default()
+            });
             tokio::time::sleep(work_time).await;
+            running.lock().expect("demo running jobs")[n] = None;
             let job = reserved.job;
             let result = match outcome {
                 Outcome::Succeed => engine

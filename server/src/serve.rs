@@ -169,7 +169,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     background.spawn(cron.clone().run(stop.clone()));
     background.spawn(alerts.clone().run(stop.clone()));
     if config.demo {
-        background.spawn(demo::run(engine.clone(), stop.clone()));
+        background.spawn(demo::run(engine.clone(), pulse.clone(), stop.clone()));
     }
 
     let (health, health_service) = tonic_health::server::health_reporter();

@@ -451,4 +451,37 @@ async fn demo_mode_shows_a_live_system() {
         finished >= 5,
         "demo jobs were produced and worked: {finished}"
     );
+
+    // The demo's workers beat, so the workers view has something to show at once.
+    let channel = tonic::transport::Channel::from_shared(h.server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut pulse = zenith_proto::v1::pulse_service_client::PulseServiceClient::new(channel);
+    let mut nodes = Vec::new();
+    for _ in 0..50 {
+        nodes = pulse
+            .list_nodes(ListNodesRequest {
+                service: "demo-worker".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .services
+            .into_iter()
+            .flat_map(|service| service.nodes)
+            .collect::<Vec<_>>();
+        if nodes.len() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(nodes.len(), 4, "every demo worker is a node: {nodes:?}");
+    for node in &nodes {
+        assert_eq!(node.health(), NodeHealth::Healthy);
+        let identity = node.beat.as_ref().and_then(|beat| beat.identity.as_ref());
+        assert_eq!(identity.map(|i| i.language.as_str()), Some("rust"));
+    }
 }
