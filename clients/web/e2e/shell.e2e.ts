@@ -50,6 +50,12 @@ test("the sidebar reaches every page and the palette jumps to a page or a job", 
   await page.getByRole("textbox", { name: "Command" }).fill("0190aaaa-bbbb");
   await page.getByRole("option", { name: /Open job 0190aaaa-bbbb/ }).click();
   await page.waitForURL(/\/jobs\/0190aaaa-bbbb$/);
+
+  await page.keyboard.press("Control+k");
+  await page.getByRole("textbox", { name: "Command" }).fill("card declined");
+  await page.getByRole("option", { name: /Search for card declined/ }).click();
+  await page.waitForURL(/\/search\?q=card(%20|\+)declined$/);
+  expect(await page.getByRole("searchbox").or(page.getByRole("textbox")).first().inputValue()).toBe("card declined");
 });
 
 test("the theme toggles between dark and light and is remembered", async () => {
