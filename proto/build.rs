@@ -5,6 +5,7 @@ use prost::Message;
 // The protos compile with protox, so building needs no system `protoc`.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
+        "zenith/v1/admin.proto",
         "zenith/v1/alert.proto",
         "zenith/v1/archive.proto",
         "zenith/v1/bulk.proto",

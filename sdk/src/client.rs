@@ -41,6 +41,10 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:7700";
 /// The environment variable naming the server, as the CLI and examples read it.
 pub const SERVER_URL_ENV: &str = "ZENITH_SERVER";
 
+/// The environment variable holding the API key, as the CLI and [`Client::connect_default`]
+/// read it.
+pub const API_KEY_ENV: &str = "ZENITH_API_KEY";
+
 /// Metadata sent with every request of a [`Client`], such as `x-zenith-actor` (who acts, which
 /// the server records with what the request does).
 #[derive(Clone, Debug, Default)]
@@ -109,9 +113,14 @@ impl Client {
         Ok(Self::from_channel(endpoint(&url)?.connect_lazy()))
     }
 
-    /// Connects to `$ZENITH_SERVER`, or to [`DEFAULT_SERVER_URL`] when it is unset.
+    /// Connects to `$ZENITH_SERVER`, or to [`DEFAULT_SERVER_URL`] when it is unset, sending
+    /// `$ZENITH_API_KEY` when it is set.
     pub async fn connect_default() -> Result<Self> {
-        Self::connect(default_server_url()).await
+        let client = Self::connect(default_server_url()).await?;
+        match std::env::var(API_KEY_ENV) {
+            Ok(key) if !key.is_empty() => client.api_key(&key),
+            _ => Ok(client),
+        }
     }
 
     /// Wraps a channel configured by the caller (TLS, interceptors' channel, etc.).
@@ -138,6 +147,11 @@ impl Client {
         let mut metadata = self.metadata;
         metadata.insert(key, value)?;
         Ok(Self::with_metadata(self.channel, metadata))
+    }
+
+    /// Sends the API key (`zk_…`) as `authorization: Bearer <key>` with every request.
+    pub fn api_key(self, key: &str) -> Result<Self> {
+        self.header("authorization", &format!("Bearer {key}"))
     }
 
     /// The channel and metadata this client sends with, for calling services the client has no

@@ -39,8 +39,8 @@ mod time;
 mod worker;
 
 pub use client::{
-    Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, LogTail, RequestMetadata,
-    SERVER_URL_ENV, Transport, default_server_url,
+    API_KEY_ENV, Client, DEFAULT_SERVER_URL, Enqueue, Enqueued, JobPage, ListJobs, LogTail,
+    RequestMetadata, SERVER_URL_ENV, Transport, default_server_url,
 };
 pub use cron::{ScheduleSpecBuilder, TriggeredRun, UpsertedSchedule};
 pub use error::{Error, Result};

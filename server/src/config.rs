@@ -71,6 +71,12 @@ pub struct ServeArgs {
     /// Serve the console from this directory (a `clients/web` build) instead of the embedded one.
     #[arg(long, env = "ZENITH_CONSOLE_DIR")]
     pub console_dir: Option<PathBuf>,
+    /// Serve with no API keys on a non-loopback address: anyone who reaches the port is admin.
+    #[arg(long, env = "ZENITH_INSECURE")]
+    pub insecure: bool,
+    /// An admin API key (`zk_<id>_<secret>`) to create at start if missing, for a first login.
+    #[arg(long, env = "ZENITH_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
+    pub bootstrap_admin_key: Option<String>,
 }
 
 /// The same settings as read from a config file.
@@ -105,6 +111,7 @@ struct FileConfig {
     #[serde(default, with = "humantime_serde_opt")]
     alert_history_retention: Option<Duration>,
     console_dir: Option<PathBuf>,
+    insecure: Option<bool>,
 }
 
 mod humantime_serde_opt {
@@ -141,6 +148,8 @@ pub struct ServeConfig {
     pub alert_evaluation_interval: Duration,
     pub alert_history_retention: Duration,
     pub console_dir: Option<PathBuf>,
+    pub insecure: bool,
+    pub bootstrap_admin_key: Option<String>,
 }
 
 impl ServeArgs {
@@ -254,6 +263,8 @@ impl ServeArgs {
             alert_evaluation_interval,
             alert_history_retention,
             console_dir: self.console_dir.or(file.console_dir),
+            insecure: self.insecure || file.insecure.unwrap_or(false),
+            bootstrap_admin_key: self.bootstrap_admin_key,
         })
     }
 }

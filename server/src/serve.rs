@@ -13,6 +13,7 @@ use axum::serve::ListenerExt;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use zenith_proto::v1::admin_service_server::AdminServiceServer;
 use zenith_proto::v1::alert_service_server::AlertServiceServer;
 use zenith_proto::v1::archive_service_server::ArchiveServiceServer;
 use zenith_proto::v1::cron_service_server::CronServiceServer;
@@ -22,9 +23,16 @@ use zenith_proto::v1::queue_service_server::QueueServiceServer;
 use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 
 use crate::alerts::{AlertConfig, Alerts, Sources};
-use crate::api::{AlertApi, ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueApi, WorkerApi};
+use crate::api::{
+    AdminApi, AlertApi, ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueApi, ServerInfo,
+    WorkerApi,
+};
 use crate::archive::settings::{ArchiveDefaults, Settings};
 use crate::archive::{archiver, retention, rollup, store};
+use crate::auth::audit::Auditor;
+use crate::auth::keys::ensure_bootstrap_key;
+use crate::auth::store::AuthStore;
+use crate::auth::{Auth, Keyring};
 use crate::config::ServeConfig;
 use crate::console::{self, Console};
 use crate::cron::{Cron, CronConfig};
@@ -86,8 +94,24 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         ),
         Err(error) => tracing::warn!(%error, "could not read redis maxmemory-policy"),
     }
+    let started_at_ms = crate::auth::middleware::now_ms();
     let database = Database::connect(&config.database_url).await?;
     let installation = database.installation_id().await?;
+    let auth_store = AuthStore::new(&database);
+    if let Some(token) = &config.bootstrap_admin_key {
+        ensure_bootstrap_key(&auth_store, token, started_at_ms).await?;
+    }
+    let open_allowed = config.listen.ip().is_loopback() || config.insecure;
+    let keyring = Keyring::load(auth_store.clone(), open_allowed).await?;
+    if !keyring.has_keys() && !open_allowed {
+        anyhow::bail!(
+            "refusing to serve {} with no api keys: anyone reaching it would be admin. Create a \
+             key (`zenith keys create --role admin`) or set ZENITH_BOOTSTRAP_ADMIN_KEY, or pass \
+             --insecure to serve open anyway",
+            config.listen
+        );
+    }
+    let (auditor, audit_writer) = Auditor::new(auth_store);
     let archive = store::open(&database);
     let settings = Settings::load(
         archive.clone(),
@@ -168,6 +192,8 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     background.spawn(logs.clone().run(stop.clone()));
     background.spawn(cron.clone().run(stop.clone()));
     background.spawn(alerts.clone().run(stop.clone()));
+    background.spawn(keyring.clone().run_refresh(stop.clone()));
+    background.spawn(audit_writer.run(stop.clone()));
     if config.demo {
         background.spawn(demo::run(engine.clone(), pulse.clone(), stop.clone()));
     }
@@ -182,6 +208,7 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     health.set_serving::<LogServiceServer<LogApi>>().await;
     health.set_serving::<CronServiceServer<CronApi>>().await;
     health.set_serving::<AlertServiceServer<AlertApi>>().await;
+    health.set_serving::<AdminServiceServer<AdminApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(zenith_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -215,6 +242,14 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     .add_service(LogServiceServer::new(LogApi::new(logs)))
     .add_service(CronServiceServer::new(CronApi::new(cron)))
     .add_service(AlertServiceServer::new(AlertApi::new(alerts.clone())))
+    .add_service(AdminServiceServer::new(AdminApi::new(
+        keyring.clone(),
+        ServerInfo {
+            installation_id: installation.clone(),
+            database: database.backend(),
+            started_at_ms,
+        },
+    )))
     .add_service(health_service)
     .add_service(reflection_v1)
     .add_service(reflection_v1alpha);
@@ -226,7 +261,13 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     // grpc-web translation wraps only the gRPC routes: it refuses other HTTP/1.1 requests.
     let app = grpc
         .into_axum_router()
-        .layer(axum::middleware::from_fn(auth::authorize))
+        .layer(axum::middleware::from_fn_with_state(
+            Auth {
+                keyring: keyring.clone(),
+                auditor,
+            },
+            auth::authorize,
+        ))
         .layer(tonic_web::GrpcWebLayer::new())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz).with_state(readiness))
@@ -251,8 +292,12 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         %installation,
         "zenith is serving"
     );
-    if config.listen.ip().is_loopback() {
-        tracing::info!("no api keys yet: every caller on this loopback address has full access");
+    if keyring.is_open() {
+        tracing::warn!(
+            listen = %config.listen,
+            "OPEN MODE: no api keys exist, so every caller has full admin access. Create one \
+             with `zenith keys create --role admin` to require keys"
+        );
     }
 
     // Clients that never answer the HTTP/2 goaway would hold graceful shutdown open forever.

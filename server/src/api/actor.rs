@@ -1,19 +1,31 @@
-//! Who is asking: recorded with enqueues and operator actions until API keys name callers.
+//! Who is asking, as recorded with enqueues and operator actions: the API key, and what the
+//! caller says of itself in `x-zenith-actor`.
 
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
 use tonic::Request;
 
+use crate::auth::principal;
 use crate::queue::QueueError;
 
 /// The request metadata a caller may set to say who it acts for.
 pub const ACTOR_HEADER: &str = "x-zenith-actor";
 const MAX_ACTOR_BYTES: usize = 128;
 
-/// The caller's `x-zenith-actor` (1-128 printable ASCII characters), else
-/// `anonymous@<peer ip>`.
+/// The caller's `x-zenith-actor` (1-128 printable ASCII characters), else `anonymous@<peer ip>`;
+/// with an API key, the key too: `<actor> via key:<id>`, or `key:<id> (<name>)`.
 pub fn actor<T>(request: &Request<T>) -> Result<String, QueueError> {
+    let key = principal(request).and_then(|principal| principal.key.as_ref());
+    match (request.metadata().get(ACTOR_HEADER), key) {
+        (None, Some(key)) => return Ok(format!("key:{} ({})", key.id, key.name)),
+        (Some(_), Some(key)) => return Ok(format!("{} via key:{}", said_actor(request)?, key.id)),
+        _ => {}
+    }
+    said_actor(request)
+}
+
+fn said_actor<T>(request: &Request<T>) -> Result<String, QueueError> {
     match request.metadata().get(ACTOR_HEADER) {
         Some(value) => {
             let bytes = value.as_bytes();

@@ -2,6 +2,7 @@
 //! errors (once, in `queue::error`).
 
 mod actor;
+pub mod admin;
 mod alerts;
 mod archive;
 mod cron;
@@ -12,6 +13,7 @@ mod queue;
 pub(crate) mod validate;
 mod worker;
 
+pub use admin::{AdminApi, ServerInfo};
 pub use alerts::AlertApi;
 pub use archive::ArchiveApi;
 pub use cron::CronApi;

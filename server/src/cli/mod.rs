@@ -4,6 +4,7 @@ mod actions;
 mod alerts;
 mod bulk;
 mod cron;
+mod keys;
 mod logs;
 mod metrics;
 mod nodes;
@@ -23,6 +24,7 @@ use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
 pub use alerts::AlertsCommand;
 pub use bulk::BulkCommand;
 pub use cron::CronCommand;
+pub use keys::KeysArgs;
 pub use logs::LogsArgs;
 pub use metrics::QueuesCommand;
 pub use nodes::NodesArgs;
@@ -40,6 +42,9 @@ pub struct ClientArgs {
     /// Print one proto3 JSON document instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+    /// API key sent as `authorization: Bearer …` (not needed while the server runs open).
+    #[arg(long, global = true, env = "ZENITH_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +91,8 @@ pub enum Command {
     /// message; lists notifications.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Creates, lists and revokes API keys, straight in the server's database.
+    Keys(KeysArgs),
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -121,6 +128,7 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Logs(logs) => logs::run(&args, *logs).await,
         Command::Cron(command) => cron::command(&args, command).await,
         Command::Alerts(command) => alerts::command(&args, command).await,
+        Command::Keys(keys) => keys::run(&args, keys).await,
     }
 }
 

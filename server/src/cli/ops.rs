@@ -107,9 +107,13 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 
 /// A client that says who acts on every request.
 pub(super) async fn connect(args: &ClientArgs) -> anyhow::Result<Client> {
-    Ok(Client::connect(args.server.clone())
+    let client = Client::connect(args.server.clone())
         .await?
-        .header(ACTOR_HEADER, &actor())?)
+        .header(ACTOR_HEADER, &actor())?;
+    Ok(match &args.api_key {
+        Some(key) => client.api_key(key)?,
+        None => client,
+    })
 }
 
 /// Prints one JSON document; an empty list is printed as `[]` rather than left out, so

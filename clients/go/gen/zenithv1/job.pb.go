@@ -368,9 +368,12 @@ type Job struct {
 	// While active: the node whose beats report running the job (PULSE.md, X-ray).
 	NodeId string `protobuf:"bytes,25,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	// While active: the worker id given to Reserve.
-	WorkerId      string `protobuf:"bytes,26,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	WorkerId string `protobuf:"bytes,26,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
+	// True when `payload` and `result` were left out because the caller's API key may not see
+	// payloads.
+	PayloadRedacted bool `protobuf:"varint,27,opt,name=payload_redacted,json=payloadRedacted,proto3" json:"payload_redacted,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Job) Reset() {
@@ -585,6 +588,13 @@ func (x *Job) GetWorkerId() string {
 	return ""
 }
 
+func (x *Job) GetPayloadRedacted() bool {
+	if x != nil {
+		return x.PayloadRedacted
+	}
+	return false
+}
+
 var File_zenith_v1_job_proto protoreflect.FileDescriptor
 
 const file_zenith_v1_job_proto_rawDesc = "" +
@@ -614,7 +624,7 @@ const file_zenith_v1_job_proto_rawDesc = "" +
 	"\x04tags\x18\x0f \x03(\tR\x04tags\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa7\b\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd2\b\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05queue\x18\x02 \x01(\tR\x05queue\x12\x12\n" +
@@ -647,7 +657,8 @@ const file_zenith_v1_job_proto_rawDesc = "" +
 	"\rcancel_reason\x18\x17 \x01(\tR\fcancelReason\x12)\n" +
 	"\x10cancel_requested\x18\x18 \x01(\bR\x0fcancelRequested\x12\x17\n" +
 	"\anode_id\x18\x19 \x01(\tR\x06nodeId\x12\x1b\n" +
-	"\tworker_id\x18\x1a \x01(\tR\bworkerId\x1a:\n" +
+	"\tworker_id\x18\x1a \x01(\tR\bworkerId\x12)\n" +
+	"\x10payload_redacted\x18\x1b \x01(\bR\x0fpayloadRedacted\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xdd\x01\n" +

@@ -223,6 +223,8 @@ impl QueueService for QueueApi {
         &self,
         request: Request<ListQueuesRequest>,
     ) -> Result<Response<ListQueuesResponse>, Status> {
+        // A key limited to some queues sees only those (pages may come out shorter).
+        let caller = crate::auth::principal(&request).cloned();
         let request = request.into_inner();
         let limit = page_size(request.page_size, 100, 1000)?;
         let (zenith, external) = match QueueSource::try_from(request.source) {
@@ -263,8 +265,12 @@ impl QueueService for QueueApi {
                 queues = found;
                 if more {
                     let last = &queues.last().expect("more means some").name;
+                    let next_page_token = page_token::encode(&["zenith", last, "", ""]);
+                    if let Some(caller) = &caller {
+                        queues.retain(|queue| caller.allows_queue(&queue.name));
+                    }
                     return Ok(Response::new(ListQueuesResponse {
-                        next_page_token: page_token::encode(&["zenith", last, "", ""]),
+                        next_page_token,
                         queues,
                     }));
                 }
@@ -297,6 +303,9 @@ impl QueueService for QueueApi {
                     None => page_token::encode(&["external-first", "", "", ""]),
                 };
             }
+        }
+        if let Some(caller) = &caller {
+            queues.retain(|queue| caller.allows_queue(&queue.name));
         }
         Ok(Response::new(ListQueuesResponse {
             queues,

@@ -139,6 +139,13 @@ class Job extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>string worker_id = 26;</code>
      */
     protected $worker_id = '';
+    /**
+     * True when `payload` and `result` were left out because the caller's API key may not see
+     * payloads.
+     *
+     * Generated from protobuf field <code>bool payload_redacted = 27;</code>
+     */
+    protected $payload_redacted = false;
 
     /**
      * Constructor.
@@ -182,6 +189,9 @@ class Job extends \Google\Protobuf\Internal\Message
      *           While active: the node whose beats report running the job (PULSE.md, X-ray).
      *     @type string $worker_id
      *           While active: the worker id given to Reserve.
+     *     @type bool $payload_redacted
+     *           True when `payload` and `result` were left out because the caller's API key may not see
+     *           payloads.
      * }
      */
     public function __construct($data = NULL) {
@@ -867,6 +877,34 @@ class Job extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkString($var, True);
         $this->worker_id = $var;
+
+        return $this;
+    }
+
+    /**
+     * True when `payload` and `result` were left out because the caller's API key may not see
+     * payloads.
+     *
+     * Generated from protobuf field <code>bool payload_redacted = 27;</code>
+     * @return bool
+     */
+    public function getPayloadRedacted()
+    {
+        return $this->payload_redacted;
+    }
+
+    /**
+     * True when `payload` and `result` were left out because the caller's API key may not see
+     * payloads.
+     *
+     * Generated from protobuf field <code>bool payload_redacted = 27;</code>
+     * @param bool $var
+     * @return $this
+     */
+    public function setPayloadRedacted($var)
+    {
+        GPBUtil::checkBool($var);
+        $this->payload_redacted = $var;
 
         return $this;
     }
