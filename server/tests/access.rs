@@ -283,6 +283,19 @@ async fn mutations_are_audited_with_their_target() {
     let secured = start_secured().await;
     let (operator, token) = create_key(&secured, key_request("ops", Role::Operator)).await;
     queues(&secured)
+        .enqueue(with_key(
+            EnqueueRequest {
+                job: Some(JobSpec {
+                    queue: "emails".into(),
+                    r#type: "send".into(),
+                    ..Default::default()
+                }),
+            },
+            Some(&token),
+        ))
+        .await
+        .unwrap();
+    queues(&secured)
         .pause_queue(with_key(
             PauseQueueRequest {
                 name: "emails".into(),

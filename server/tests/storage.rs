@@ -21,6 +21,8 @@ use zenith_server::archive::store::{
     SearchPlan, SettingsOverride,
 };
 use zenith_server::archive::{ArchiveError, SharedArchive, text};
+use zenith_server::auth::store::{AuditQuery, AuditRecord, AuthStore};
+use zenith_server::auth::{QueueLimit, Role, StoredKey};
 use zenith_server::cron::{RunCursor, SharedScheduleStore, StoredRun, StoredSchedule};
 use zenith_server::db::Database;
 use zenith_server::logs::store::{LogQuery, SharedLogStore};
@@ -127,6 +129,8 @@ storage_tests!(
     alert_concurrent_notifications_claim_each_transition_once,
     alert_concurrent_claims_take_each_delivery_once,
     alert_concurrent_seeds_add_the_default_rules_once,
+    api_keys_are_inserted_once_read_back_and_revoked_once,
+    audit_events_filter_and_page_newest_first,
 );
 
 fn ts(ms: i64) -> Timestamp {
@@ -2984,4 +2988,157 @@ async fn alert_concurrent_seeds_add_the_default_rules_once(fixture: &Fixture) {
     for (database, _) in replicas {
         database.close().await;
     }
+}
+
+fn stored_key(id: &str) -> StoredKey {
+    StoredKey {
+        id: id.into(),
+        name: format!("{id} key"),
+        secret_sha256: "ab".repeat(32),
+        role: Role::Operator,
+        queue_limit: QueueLimit {
+            queues: vec!["emails".into(), "billing".into()],
+            prefix: "team-".into(),
+        },
+        payloads: false,
+        requests_per_second: 25,
+        created_at_ms: 1_700_000_000_000,
+        created_by: "open@127.0.0.1".into(),
+        expires_at_ms: Some(1_800_000_000_000),
+        revoked_at_ms: None,
+    }
+}
+
+async fn api_keys_are_inserted_once_read_back_and_revoked_once(fixture: &Fixture) {
+    let store = AuthStore::new(&fixture.database);
+    assert!(store.all_keys().await.unwrap().is_empty());
+    let key = stored_key("k1");
+    assert!(store.insert_key(&key).await.unwrap());
+    assert!(!store.insert_key(&stored_key("k1")).await.unwrap());
+    assert!(store.insert_key(&stored_key("k0")).await.unwrap());
+    assert_eq!(store.get_key("k1").await.unwrap(), Some(key.clone()));
+    assert_eq!(store.get_key("nope").await.unwrap(), None);
+    let ids: Vec<String> = store
+        .all_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|key| key.id)
+        .collect();
+    assert_eq!(ids, ["k0", "k1"]);
+
+    let revoked = store
+        .revoke_key("k1", 1_750_000_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at_ms, Some(1_750_000_000_000));
+    // The first revocation time stays.
+    let again = store
+        .revoke_key("k1", 1_760_000_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.revoked_at_ms, Some(1_750_000_000_000));
+    assert_eq!(store.revoke_key("nope", 1).await.unwrap(), None);
+}
+
+async fn audit_events_filter_and_page_newest_first(fixture: &Fixture) {
+    let store = AuthStore::new(&fixture.database);
+    let event = |at_ms: i64, principal: &str, rpc: &str, code: &str| AuditRecord {
+        id: 0,
+        at_ms,
+        principal: principal.into(),
+        key_name: "ops".into(),
+        role: Role::Operator as i32,
+        rpc: rpc.into(),
+        target: "emails".into(),
+        request: r#"{"name":"emails"}"#.into(),
+        code: code.into(),
+        message: String::new(),
+        peer: "127.0.0.1".into(),
+    };
+    let pause = "/zenith.v1.QueueService/PauseQueue";
+    let purge = "/zenith.v1.QueueService/PurgeQueue";
+    let keys = "/zenith.v1.AdminService/CreateApiKey";
+    store
+        .append_audit(&[
+            event(1_000, "key:a", pause, "OK"),
+            event(2_000, "key:a", purge, "PERMISSION_DENIED"),
+            event(3_000, "anonymous@10.0.0.1", keys, "UNAUTHENTICATED"),
+            event(4_000, "key:b", pause, "OK"),
+        ])
+        .await
+        .unwrap();
+    let list = |query: AuditQuery| {
+        let store = store.clone();
+        async move {
+            store
+                .list_audit(&AuditQuery {
+                    limit: if query.limit == 0 { 100 } else { query.limit },
+                    ..query
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|event| event.at_ms)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(AuditQuery::default()).await,
+        [4_000, 3_000, 2_000, 1_000]
+    );
+    let by_key_a = AuditQuery {
+        principal: "key:a".into(),
+        ..Default::default()
+    };
+    assert_eq!(list(by_key_a).await, [2_000, 1_000]);
+    let anonymous = AuditQuery {
+        principal: "anonymous@".into(),
+        ..Default::default()
+    };
+    assert_eq!(list(anonymous).await, [3_000]);
+    let service = AuditQuery {
+        rpc: "zenith.v1.QueueService".into(),
+        ..Default::default()
+    };
+    assert_eq!(list(service).await, [4_000, 2_000, 1_000]);
+    let method = AuditQuery {
+        rpc: pause.into(),
+        ..Default::default()
+    };
+    assert_eq!(list(method).await, [4_000, 1_000]);
+    let failures = AuditQuery {
+        failures_only: true,
+        ..Default::default()
+    };
+    assert_eq!(list(failures).await, [3_000, 2_000]);
+    let window = AuditQuery {
+        since_ms: Some(2_000),
+        until_ms: Some(4_000),
+        ..Default::default()
+    };
+    assert_eq!(list(window).await, [3_000, 2_000]);
+
+    // Pages by id: the second page starts below the last id of the first.
+    let first = store
+        .list_audit(&AuditQuery {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let second = store
+        .list_audit(&AuditQuery {
+            limit: 2,
+            before_id: Some(first[1].id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let times: Vec<i64> = second.iter().map(|event| event.at_ms).collect();
+    assert_eq!(times, [2_000, 1_000]);
+    assert_eq!(second[0].request, r#"{"name":"emails"}"#);
 }
