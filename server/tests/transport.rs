@@ -14,6 +14,7 @@ use rcgen::{
 };
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use zenith_proto::v1::archive_service_client::ArchiveServiceClient;
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::worker_service_client::WorkerServiceClient;
 use zenith_proto::v1::*;
@@ -234,7 +235,27 @@ async fn grpc_over_tls_round_trips_and_plaintext_is_refused() {
         .await
         .expect("enqueue over TLS")
         .into_inner();
-    assert!(!enqueued.job.unwrap().id.is_empty());
+    let id = enqueued.job.unwrap().id;
+
+    // The peer address still reaches handlers through TLS: it names the anonymous actor.
+    let mut archive = ArchiveServiceClient::new(tls_channel(&server, &pki, None).await.unwrap());
+    let mut actor = String::new();
+    for _ in 0..200 {
+        let history = archive
+            .get_job_history(GetJobHistoryRequest {
+                id: id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("job history")
+            .into_inner();
+        if let Some(event) = history.events.first() {
+            actor = event.actor.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(actor, "anonymous@127.0.0.1");
 
     // A client that does not speak TLS gets nothing from a TLS port.
     let plaintext = Channel::from_shared(server.url()).unwrap().connect().await;
@@ -640,7 +661,7 @@ async fn sigterm_lets_in_flight_calls_finish_and_exits_cleanly() {
             .await
     });
     // Let the Reserve reach the server and start waiting.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let started = Instant::now();
     let exit = tokio::task::spawn_blocking(move || server.stop());
     // Shutdown ends the wait: the call is answered (no jobs), not cut off.
