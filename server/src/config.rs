@@ -77,6 +77,27 @@ pub struct ServeArgs {
     /// An admin API key (`zk_<id>_<secret>`) to create at start if missing, for a first login.
     #[arg(long, env = "ZENITH_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
     pub bootstrap_admin_key: Option<String>,
+    /// Serve TLS with this PEM certificate chain (needs --tls-key) [default: plaintext].
+    #[arg(long, env = "ZENITH_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "ZENITH_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA bundle: clients must present a certificate signed by it (mTLS; needs --tls-cert).
+    #[arg(long, env = "ZENITH_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// PEM CA bundle trusted for a rediss:// Redis instead of the system roots.
+    #[arg(long, env = "ZENITH_REDIS_CA_CERT")]
+    pub redis_ca_cert: Option<PathBuf>,
+    /// Most concurrent HTTP/2 streams (calls) per connection [default: 1000].
+    #[arg(long, env = "ZENITH_MAX_CONCURRENT_STREAMS")]
+    pub max_concurrent_streams: Option<u32>,
+    /// Largest gRPC message the server decodes, in bytes [default: 4194304].
+    #[arg(long, env = "ZENITH_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Longest a unary call may run, whatever deadline the client asks for [default: 90s].
+    #[arg(long, env = "ZENITH_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub request_timeout: Option<Duration>,
 }
 
 /// The same settings as read from a config file.
@@ -112,6 +133,14 @@ struct FileConfig {
     alert_history_retention: Option<Duration>,
     console_dir: Option<PathBuf>,
     insecure: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    redis_ca_cert: Option<PathBuf>,
+    max_concurrent_streams: Option<u32>,
+    max_message_bytes: Option<usize>,
+    #[serde(default, with = "humantime_serde_opt")]
+    request_timeout: Option<Duration>,
 }
 
 mod humantime_serde_opt {
@@ -150,7 +179,17 @@ pub struct ServeConfig {
     pub console_dir: Option<PathBuf>,
     pub insecure: bool,
     pub bootstrap_admin_key: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
+    pub redis_ca_cert: Option<PathBuf>,
+    pub max_concurrent_streams: u32,
+    pub max_message_bytes: usize,
+    pub request_timeout: Duration,
 }
+
+/// Room in a gRPC message for everything around the largest payload (type, headers, options).
+pub const MESSAGE_HEADROOM_BYTES: usize = 64 * 1024;
 
 impl ServeArgs {
     pub fn resolve(self) -> anyhow::Result<ServeConfig> {
@@ -163,6 +202,7 @@ impl ServeArgs {
             }
             None => FileConfig::default(),
         };
+        let transport = Transport::resolve(&self, &file)?;
         let prefix = self
             .prefix
             .or(file.prefix)
@@ -265,6 +305,83 @@ impl ServeArgs {
             console_dir: self.console_dir.or(file.console_dir),
             insecure: self.insecure || file.insecure.unwrap_or(false),
             bootstrap_admin_key: self.bootstrap_admin_key,
+            tls_cert: transport.tls_cert,
+            tls_key: transport.tls_key,
+            tls_client_ca: transport.tls_client_ca,
+            redis_ca_cert: transport.redis_ca_cert,
+            max_concurrent_streams: transport.max_concurrent_streams,
+            max_message_bytes: transport.max_message_bytes,
+            request_timeout: transport.request_timeout,
+        })
+    }
+}
+
+/// The TLS and limits settings, checked together since they constrain each other.
+struct Transport {
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    redis_ca_cert: Option<PathBuf>,
+    max_concurrent_streams: u32,
+    max_message_bytes: usize,
+    request_timeout: Duration,
+}
+
+impl Transport {
+    fn resolve(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Self> {
+        let pick = |flag: &Option<PathBuf>, key: &Option<PathBuf>| flag.clone().or(key.clone());
+        let tls_cert = pick(&args.tls_cert, &file.tls_cert);
+        let tls_key = pick(&args.tls_key, &file.tls_key);
+        let tls_client_ca = pick(&args.tls_client_ca, &file.tls_client_ca);
+        let redis_ca_cert = pick(&args.redis_ca_cert, &file.redis_ca_cert);
+        if tls_cert.is_some() != tls_key.is_some() {
+            anyhow::bail!("--tls-cert and --tls-key go together: give both or neither");
+        }
+        if tls_client_ca.is_some() && tls_cert.is_none() {
+            anyhow::bail!("--tls-client-ca needs --tls-cert and --tls-key: mTLS is TLS first");
+        }
+        let redis_url = args.redis_url.as_ref().or(file.redis_url.as_ref());
+        if redis_ca_cert.is_some() && !redis_url.is_some_and(|url| url.starts_with("rediss://")) {
+            anyhow::bail!("--redis-ca-cert needs a TLS Redis: --redis-url rediss://…");
+        }
+        let max_concurrent_streams = args
+            .max_concurrent_streams
+            .or(file.max_concurrent_streams)
+            .unwrap_or(1000);
+        if max_concurrent_streams == 0 {
+            anyhow::bail!("--max-concurrent-streams: must be at least 1");
+        }
+        let max_payload_bytes = args
+            .max_payload_bytes
+            .or(file.max_payload_bytes)
+            .unwrap_or(1024 * 1024);
+        let max_message_bytes = args
+            .max_message_bytes
+            .or(file.max_message_bytes)
+            .unwrap_or(4 * 1024 * 1024);
+        let smallest = max_payload_bytes.saturating_add(MESSAGE_HEADROOM_BYTES);
+        if max_message_bytes < smallest {
+            anyhow::bail!(
+                "--max-message-bytes ({max_message_bytes}) must be at least --max-payload-bytes \
+                 ({max_payload_bytes}) + {MESSAGE_HEADROOM_BYTES} = {smallest}, or a message \
+                 with the largest payload could not arrive"
+            );
+        }
+        let request_timeout = args
+            .request_timeout
+            .or(file.request_timeout)
+            .unwrap_or(Duration::from_secs(90));
+        if request_timeout < Duration::from_secs(1) {
+            anyhow::bail!("--request-timeout: must be at least 1s");
+        }
+        Ok(Self {
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            redis_ca_cert,
+            max_concurrent_streams,
+            max_message_bytes,
+            request_timeout,
         })
     }
 }
@@ -304,5 +421,102 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(args.resolve().is_err());
+    }
+
+    fn refusal(args: ServeArgs) -> String {
+        format!("{:#}", args.resolve().expect_err("refused"))
+    }
+
+    #[test]
+    fn transport_defaults() {
+        let config = ServeArgs::default().resolve().unwrap();
+        assert_eq!(config.tls_cert, None);
+        assert_eq!(config.max_concurrent_streams, 1000);
+        assert_eq!(config.max_message_bytes, 4 * 1024 * 1024);
+        assert_eq!(config.request_timeout, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn transport_settings_come_from_the_file_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zenith.toml");
+        std::fs::write(
+            &path,
+            "tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nmax_concurrent_streams = 7\n\
+             max_message_bytes = 2097152\nrequest_timeout = \"5s\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        };
+        let config = args.resolve().unwrap();
+        assert_eq!(config.tls_cert, Some(PathBuf::from("c.pem")));
+        assert_eq!(config.tls_key, Some(PathBuf::from("k.pem")));
+        assert_eq!(config.max_concurrent_streams, 7);
+        assert_eq!(config.max_message_bytes, 2 * 1024 * 1024);
+        assert_eq!(config.request_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn tls_flags_that_do_not_go_together_are_refused() {
+        let cert_only = refusal(ServeArgs {
+            tls_cert: Some("c.pem".into()),
+            ..ServeArgs::default()
+        });
+        assert!(cert_only.contains("--tls-key"), "{cert_only}");
+        let key_only = refusal(ServeArgs {
+            tls_key: Some("k.pem".into()),
+            ..ServeArgs::default()
+        });
+        assert!(key_only.contains("--tls-cert"), "{key_only}");
+        let ca_only = refusal(ServeArgs {
+            tls_client_ca: Some("ca.pem".into()),
+            ..ServeArgs::default()
+        });
+        assert!(ca_only.contains("--tls-client-ca"), "{ca_only}");
+        let redis_ca = refusal(ServeArgs {
+            redis_url: Some("redis://127.0.0.1:6379".into()),
+            redis_ca_cert: Some("ca.pem".into()),
+            ..ServeArgs::default()
+        });
+        assert!(redis_ca.contains("rediss://"), "{redis_ca}");
+        ServeArgs {
+            redis_url: Some("rediss://127.0.0.1:6379".into()),
+            redis_ca_cert: Some("ca.pem".into()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        let small = refusal(ServeArgs {
+            max_payload_bytes: Some(4 * 1024 * 1024),
+            ..ServeArgs::default()
+        });
+        assert!(small.contains("--max-message-bytes"), "{small}");
+        let config = ServeArgs {
+            max_payload_bytes: Some(4 * 1024 * 1024),
+            max_message_bytes: Some(4 * 1024 * 1024 + MESSAGE_HEADROOM_BYTES),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(config.max_message_bytes, 4 * 1024 * 1024 + 64 * 1024);
+        let no_streams = refusal(ServeArgs {
+            max_concurrent_streams: Some(0),
+            ..ServeArgs::default()
+        });
+        assert!(
+            no_streams.contains("--max-concurrent-streams"),
+            "{no_streams}"
+        );
+        let instant = refusal(ServeArgs {
+            request_timeout: Some(Duration::from_millis(10)),
+            ..ServeArgs::default()
+        });
+        assert!(instant.contains("--request-timeout"), "{instant}");
     }
 }

@@ -10,6 +10,7 @@ pub mod cron;
 pub mod db;
 mod demo;
 pub mod filter;
+pub mod listener;
 pub mod logs;
 mod managed_redis;
 pub mod pulse;

@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -37,6 +36,7 @@ use crate::config::ServeConfig;
 use crate::console::{self, Console};
 use crate::cron::{Cron, CronConfig};
 use crate::db::Database;
+use crate::listener::{self, Deadlines, Transport};
 use crate::logs::{LogConfig, Logs};
 use crate::pulse::{Pulse, PulseConfig};
 use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
@@ -52,11 +52,13 @@ struct Readiness {
 }
 
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    // Certificate files are checked before anything starts.
+    let transport = Transport::from_config(&config)?;
     let (redis_url, managed) = match &config.redis_url {
         Some(url) => (url.clone(), None),
         None => managed_redis::find_or_start(&config.data_dir).await?,
     };
-    let result = serve_with_redis(&config, &redis_url).await;
+    let result = serve_with_redis(&config, &redis_url, transport).await;
     if let Some(managed) = managed {
         managed.stop().await;
     }
@@ -67,6 +69,7 @@ async fn connect_engine(config: &ServeConfig, redis_url: &str) -> anyhow::Result
     let engine_config = EngineConfig {
         prefix: config.prefix.clone(),
         completed_retention: config.completed_retention,
+        tls_root_certificates: redis_root_certificates(config)?,
         ..EngineConfig::default()
     };
     let mut attempt = 0;
@@ -83,7 +86,11 @@ async fn connect_engine(config: &ServeConfig, redis_url: &str) -> anyhow::Result
     }
 }
 
-async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Result<()> {
+async fn serve_with_redis(
+    config: &ServeConfig,
+    redis_url: &str,
+    transport: Transport,
+) -> anyhow::Result<()> {
     let engine = Arc::new(connect_engine(config, redis_url).await?);
     match engine.maxmemory_policy().await {
         Ok(policy) if policy == "noeviction" => {}
@@ -218,41 +225,56 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let grpc = tonic::service::Routes::new(QueueServiceServer::new(QueueApi::new(
-        engine.clone(),
-        archive.clone(),
-        pulse.clone(),
-        log_store.clone(),
-        limits.clone(),
-    )))
-    .add_service(WorkerServiceServer::new(WorkerApi::new(
-        engine.clone(),
-        limits,
-    )))
-    .add_service(ArchiveServiceServer::new(ArchiveApi::new(
-        engine.clone(),
-        archive.clone(),
-        settings,
-        log_store,
-    )))
-    .add_service(PulseServiceServer::new(PulseApi::new(
-        pulse,
-        engine.stopping(),
-    )))
-    .add_service(LogServiceServer::new(LogApi::new(logs)))
-    .add_service(CronServiceServer::new(CronApi::new(cron)))
-    .add_service(AlertServiceServer::new(AlertApi::new(alerts.clone())))
-    .add_service(AdminServiceServer::new(AdminApi::new(
-        keyring.clone(),
-        ServerInfo {
-            installation_id: installation.clone(),
-            database: database.backend(),
-            started_at_ms,
-        },
-    )))
-    .add_service(health_service)
-    .add_service(reflection_v1)
-    .add_service(reflection_v1alpha);
+    // Every service decodes messages up to --max-message-bytes; larger ones are refused
+    // (OUT_OF_RANGE) from their length prefix, before they are read into memory.
+    let max_message = config.max_message_bytes;
+    let grpc = tonic::service::Routes::new(
+        QueueServiceServer::new(QueueApi::new(
+            engine.clone(),
+            archive.clone(),
+            pulse.clone(),
+            log_store.clone(),
+            limits.clone(),
+        ))
+        .max_decoding_message_size(max_message),
+    )
+    .add_service(
+        WorkerServiceServer::new(WorkerApi::new(engine.clone(), limits))
+            .max_decoding_message_size(max_message),
+    )
+    .add_service(
+        ArchiveServiceServer::new(ArchiveApi::new(
+            engine.clone(),
+            archive.clone(),
+            settings,
+            log_store,
+        ))
+        .max_decoding_message_size(max_message),
+    )
+    .add_service(
+        PulseServiceServer::new(PulseApi::new(pulse, engine.stopping()))
+            .max_decoding_message_size(max_message),
+    )
+    .add_service(LogServiceServer::new(LogApi::new(logs)).max_decoding_message_size(max_message))
+    .add_service(CronServiceServer::new(CronApi::new(cron)).max_decoding_message_size(max_message))
+    .add_service(
+        AlertServiceServer::new(AlertApi::new(alerts.clone()))
+            .max_decoding_message_size(max_message),
+    )
+    .add_service(
+        AdminServiceServer::new(AdminApi::new(
+            keyring.clone(),
+            ServerInfo {
+                installation_id: installation.clone(),
+                database: database.backend(),
+                started_at_ms,
+            },
+        ))
+        .max_decoding_message_size(max_message),
+    )
+    .add_service(health_service.max_decoding_message_size(max_message))
+    .add_service(reflection_v1.max_decoding_message_size(max_message))
+    .add_service(reflection_v1alpha.max_decoding_message_size(max_message));
 
     let readiness = Readiness {
         engine: engine.clone(),
@@ -262,9 +284,14 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
     let app = grpc
         .into_axum_router()
         .layer(axum::middleware::from_fn_with_state(
+            Deadlines::new(config.request_timeout),
+            listener::enforce_deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             Auth {
                 keyring: keyring.clone(),
                 auditor,
+                max_request_bytes: config.max_message_bytes,
             },
             auth::authorize,
         ))
@@ -276,15 +303,9 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         )
         .layer(cors(&config.cors_origins)?);
 
-    // Without TCP_NODELAY, small responses wait on the client's delayed ack (tens of ms).
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let tcp_listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("listen on {}", config.listen))?
-        .tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
+        .with_context(|| format!("listen on {}", config.listen))?;
     tracing::info!(
         listen = %config.listen,
         redis = %redacted(redis_url),
@@ -300,25 +321,15 @@ async fn serve_with_redis(config: &ServeConfig, redis_url: &str) -> anyhow::Resu
         );
     }
 
-    // Clients that never answer the HTTP/2 goaway would hold graceful shutdown open forever.
-    let draining = Arc::new(tokio::sync::Notify::new());
+    // Clients that never answer the HTTP/2 goaway would hold graceful shutdown open forever:
+    // connections still open after SHUTDOWN_GRACE are dropped.
     let shutdown_engine = engine.clone();
-    let drain_started = draining.clone();
-    // The peer address names anonymous actors (`api::actor`).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let shutdown = async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight calls");
         shutdown_engine.stop_waiting();
-        drain_started.notify_one();
-    });
-    tokio::select! {
-        result = server => result?,
-        _ = async {
-            draining.notified().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them"),
-    }
+    };
+    listener::serve(tcp_listener, app, &transport, shutdown, SHUTDOWN_GRACE).await;
     stop.cancel();
     while background.join_next().await.is_some() {}
     database.close().await;
@@ -368,6 +379,17 @@ fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
             http::header::HeaderName::from_static("grpc-status-details-bin"),
         ])
         .max_age(Duration::from_secs(24 * 3600)))
+}
+
+/// The CA bundle of `--redis-ca-cert`, read and checked once at start-up.
+fn redis_root_certificates(config: &ServeConfig) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some(path) = &config.redis_ca_cert else {
+        return Ok(None);
+    };
+    listener::read_certificates(path, "--redis-ca-cert")?;
+    Ok(Some(std::fs::read(path).with_context(|| {
+        format!("--redis-ca-cert: cannot read {}", path.display())
+    })?))
 }
 
 /// The URL without its password, for logs.

@@ -690,6 +690,7 @@ fn data_plane_calls_are_not_audited_but_control_plane_ones_are() {
         ("/zenith.v1.QueueService/Enqueue", false),
         ("/zenith.v1.QueueService/RetryJob", true),
         ("/zenith.v1.AdminService/RevokeApiKey", true),
+        ("/zenith.v1.AdminService/ListAuditEvents", false),
     ] {
         assert_eq!(rule_for(path).unwrap().access.audited(), audited, "{path}");
     }

@@ -30,8 +30,6 @@ use super::keys::{Keyring, Token};
 use super::store::AuditRecord;
 use super::{Access, Principal, QueueScope, Rule, rule_for};
 
-/// The most of a request body read to check scopes or summarize it for the audit log.
-const MAX_INSPECTED_BODY: usize = 64 * 1024 * 1024;
 const MAX_SUMMARY_BYTES: usize = 2048;
 const BULK_OPERATION_RPC: &str = "/zenith.v1.QueueService/StartBulkOperation";
 
@@ -39,6 +37,9 @@ const BULK_OPERATION_RPC: &str = "/zenith.v1.QueueService/StartBulkOperation";
 pub struct Auth {
     pub keyring: Arc<Keyring>,
     pub auditor: Auditor,
+    /// The most of a request body read to check scopes or summarize it for the audit log: the
+    /// largest message the services decode, so nothing larger is ever held.
+    pub max_request_bytes: usize,
 }
 
 /// What the middleware learned about a call, for its audit event.
@@ -137,12 +138,14 @@ pub async fn authorize(State(auth): State<Auth>, request: Request, next: Next) -
     let mut request = request;
     if inspect {
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, MAX_INSPECTED_BODY).await {
+        // The 5-byte gRPC frame prefix comes on top of the message.
+        let limit = auth.max_request_bytes + 5;
+        let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(bytes) => bytes,
             Err(_) => {
                 let error = AuthError::invalid(
                     "request",
-                    format!("unreadable or larger than {MAX_INSPECTED_BODY} bytes"),
+                    format!("unreadable or larger than {} bytes", auth.max_request_bytes),
                 );
                 return deny(&auth, &call, error).await;
             }

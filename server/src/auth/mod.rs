@@ -30,6 +30,8 @@ pub enum Access {
     Operate,
     /// Deletes, purges, configuration and keys: admins.
     Administer,
+    /// Reads only admins may make (keys, the audit log): not audited, being reads.
+    AdminRead,
     /// The worker protocol: workers and admins.
     Work,
 }
@@ -60,6 +62,7 @@ impl Access {
     /// The least role that may call, for error messages.
     pub fn needs(self) -> &'static str {
         match self {
+            Self::AdminRead => "admin",
             Self::Anyone => "any key",
             Self::Read => "viewer",
             Self::ReadOrWork => "viewer or worker",
@@ -199,13 +202,9 @@ pub const POLICY: &[Rule] = &[
     rule("/zenith.v1.AlertService/ExpireSilence", Operate, Global),
     rule("/zenith.v1.AdminService/WhoAmI", Anyone, Free),
     rule("/zenith.v1.AdminService/CreateApiKey", Administer, Global),
-    rule("/zenith.v1.AdminService/ListApiKeys", Administer, Global),
+    rule("/zenith.v1.AdminService/ListApiKeys", AdminRead, Global),
     rule("/zenith.v1.AdminService/RevokeApiKey", Administer, Global),
-    rule(
-        "/zenith.v1.AdminService/ListAuditEvents",
-        Administer,
-        Global,
-    ),
+    rule("/zenith.v1.AdminService/ListAuditEvents", AdminRead, Global),
     rule("/zenith.v1.AdminService/GetServerInfo", Read, Free),
 ];
 
@@ -323,7 +322,9 @@ mod tests {
 
     #[test]
     fn roles_nest_and_workers_stand_apart() {
-        for access in [Anyone, Read, ReadOrWork, Produce, Operate, Administer, Work] {
+        for access in [
+            Anyone, Read, ReadOrWork, Produce, Operate, Administer, AdminRead, Work,
+        ] {
             assert!(access.allows(Role::Admin), "{access:?}");
             assert!(!access.allows(Role::Unspecified), "{access:?}");
             if access.allows(Role::Viewer) {

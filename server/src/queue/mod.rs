@@ -53,6 +53,8 @@ pub struct EngineConfig {
     pub completed_retention: Duration,
     /// How often a waiting Reserve looks again when no local enqueue woke it.
     pub reserve_poll: Duration,
+    /// PEM CA bundle trusted for `rediss://` instead of the system roots.
+    pub tls_root_certificates: Option<Vec<u8>>,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +63,7 @@ impl Default for EngineConfig {
             prefix: "zenith".into(),
             completed_retention: Duration::from_secs(3600),
             reserve_poll: Duration::from_millis(200),
+            tls_root_certificates: None,
         }
     }
 }
@@ -285,8 +288,17 @@ impl Engine {
             .into_connection_info()
             .map(|info| info.set_tcp_settings(TcpSettings::default().set_nodelay(true)))
             .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
-        let client = redis::Client::open(info)
-            .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
+        let client = match &config.tls_root_certificates {
+            Some(root_cert) => redis::Client::build_with_tls(
+                info,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert.clone()),
+                },
+            ),
+            None => redis::Client::open(info),
+        }
+        .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
         let manager_config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(10)))

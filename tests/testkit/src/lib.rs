@@ -57,6 +57,15 @@ pub struct RedisServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    tls: Option<TlsFiles>,
+}
+
+/// PEM files of a TLS server: its certificate chain, its key, and the CA it trusts.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
 }
 
 impl RedisServer {
@@ -67,18 +76,51 @@ impl RedisServer {
             port: free_port(),
             dir,
             child: None,
+            tls: None,
+        };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    /// Starts Redis speaking only TLS (`rediss://`, see `tls_url`) with the given files;
+    /// clients need no certificate of their own.
+    pub fn start_tls(files: TlsFiles) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut server = Self {
+            port: free_port(),
+            dir,
+            child: None,
+            tls: Some(files),
         };
         server.spawn()?;
         Ok(server)
     }
 
     fn spawn(&mut self) -> anyhow::Result<()> {
-        let child = Command::new(redis_server_binary())
+        let port = self.port.to_string();
+        let mut command = Command::new(redis_server_binary());
+        match &self.tls {
+            None => command.args(["--port", &port]),
+            Some(tls) => command
+                .args([
+                    "--port",
+                    "0",
+                    "--tls-port",
+                    &port,
+                    "--tls-auth-clients",
+                    "no",
+                ])
+                .arg("--tls-cert-file")
+                .arg(&tls.cert)
+                .arg("--tls-key-file")
+                .arg(&tls.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&tls.ca),
+        };
+        let child = command
             .args([
                 "--bind",
                 "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
                 "--save",
                 "",
                 "--appendonly",
@@ -104,6 +146,11 @@ impl RedisServer {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `rediss://127.0.0.1:PORT`, for a server started with `start_tls`.
+    pub fn tls_url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.port)
     }
 
     /// Stops Redis; data written so far stays on disk for `start_again`.
@@ -145,15 +192,34 @@ pub struct PostgresServer {
     bin: PathBuf,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    tls: bool,
 }
 
 impl PostgresServer {
     /// Makes a cluster with a superuser `zenith` (no password, loopback only) and starts it.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_inner(None)
+    }
+
+    /// Like `start`, with TLS on (`ssl=on`) with this PEM certificate and key; clients may
+    /// still connect in plaintext unless they ask for `sslmode=require` or stricter.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> anyhow::Result<Self> {
+        Self::start_inner(Some((cert_pem, key_pem)))
+    }
+
+    fn start_inner(tls: Option<(&str, &str)>) -> anyhow::Result<Self> {
         let bin = postgres_bin_dir()?;
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
         std::fs::create_dir(&data)?;
+        if let Some((cert_pem, key_pem)) = tls {
+            use std::os::unix::fs::PermissionsExt;
+            // PostgreSQL refuses a key that others can read.
+            std::fs::write(dir.path().join("server.crt"), cert_pem)?;
+            let key = dir.path().join("server.key");
+            std::fs::write(&key, key_pem)?;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+        }
         if is_root() {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -185,13 +251,28 @@ impl PostgresServer {
             bin,
             dir,
             child: None,
+            tls: tls.is_some(),
         };
         server.spawn()?;
         Ok(server)
     }
 
     fn spawn(&mut self) -> anyhow::Result<()> {
-        let child = as_postgres(&self.bin.join("postgres"))
+        let mut command = as_postgres(&self.bin.join("postgres"));
+        if self.tls {
+            command
+                .args(["-c", "ssl=on", "-c"])
+                .arg(format!(
+                    "ssl_cert_file={}",
+                    self.dir.path().join("server.crt").display()
+                ))
+                .arg("-c")
+                .arg(format!(
+                    "ssl_key_file={}",
+                    self.dir.path().join("server.key").display()
+                ));
+        }
+        let child = command
             .arg("-D")
             .arg(self.dir.path().join("data"))
             .args(["-p", &self.port.to_string(), "-k"])
@@ -435,6 +516,47 @@ impl ZenithServer {
 
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
+    }
+
+    /// Runs `zenith serve` with these flags when it is expected to refuse to start: waits up
+    /// to `timeout` for it to exit and returns its exit code and what it printed on stderr.
+    /// An error if it is still running then (it is stopped).
+    pub fn run_expecting_exit(
+        binary: &Path,
+        redis_url: &str,
+        extra_args: &[&str],
+        timeout: Duration,
+    ) -> anyhow::Result<(Option<i32>, String)> {
+        let dir = tempfile::tempdir()?;
+        let mut child = Command::new(binary)
+            .arg("serve")
+            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+            .args(["--redis-url", redis_url])
+            .arg("--database-url")
+            .arg(format!(
+                "sqlite://{}",
+                dir.path().join("zenith.db").display()
+            ))
+            .args(extra_args)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("start {}", binary.display()))?;
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Some(status) = child.try_wait()? {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    std::io::Read::read_to_string(&mut pipe, &mut stderr)?;
+                }
+                return Ok((status.code(), stderr));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stop_child(&mut child);
+        bail!("zenith serve {extra_args:?} was still running after {timeout:?}")
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns its exit code.
