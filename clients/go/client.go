@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -12,12 +13,17 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/zenith-run/zenith/clients/go/gen/zenithv1"
 )
 
 // DefaultMaxPayloadBytes is the server's default limit on a job's payload (and result).
 const DefaultMaxPayloadBytes = 1 << 20
+
+// APIKeyEnv is the environment variable [Dial] reads the API key from when no [WithAPIKey]
+// is given.
+const APIKeyEnv = "ZENITH_API_KEY"
 
 // maxBatch is the most jobs one BatchEnqueue (and acks one Ack) may carry.
 const maxBatch = 1000
@@ -29,6 +35,7 @@ type Client struct {
 	worker     zenithv1.WorkerServiceClient
 	pulse      zenithv1.PulseServiceClient
 	logs       zenithv1.LogServiceClient
+	admin      zenithv1.AdminServiceClient
 	maxPayload int
 }
 
@@ -36,6 +43,7 @@ type clientConfig struct {
 	maxPayload  int
 	dialOptions []grpc.DialOption
 	tls         *tls.Config
+	apiKey      *string
 }
 
 // Option configures a [Client].
@@ -54,6 +62,14 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(c *clientConfig) { c.dialOptions = append(c.dialOptions, opts...) }
 }
 
+// WithAPIKey sends key (`zk_<id>_<secret>`) as `authorization: Bearer <key>` with every call,
+// unary and streaming, over TLS and plaintext alike (a loopback server is usually plaintext).
+// Without this option [Dial] uses $ZENITH_API_KEY when set; WithAPIKey("") sends no key
+// whatever the environment says. A server with no API keys runs open and needs none.
+func WithAPIKey(key string) Option {
+	return func(c *clientConfig) { c.apiKey = &key }
+}
+
 // WithTLSConfig uses TLS with this configuration, whatever the URL's scheme.
 func WithTLSConfig(cfg *tls.Config) Option {
 	return func(c *clientConfig) { c.tls = cfg }
@@ -67,6 +83,10 @@ func Dial(server string, opts ...Option) (*Client, error) {
 	cfg := clientConfig{maxPayload: DefaultMaxPayloadBytes}
 	for _, opt := range opts {
 		opt(&cfg)
+	}
+	if cfg.apiKey == nil {
+		key := os.Getenv(APIKeyEnv)
+		cfg.apiKey = &key
 	}
 	target, useTLS, err := parseServer(server)
 	if err != nil {
@@ -97,7 +117,9 @@ func Dial(server string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// New wraps a connection the caller made; Close then closes it.
+// New wraps a connection the caller made; Close then closes it. It sends an API key only when
+// given [WithAPIKey] ($ZENITH_API_KEY is for [Dial]): such a connection may carry credentials
+// of its own.
 func New(conn *grpc.ClientConn, opts ...Option) *Client {
 	cfg := clientConfig{maxPayload: DefaultMaxPayloadBytes}
 	for _, opt := range opts {
@@ -107,14 +129,42 @@ func New(conn *grpc.ClientConn, opts ...Option) *Client {
 }
 
 func newClient(conn *grpc.ClientConn, cfg clientConfig) *Client {
+	var cc grpc.ClientConnInterface = conn
+	if cfg.apiKey != nil && strings.TrimSpace(*cfg.apiKey) != "" {
+		cc = keyedConn{ClientConn: conn, authorization: "Bearer " + strings.TrimSpace(*cfg.apiKey)}
+	}
 	return &Client{
 		conn:       conn,
-		queue:      zenithv1.NewQueueServiceClient(conn),
-		worker:     zenithv1.NewWorkerServiceClient(conn),
-		pulse:      zenithv1.NewPulseServiceClient(conn),
-		logs:       zenithv1.NewLogServiceClient(conn),
+		queue:      zenithv1.NewQueueServiceClient(cc),
+		worker:     zenithv1.NewWorkerServiceClient(cc),
+		pulse:      zenithv1.NewPulseServiceClient(cc),
+		logs:       zenithv1.NewLogServiceClient(cc),
+		admin:      zenithv1.NewAdminServiceClient(cc),
 		maxPayload: cfg.maxPayload,
 	}
+}
+
+// keyedConn adds the API key to the metadata of every call made through it. It is not a
+// grpc.PerRPCCredentials: grpc-go sends those only over TLS unless they opt out, and a
+// connection the caller made ([New]) cannot take dial options any more.
+type keyedConn struct {
+	*grpc.ClientConn
+	authorization string
+}
+
+func (k keyedConn) withKey(ctx context.Context) context.Context {
+	if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md.Get("authorization")) > 0 {
+		return ctx // the caller set its own
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", k.authorization)
+}
+
+func (k keyedConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	return k.ClientConn.Invoke(k.withKey(ctx), method, args, reply, opts...)
+}
+
+func (k keyedConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return k.ClientConn.NewStream(k.withKey(ctx), desc, method, opts...)
 }
 
 func parseServer(server string) (target string, useTLS bool, err error) {
@@ -161,6 +211,9 @@ func (c *Client) PulseService() zenithv1.PulseServiceClient { return c.pulse }
 
 // Logs is the generated LogService client (WriteLogs, TailLogs, SearchLogs).
 func (c *Client) Logs() zenithv1.LogServiceClient { return c.logs }
+
+// Admin is the generated AdminService client (WhoAmI, CreateApiKey, ListApiKeys, …).
+func (c *Client) Admin() zenithv1.AdminServiceClient { return c.admin }
 
 // Enqueued is the answer to an enqueue.
 type Enqueued struct {
@@ -238,6 +291,16 @@ func (c *Client) ListNodes(ctx context.Context, service, language string) (*zeni
 	resp, err := c.pulse.ListNodes(ctx, &zenithv1.ListNodesRequest{Service: service, Language: language})
 	if err != nil {
 		return nil, wrap("list nodes", err)
+	}
+	return resp, nil
+}
+
+// WhoAmI tells who the server takes the caller for: its API key and role, or open mode (no
+// keys on the server: every caller is admin).
+func (c *Client) WhoAmI(ctx context.Context) (*zenithv1.WhoAmIResponse, error) {
+	resp, err := c.admin.WhoAmI(ctx, &zenithv1.WhoAmIRequest{})
+	if err != nil {
+		return nil, wrap("who am i", err)
 	}
 	return resp, nil
 }

@@ -8,6 +8,9 @@
 // [LogShipper.Handler] ships log/slog records to the server in batches, tagged with the job
 // a line was logged for.
 //
+// A server with API keys wants one with every call: [WithAPIKey] on [Dial], else
+// $ZENITH_API_KEY ([APIKeyEnv]).
+//
 //	client, err := zenith.Dial("http://127.0.0.1:7700")
 //	if err != nil { ... }
 //	defer client.Close()

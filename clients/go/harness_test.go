@@ -109,8 +109,8 @@ func startRedis(port int) (func(), error) {
 }
 
 // startServer runs `zenith serve` on port with its own key prefix and SQLite file, and waits
-// for /readyz.
-func startServer(port int, prefix, dir string) (func(), error) {
+// for /readyz. extra are more arguments of `zenith serve`.
+func startServer(port int, prefix, dir string, extra ...string) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -124,6 +124,7 @@ func startServer(port int, prefix, dir string) (func(), error) {
 		"--database-url", "sqlite://"+filepath.Join(dir, "zenith.db"),
 		"--prefix", prefix,
 		"--data-dir", filepath.Join(dir, "data"))
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -167,7 +168,13 @@ func startServer(port int, prefix, dir string) (func(), error) {
 // newClient is a client of the shared server, closed with the test.
 func newClient(t *testing.T, opts ...zenith.Option) *zenith.Client {
 	t.Helper()
-	c, err := zenith.Dial(serverURL, opts...)
+	return dial(t, serverURL, opts...)
+}
+
+// dial is a client of the server at url, closed with the test.
+func dial(t *testing.T, url string, opts ...zenith.Option) *zenith.Client {
+	t.Helper()
+	c, err := zenith.Dial(url, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

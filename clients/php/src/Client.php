@@ -50,6 +50,8 @@ use Zenith\V1\SearchLogsResponse;
 use Zenith\V1\TailLogsRequest;
 use Zenith\V1\TailLogsResponse;
 use Zenith\V1\WatchNodesRequest;
+use Zenith\V1\WhoAmIRequest;
+use Zenith\V1\WhoAmIResponse;
 use Zenith\V1\WatchNodesResponse;
 use Zenith\V1\WriteLogsRequest;
 use Zenith\V1\WriteLogsResponse;
@@ -63,12 +65,16 @@ use Zenith\V1\WriteLogsResponse;
  * $job = $client->enqueue('emails', 'send_welcome', ['user_id' => 42])->getJob();
  * ```
  *
- * Every failed call throws {@see RpcException} carrying the gRPC status code.
+ * Every failed call throws {@see RpcException} carrying the gRPC status code; a missing or
+ * refused API key throws its subclass {@see Exception\UnauthenticatedException}, a key whose
+ * role does not allow the call {@see Exception\PermissionDeniedException}.
  */
 final class Client
 {
     public const DEFAULT_SERVER_URL = 'http://127.0.0.1:7700';
     public const SERVER_URL_ENV = 'ZENITH_SERVER';
+    /** Where the API key comes from when the `api_key` option is not given. */
+    public const API_KEY_ENV = 'ZENITH_API_KEY';
     /** The server's default --max-payload-bytes. */
     public const DEFAULT_MAX_PAYLOAD_BYTES = 1048576;
 
@@ -80,17 +86,23 @@ final class Client
 
     private readonly GrpcWebTransport $transport;
     private readonly int $maxPayloadBytes;
+    /** @var array<string, mixed> the options as given, the API key resolved */
+    private readonly array $options;
 
     /**
      * @param string|null $url server URL; null: `$ZENITH_SERVER` or http://127.0.0.1:7700
      * @param array{
+     *     api_key?: string|null,
      *     max_payload_bytes?: int,
      *     headers?: array<string, string>,
      *     timeout?: float,
      *     connect_timeout?: float,
-     * } $options `max_payload_bytes` (default 1 MiB, the server's default limit): larger payloads
-     *     and results are refused before sending; `headers` sent with every call (e.g.
-     *     `authorization`); `timeout` of a unary call and `connect_timeout`, in seconds.
+     * } $options `api_key` (`zk_<id>_<secret>`) sent as `authorization: Bearer …` with every
+     *     call; not given or null: `$ZENITH_API_KEY` when set, `''`: none;
+     *     `max_payload_bytes` (default 1 MiB, the server's default limit): larger payloads
+     *     and results are refused before sending; `headers` sent with every call (an
+     *     `authorization` among them wins over `api_key`); `timeout` of a unary call and
+     *     `connect_timeout`, in seconds.
      */
     public function __construct(?string $url = null, array $options = [])
     {
@@ -98,13 +110,50 @@ final class Client
         if (!preg_match('#^https?://#', $url)) {
             throw new InvalidArgumentException("server URL must start with http:// or https://, got \"$url\"");
         }
+        $options['api_key'] = trim((string) ($options['api_key'] ?? (getenv(self::API_KEY_ENV) ?: '')));
+        $this->options = $options;
         $this->maxPayloadBytes = (int) ($options['max_payload_bytes'] ?? self::DEFAULT_MAX_PAYLOAD_BYTES);
         $this->transport = new GrpcWebTransport(
             $url,
-            $options['headers'] ?? [],
+            self::headersWithKey($options['headers'] ?? [], $options['api_key']),
             (float) ($options['connect_timeout'] ?? 5.0),
             (float) ($options['timeout'] ?? 30.0),
         );
+    }
+
+    /**
+     * `$headers` with `authorization: Bearer <key>` added, unless the key is empty or the
+     * headers carry an `authorization` of their own.
+     *
+     * @param array<string, string> $headers
+     * @return array<string, string>
+     */
+    public static function headersWithKey(array $headers, string $apiKey): array
+    {
+        foreach (array_keys($headers) as $name) {
+            if (strtolower((string) $name) === 'authorization') {
+                return $headers;
+            }
+        }
+        if ($apiKey !== '') {
+            $headers['authorization'] = 'Bearer ' . $apiKey;
+        }
+        return $headers;
+    }
+
+    /**
+     * A client like this one (URL, API key, every option) with connections of its own, e.g.
+     * for a forked child process.
+     */
+    public function fresh(): self
+    {
+        return new self($this->url(), $this->options);
+    }
+
+    /** The API key this client sends (`''` for none). */
+    public function apiKey(): string
+    {
+        return (string) $this->options['api_key'];
     }
 
     public function url(): string
@@ -355,6 +404,18 @@ final class Client
     public function tailLogs(TailLogsRequest $request, callable $onMessage, ?float $timeout = null): void
     {
         $this->transport->serverStream('zenith.v1.LogService/TailLogs', $request, TailLogsResponse::class, $onMessage, $timeout);
+    }
+
+    // ---- Identity -------------------------------------------------------------------------
+
+    /**
+     * Who the server takes this client for: its API key and role, or `open` when the server
+     * has no keys (every caller is admin).
+     */
+    public function whoAmI(): WhoAmIResponse
+    {
+        /** @var WhoAmIResponse */
+        return $this->transport->unary('zenith.v1.AdminService/WhoAmI', new WhoAmIRequest(), WhoAmIResponse::class);
     }
 
     /**

@@ -11,7 +11,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import pytest
 
@@ -68,8 +68,9 @@ class Redis:
 class Server:
     """One `zenith serve` over its own Redis and SQLite file."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, extra_args: Sequence[str] = ()) -> None:
         self.port = port or free_port()
+        self.extra_args = list(extra_args)
         self.url = f"http://127.0.0.1:{self.port}"
         self.redis: Redis | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -88,6 +89,7 @@ class Server:
                 self.redis.url,
                 "--database-url",
                 f"sqlite://{self.tmp}/zenith.db",
+                *self.extra_args,
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,

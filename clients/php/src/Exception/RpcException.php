@@ -29,6 +29,21 @@ class RpcException extends ZenithException
         parent::__construct($text, $code, $previous);
     }
 
+    /**
+     * The exception for a status: {@see UnauthenticatedException} and
+     * {@see PermissionDeniedException} for refused API keys, else an RpcException.
+     *
+     * @param array<string, string> $metadata
+     */
+    public static function forStatus(int $code, string $grpcMessage, string $method = '', array $metadata = []): self
+    {
+        return match ($code) {
+            Status::UNAUTHENTICATED => new UnauthenticatedException($code, $grpcMessage, $method, $metadata),
+            Status::PERMISSION_DENIED => new PermissionDeniedException($code, $grpcMessage, $method, $metadata),
+            default => new self($code, $grpcMessage, $method, $metadata),
+        };
+    }
+
     public function getStatusName(): string
     {
         return Status::name($this->getCode());

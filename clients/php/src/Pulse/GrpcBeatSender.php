@@ -24,7 +24,7 @@ final class GrpcBeatSender implements BeatSender
 
     public function fresh(): ?BeatSender
     {
-        return new self(new Client($this->client->url(), ['max_payload_bytes' => $this->client->maxPayloadBytes()]), $this->timeout);
+        return new self($this->client->fresh(), $this->timeout);
     }
 
     public function name(): string

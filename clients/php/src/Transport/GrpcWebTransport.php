@@ -174,10 +174,10 @@ final class GrpcWebTransport
         $message = $trailers['grpc-message'] ?? $headers['grpc-message'] ?? '';
         if ($status === null) {
             $code = $httpStatus === 200 ? Status::INTERNAL : Status::fromHttp($httpStatus);
-            throw new RpcException($code, sprintf('HTTP %d without grpc-status', $httpStatus), $method, $headers);
+            throw RpcException::forStatus($code, sprintf('HTTP %d without grpc-status', $httpStatus), $method, $headers);
         }
         if ((int) $status !== Status::OK) {
-            throw new RpcException((int) $status, rawurldecode($message), $method, $trailers + $headers);
+            throw RpcException::forStatus((int) $status, rawurldecode($message), $method, $trailers + $headers);
         }
         if ($decoder->pending() > 0) {
             throw new RpcException(Status::INTERNAL, 'the answer ended inside a frame', $method);

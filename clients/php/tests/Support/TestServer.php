@@ -24,6 +24,17 @@ final class TestServer
         return self::$instance ??= new self();
     }
 
+    /**
+     * A server of its own (and its Redis), started with more `zenith serve` arguments; stop()
+     * it when done (else it stops when the run ends).
+     *
+     * @param list<string> $serverArgs
+     */
+    public static function start(array $serverArgs): self
+    {
+        return new self($serverArgs);
+    }
+
     public static function freePort(): int
     {
         $socket = stream_socket_server('tcp://127.0.0.1:0', $errno, $errstr);
@@ -44,7 +55,8 @@ final class TestServer
         return $bin;
     }
 
-    private function __construct()
+    /** @param list<string> $serverArgs */
+    private function __construct(array $serverArgs = [])
     {
         $bin = self::binary();
         $this->dir = sys_get_temp_dir() . '/zenith-php-' . getmypid() . '-' . bin2hex(random_bytes(3));
@@ -60,6 +72,7 @@ final class TestServer
             '--redis-url', "redis://127.0.0.1:{$this->redisPort}",
             '--database-url', "sqlite://{$this->dir}/zenith.db",
             '--data-dir', "{$this->dir}/data",
+            ...$serverArgs,
         ], 'server.log');
         $this->waitFor(function () use ($port): bool {
             $ch = curl_init("http://127.0.0.1:$port/readyz");

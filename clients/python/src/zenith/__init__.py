@@ -2,6 +2,7 @@
 
 - :class:`Client` / :class:`AsyncClient`: enqueue, batch_enqueue, get_job, cancel_job, and
   the worker, pulse and log calls; errors are :class:`ZenithError` with the gRPC ``code``.
+  ``api_key=`` (else ``$ZENITH_API_KEY``) is sent with every call.
 - :class:`Worker` (threads) / :class:`AsyncWorker` (asyncio): reserve, run, ack, fail.
 - :class:`Pulse`: the heartbeat agent; :class:`ZenithLogHandler`: a ``logging.Handler``.
 
@@ -11,7 +12,7 @@ The generated protobuf and gRPC modules are in :mod:`zenith.v1`.
 from zenith.aio_worker import AsyncWorker
 from zenith.client import AsyncClient, Client
 from zenith.context import CancellationToken, JobCancelled, JobContext
-from zenith.errors import JobError, PayloadTooLargeError, ZenithError
+from zenith.errors import JobError, PayloadTooLargeError, PermissionDeniedError, UnauthenticatedError, ZenithError
 from zenith.jobs import DEFAULT_MAX_PAYLOAD_BYTES, enqueue_request, job_spec
 from zenith.logs import LogShipper, ZenithLogHandler, current_job
 from zenith.pulse import Pulse, detect_identity, parse_beat_payload
@@ -30,7 +31,9 @@ __all__ = [
     "JobError",
     "LogShipper",
     "PayloadTooLargeError",
+    "PermissionDeniedError",
     "Pulse",
+    "UnauthenticatedError",
     "Worker",
     "ZenithError",
     "ZenithLogHandler",

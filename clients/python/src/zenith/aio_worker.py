@@ -60,7 +60,7 @@ class AsyncWorker(WorkerSettings):
     Semantics match :class:`zenith.Worker`. Cancellation (operator cancel, timeout, lost
     lease) sets the job's token at once; a handler still running ``cancel_grace`` seconds
     later is cancelled with ``Task.cancel()`` (``asyncio.CancelledError`` inside it). The
-    pulse agent beats from a thread over its own blocking channel.
+    pulse agent beats from a thread over its own blocking channel, with the same API key.
     """
 
     def __init__(
@@ -80,7 +80,10 @@ class AsyncWorker(WorkerSettings):
         pulse_interval: float = DEFAULT_INTERVAL,
         worker_id: str = "",
         install_signal_handlers: bool = True,
+        api_key: str | None = None,
     ) -> None:
+        if api_key is not None and not isinstance(server, str):
+            raise ValueError("api_key goes with a server URL; an AsyncClient brings its own (AsyncClient(..., api_key=...))")
         super().__init__(
             handlers,
             fallback,
@@ -95,6 +98,7 @@ class AsyncWorker(WorkerSettings):
             install_signal_handlers=install_signal_handlers,
         )
         self._server = server
+        self._api_key = api_key
         self.client: AsyncClient | None = server if isinstance(server, AsyncClient) else None
         self.pulse_enabled = pulse
         self.pulse_interval = pulse_interval
@@ -134,7 +138,7 @@ class AsyncWorker(WorkerSettings):
         self._acks = asyncio.Queue()
         owns_client = self.client is None
         if self.client is None:
-            self.client = AsyncClient(str(self._server))
+            self.client = AsyncClient(str(self._server), api_key=self._api_key)
         client = self.client
         sync_client: Client | None = None
         if self.pulse_enabled:
@@ -142,7 +146,8 @@ class AsyncWorker(WorkerSettings):
                 client.server,
                 max_payload_bytes=client.max_payload_bytes,
                 call_timeout=client.call_timeout,
-                metadata=client._metadata,
+                metadata=client._metadata,  # the async client's API key included
+                api_key="",
             )
             self.pulse = Pulse(
                 sync_client,

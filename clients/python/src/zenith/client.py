@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import grpc
@@ -11,6 +12,8 @@ from zenith._convert import Seconds, to_duration, to_seconds
 from zenith.errors import PayloadTooLargeError, ZenithError
 from zenith.jobs import _UNSET, DEFAULT_MAX_PAYLOAD_BYTES, job_spec
 from zenith.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
     job_pb2,
     logs_pb2,
     logs_pb2_grpc,
@@ -22,7 +25,7 @@ from zenith.v1 import (
     worker_pb2_grpc,
 )
 
-__all__ = ["Client", "AsyncClient", "parse_target"]
+__all__ = ["Client", "AsyncClient", "API_KEY_ENV", "call_metadata", "parse_target"]
 
 T = TypeVar("T")
 
@@ -43,6 +46,25 @@ _CHANNEL_OPTIONS = [
 ]
 
 
+#: The environment variable a client reads its API key from when given none.
+API_KEY_ENV = "ZENITH_API_KEY"
+
+
+def call_metadata(metadata: Sequence[tuple[str, str]], api_key: str | None) -> tuple[tuple[str, str], ...]:
+    """The metadata sent with every call: ``metadata`` plus ``authorization: Bearer <key>``.
+
+    ``api_key`` None reads ``$ZENITH_API_KEY``; an empty key sends none. An ``authorization``
+    entry already in ``metadata`` is kept and no key is added.
+    """
+    merged = tuple(metadata)
+    if api_key is None:
+        api_key = os.environ.get(API_KEY_ENV, "")
+    api_key = api_key.strip()
+    if api_key and not any(key.lower() == "authorization" for key, _ in merged):
+        merged += (("authorization", f"Bearer {api_key}"),)
+    return merged
+
+
 def parse_target(server: str) -> tuple[str, bool]:
     """``http://host:port`` → (``host:port``, insecure); ``https://`` → TLS; a bare
     ``host:port`` is plaintext."""
@@ -58,6 +80,15 @@ class _Base:
         self.server = server
         self.max_payload_bytes = max_payload_bytes
         self.call_timeout = call_timeout
+
+    _metadata: tuple[tuple[str, str], ...]
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        """What every call sends: the ``metadata`` given and the API key's ``authorization``.
+        Pass it as ``metadata=`` when calling a stub (``client.queue``, ``client.admin``, …)
+        directly."""
+        return self._metadata
 
     def _spec(self, queue: str, type: str, json: Any, options: dict[str, Any]) -> job_pb2.JobSpec:  # noqa: A002
         options.setdefault("max_payload_bytes", self.max_payload_bytes)
@@ -99,6 +130,10 @@ class Client(_Base):
     :class:`zenith.ZenithError` with the gRPC ``code``. Payloads over ``max_payload_bytes``
     (default 1 MiB, the server's default limit) are refused before anything is sent. Usable
     as a context manager; safe to share between threads.
+
+    ``api_key`` (``zk_<id>_<secret>``) goes with every call as ``authorization: Bearer …``;
+    when it is None the key is ``$ZENITH_API_KEY``, if set (``api_key=""`` sends none). A
+    server with no API keys runs open and needs none.
     """
 
     def __init__(
@@ -108,6 +143,7 @@ class Client(_Base):
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
         metadata: Sequence[tuple[str, str]] = (),
+        api_key: str | None = None,
     ) -> None:
         super().__init__(server, max_payload_bytes, call_timeout)
         target, tls = parse_target(server)
@@ -116,11 +152,12 @@ class Client(_Base):
             if tls
             else grpc.insecure_channel(target, _CHANNEL_OPTIONS)
         )
-        self._metadata = tuple(metadata)
+        self._metadata = call_metadata(metadata, api_key)
         self.queue = queue_pb2_grpc.QueueServiceStub(self.channel)
         self.worker = worker_pb2_grpc.WorkerServiceStub(self.channel)
         self.pulse = pulse_pb2_grpc.PulseServiceStub(self.channel)
         self.logs = logs_pb2_grpc.LogServiceStub(self.channel)
+        self.admin = admin_pb2_grpc.AdminServiceStub(self.channel)
 
     def __enter__(self) -> "Client":
         return self
@@ -242,9 +279,16 @@ class Client(_Base):
     def search_logs(self, request: logs_pb2.SearchLogsRequest) -> logs_pb2.SearchLogsResponse:
         return self._call(self.logs.SearchLogs, request)
 
+    # AdminService (``self.admin`` is the stub for the other calls)
+
+    def who_am_i(self) -> admin_pb2.WhoAmIResponse:
+        """Who the server takes this client for: its key and role, or ``open`` (no keys)."""
+        return self._call(self.admin.WhoAmI, admin_pb2.WhoAmIRequest())
+
 
 class AsyncClient(_Base):
-    """The asyncio (``grpc.aio``) twin of :class:`Client`: same methods, as coroutines.
+    """The asyncio (``grpc.aio``) twin of :class:`Client`: same methods and options (``api_key``
+    too), as coroutines.
 
     Create it inside the event loop that uses it.
     """
@@ -256,6 +300,7 @@ class AsyncClient(_Base):
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
         metadata: Sequence[tuple[str, str]] = (),
+        api_key: str | None = None,
     ) -> None:
         super().__init__(server, max_payload_bytes, call_timeout)
         target, tls = parse_target(server)
@@ -264,11 +309,12 @@ class AsyncClient(_Base):
             if tls
             else grpc.aio.insecure_channel(target, _CHANNEL_OPTIONS)
         )
-        self._metadata = tuple(metadata)
+        self._metadata = call_metadata(metadata, api_key)
         self.queue = queue_pb2_grpc.QueueServiceStub(self.channel)
         self.worker = worker_pb2_grpc.WorkerServiceStub(self.channel)
         self.pulse = pulse_pb2_grpc.PulseServiceStub(self.channel)
         self.logs = logs_pb2_grpc.LogServiceStub(self.channel)
+        self.admin = admin_pb2_grpc.AdminServiceStub(self.channel)
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -357,3 +403,7 @@ class AsyncClient(_Base):
 
     async def write_logs(self, records: Sequence[logs_pb2.LogRecord]) -> logs_pb2.WriteLogsResponse:
         return await self._call(self.logs.WriteLogs, logs_pb2.WriteLogsRequest(records=list(records)))
+
+    async def who_am_i(self) -> admin_pb2.WhoAmIResponse:
+        """See :meth:`Client.who_am_i`."""
+        return await self._call(self.admin.WhoAmI, admin_pb2.WhoAmIRequest())

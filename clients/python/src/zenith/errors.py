@@ -2,14 +2,23 @@
 
 Every failed call raises :class:`ZenithError`, which keeps the gRPC status code
 (``err.code``, a :class:`grpc.StatusCode`) and the ``google.rpc.ErrorInfo`` reason the server
-sent, when it sent one.
+sent, when it sent one. Refusals of the API key are its subclasses
+:class:`UnauthenticatedError` (no key, or one the server does not accept) and
+:class:`PermissionDeniedError` (the key's role or queues do not allow the call).
 """
 
 from __future__ import annotations
 
 import grpc
 
-__all__ = ["ZenithError", "PayloadTooLargeError", "JobError", "TRANSIENT_CODES"]
+__all__ = [
+    "ZenithError",
+    "UnauthenticatedError",
+    "PermissionDeniedError",
+    "PayloadTooLargeError",
+    "JobError",
+    "TRANSIENT_CODES",
+]
 
 #: Codes after which the same call may succeed when tried again.
 TRANSIENT_CODES = frozenset(
@@ -55,7 +64,23 @@ class ZenithError(Exception):
         code = error.code() if hasattr(error, "code") else None
         details = error.details() if hasattr(error, "details") else None
         reason = _error_info_reason(error)
-        return cls(details or str(error), code, reason)
+        kind = _BY_CODE.get(code, cls) if cls is ZenithError else cls
+        return kind(details or str(error), code, reason)
+
+
+class UnauthenticatedError(ZenithError):
+    """``UNAUTHENTICATED``: the call carried no API key while the server has keys, or a key
+    it does not accept (unknown, revoked, expired, malformed)."""
+
+
+class PermissionDeniedError(ZenithError):
+    """``PERMISSION_DENIED``: the API key is valid but its role or queues do not allow the call."""
+
+
+_BY_CODE: dict[grpc.StatusCode | None, type[ZenithError]] = {
+    grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
+}
 
 
 class PayloadTooLargeError(ZenithError, ValueError):

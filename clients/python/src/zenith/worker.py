@@ -121,7 +121,10 @@ class Worker(WorkerSettings):
     (``JobError(..., retryable=False)`` skips retries); an unknown job type fails without
     retry unless ``fallback`` is set. :meth:`stop` (or SIGTERM/SIGINT) stops reserving, lets
     running jobs finish, acks them and beats ``quiet``. An unreachable server is retried with
-    backoff.
+    backoff; a refused API key (``UNAUTHENTICATED``, ``PERMISSION_DENIED``) stops the worker.
+
+    Given a server URL, the worker makes its own :class:`Client` with ``api_key`` (None:
+    ``$ZENITH_API_KEY``); given a client, it uses that client's key.
     """
 
     def __init__(
@@ -141,7 +144,10 @@ class Worker(WorkerSettings):
         pulse_interval: float = DEFAULT_INTERVAL,
         worker_id: str = "",
         install_signal_handlers: bool = True,
+        api_key: str | None = None,
     ) -> None:
+        if api_key is not None and not isinstance(client, str):
+            raise ValueError("api_key goes with a server URL; a Client brings its own (Client(..., api_key=...))")
         super().__init__(
             handlers,
             fallback,
@@ -156,7 +162,7 @@ class Worker(WorkerSettings):
             install_signal_handlers=install_signal_handlers,
         )
         self._owns_client = isinstance(client, str)
-        self.client = Client(client) if isinstance(client, str) else client
+        self.client = Client(client, api_key=api_key) if isinstance(client, str) else client
         self.pulse: Pulse | None = (
             Pulse(
                 self.client,
