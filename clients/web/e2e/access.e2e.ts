@@ -185,3 +185,32 @@ test("the admin finds the viewer's refused purge in the audit log, pages through
   expect(await request.textContent()).not.toContain(viewerToken);
   expect(h.problems).toEqual([]);
 });
+
+test("on an open server the first key's token stays on screen until copied, then the console asks for a key", async () => {
+  const open = new Harness();
+  try {
+    await open.start({ noDemo: true });
+    const page = await open.open("/settings");
+    await page.getByTestId("identity").getByText("open mode").waitFor();
+    await page.getByRole("region", { name: "API keys" }).getByRole("button", { name: "Create key" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create an API key" });
+    await dialog.getByText("This is the server's first key").waitFor();
+    await dialog.getByLabel("Name").fill("first admin");
+    await dialog.getByLabel(/^Role/).selectOption({ label: "admin" });
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    const shown = page.getByRole("dialog", { name: 'Key "first admin" created' });
+    const token = (await shown.getByTestId("new-token").textContent()) ?? "";
+    // The server now refuses this browser, and the page's own refreshes meet that refusal,
+    // but the token stays until it is dismissed.
+    await page.waitForTimeout(6000);
+    expect(await shown.getByTestId("new-token").textContent()).toBe(token);
+    await shown.getByRole("button", { name: "Done, I have copied it" }).click();
+    await page.getByTestId("login-reason").getByText("missing api key").waitFor();
+    await signIn(page, token);
+    await page.getByTestId("identity").getByText("first admin").waitFor();
+    await page.getByTestId("server-access").getByText("keys required").waitFor();
+    expect(open.problems).toEqual([]);
+  } finally {
+    await open.stop();
+  }
+});

@@ -30,6 +30,10 @@ export function sessionRefusal(): string | null {
   return holds > 0 ? null : refusal;
 }
 
+export function loginHeld(): boolean {
+  return holds > 0;
+}
+
 // Called for every UNAUTHENTICATED answer. `sentKey` is the key the refused call carried: an
 // answer to a call made with a key since replaced says nothing about the current one.
 export function reportUnauthenticated(message: string, sentKey: string | null): void {

@@ -4,7 +4,7 @@ import { type FormEvent, type ReactNode, useState, useSyncExternalStore } from "
 import { admin } from "../api/clients";
 import { errorMessage, isUnauthenticated } from "../api/errors";
 import { roleName } from "../api/roles";
-import { apiKey, clearRefusal, sessionRefusal, setApiKey, subscribeSession } from "../api/session";
+import { apiKey, clearRefusal, loginHeld, sessionRefusal, setApiKey, subscribeSession } from "../api/session";
 import { Role, type WhoAmIResponse } from "../gen/zenith/v1/admin_pb";
 import { Badge } from "../ui/common";
 
@@ -41,7 +41,7 @@ export function SessionGate({ children }: { children: ReactNode }) {
   const refusal = useSyncExternalStore(subscribeSession, sessionRefusal);
   const who = useWhoAmI();
   if (refusal) return <Login reason={refusal} />;
-  if (isUnauthenticated(who.error)) return <Login reason={refusedText(who.error)} />;
+  if (isUnauthenticated(who.error) && !loginHeld()) return <Login reason={refusedText(who.error)} />;
   // A server without AdminService (or one down) still gets the console: pages say what fails.
   if (who.isPending) return <div className="login-wait" aria-busy="true" />;
   return children;
