@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient } from "@connectrpc/connect";
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
@@ -111,9 +111,14 @@ export class Harness {
     return page;
   }
 
-  // A typed API client talking grpc-web to this server, for setting up and checking state.
-  client<T extends DescService>(service: T): Client<T> {
-    return createClient(service, createGrpcWebTransport({ baseUrl: this.url }));
+  // A typed API client talking grpc-web to this server, for setting up and checking state; with
+  // `apiKey`, it sends `authorization: Bearer <apiKey>`.
+  client<T extends DescService>(service: T, apiKey?: string): Client<T> {
+    const bearer: Interceptor = (next) => (request) => {
+      if (apiKey) request.header.set("authorization", `Bearer ${apiKey}`);
+      return next(request);
+    };
+    return createClient(service, createGrpcWebTransport({ baseUrl: this.url, interceptors: [bearer] }));
   }
 
   // Saves a 1280×800 screenshot as target/screenshots/<name>.png; with

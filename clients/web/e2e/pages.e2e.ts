@@ -8,7 +8,7 @@ const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());
 
-const PAGES = ["/", "/queues", "/queues/demo.emails", "/workers", "/cron", "/alerts", "/search", "/logs", "/settings"];
+const PAGES = ["/", "/queues", "/queues/demo.emails", "/workers", "/cron", "/alerts", "/search", "/logs", "/audit", "/settings"];
 
 test.each(PAGES)("%s fits the window and holds still while data streams", async (path) => {
   const page = await h.newPage();

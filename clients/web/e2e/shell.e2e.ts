@@ -35,7 +35,7 @@ test("the server serves the console with a strict content security policy", asyn
 
 test("the sidebar reaches every page and the palette jumps to a page or a job", async () => {
   const page = await h.open("/");
-  for (const title of ["Queues", "Workers", "Cron", "Alerts", "Search", "Logs", "Settings", "Overview"]) {
+  for (const title of ["Queues", "Workers", "Cron", "Alerts", "Search", "Logs", "Audit", "Settings", "Overview"]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: title, exact: true }).click();
     await page.getByRole("heading", { level: 1 }).first().waitFor();
   }

@@ -12,3 +12,11 @@ export function errorMessage(error: unknown): string {
 export function isNotFound(error: unknown): boolean {
   return error instanceof ConnectError && error.code === Code.NotFound;
 }
+
+export function isPermissionDenied(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === Code.PermissionDenied;
+}
+
+export function isUnauthenticated(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === Code.Unauthenticated;
+}

@@ -3,6 +3,7 @@ import { BrowserRouter, Route, Routes } from "react-router";
 
 import { Layout } from "./Layout";
 import { ROUTES } from "./routes";
+import { SessionGate } from "./session";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -14,6 +15,7 @@ export function App() {
   return (
     <QueryClientProvider client={queryClient}>
       <BrowserRouter>
+        <SessionGate>
         <Layout>
           <Routes>
             {ROUTES.map(({ path, component: Page }) => (
@@ -22,6 +24,7 @@ export function App() {
             <Route path="*" element={<p className="empty">No such page.</p>} />
           </Routes>
         </Layout>
+        </SessionGate>
       </BrowserRouter>
     </QueryClientProvider>
   );

@@ -4,6 +4,7 @@ import { NavLink } from "react-router";
 import { useTheme } from "../ui/theme";
 import { Palette } from "./Palette";
 import { ROUTES } from "./routes";
+import { Identity } from "./session";
 
 export function Layout({ children }: { children: ReactNode }) {
   const [theme, toggleTheme] = useTheme();
@@ -30,6 +31,7 @@ export function Layout({ children }: { children: ReactNode }) {
           </NavLink>
         ))}
         <div className="sidebar-foot">
+          <Identity />
           <button type="button" className="ghost" onClick={() => setPalette(true)} title="Ctrl+K">
             Search or jump… <kbd>Ctrl K</kbd>
           </button>

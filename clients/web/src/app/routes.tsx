@@ -1,6 +1,7 @@
 import type { ComponentType } from "react";
 
 import AlertsPage from "../pages/alerts";
+import AuditPage from "../pages/audit";
 import CronPage from "../pages/cron";
 import JobPage from "../pages/job";
 import LogsPage from "../pages/logs";
@@ -30,5 +31,6 @@ export const ROUTES: PageRoute[] = [
   { path: "/alerts", component: AlertsPage, title: "Alerts", shortcut: "g a" },
   { path: "/search", component: SearchPage, title: "Search", shortcut: "g s" },
   { path: "/logs", component: LogsPage, title: "Logs", shortcut: "g l" },
+  { path: "/audit", component: AuditPage, title: "Audit" },
   { path: "/settings", component: SettingsPage, title: "Settings" },
 ];

@@ -27,3 +27,9 @@ test("an empty payload says there is none", () => {
   const { container } = render(<PayloadView bytes={new Uint8Array()} label="result" />);
   expect(container.textContent).toBe("No result.");
 });
+
+test("a payload hidden from this API key says so instead of claiming there is none", () => {
+  const { container, getByTestId } = render(<PayloadView bytes={new Uint8Array()} label="payload" redacted />);
+  expect(getByTestId("payload-redacted").textContent).toContain("payload is hidden for this API key");
+  expect(container.textContent).not.toContain("No payload");
+});

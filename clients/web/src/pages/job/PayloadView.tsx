@@ -3,7 +3,15 @@ import { formatBytes } from "../../ui/format";
 import { decodePayload } from "./payload";
 
 // A payload or result: JSON folded and highlighted, other text as is, binary as hex and base64.
-export function PayloadView({ bytes, label }: { bytes: Uint8Array; label: string }) {
+// A key without payload access gets none back (`redacted`), which is not the same as no payload.
+export function PayloadView({ bytes, label, redacted }: { bytes: Uint8Array; label: string; redacted?: boolean }) {
+  if (redacted) {
+    return (
+      <p className="muted" data-testid="payload-redacted">
+        The {label} is hidden for this API key: it may not see payloads or results.
+      </p>
+    );
+  }
   const decoded = decodePayload(bytes);
   switch (decoded.kind) {
     case "empty":

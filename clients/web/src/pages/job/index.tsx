@@ -78,7 +78,7 @@ export default function JobPage() {
       <div className="job-columns">
         <section className="panel job-payload" aria-label="Payload">
           <h2>Payload</h2>
-          <PayloadView bytes={current.payload} label="payload" />
+          <PayloadView bytes={current.payload} label="payload" redacted={current.payloadRedacted} />
         </section>
         <JobHeaders job={current} />
       </div>
@@ -95,7 +95,7 @@ export default function JobPage() {
         />
         {section === "timeline" && <Timeline id={id} />}
         {section === "logs" && <JobLogs id={id} records={logs} truncated={logsTruncated} />}
-        {section === "result" && <PayloadView bytes={current.result} label="result" />}
+        {section === "result" && <PayloadView bytes={current.result} label="result" redacted={current.payloadRedacted} />}
       </section>
     </>
   );

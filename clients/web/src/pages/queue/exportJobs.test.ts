@@ -32,3 +32,13 @@ test("json keeps fields typed and times as RFC 3339", () => {
   expect(row).toMatchObject({ id: "j1", state: "dead", attempts: 3, tags: ["vip", "eu"], payload: '{"to":"a@b.c"}' });
   expect(row.started_at).toBe("");
 });
+
+test("a job whose payload the key may not see exports with an empty payload, marked hidden", () => {
+  const hidden = create(JobSchema, { ...job, payload: new Uint8Array(), payloadRedacted: true });
+  const [row] = JSON.parse(jobsToJson([hidden]));
+  expect(row).toMatchObject({ id: "j1", payload: "", payload_redacted: true });
+  const lines = jobsToCsv([hidden, job]).trimEnd().split("\r\n");
+  expect(lines[0]).toMatch(/"payload","payload_redacted"$/);
+  expect(lines[1]).toMatch(/"","true"$/);
+  expect(lines[2]).toMatch(/"false"$/);
+});

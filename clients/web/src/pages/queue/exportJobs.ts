@@ -26,6 +26,8 @@ interface ExportedJob {
   unique_key: string;
   tags: string[];
   payload: string;
+  // The key that exported the list may not see payloads: `payload` is empty, not the job's.
+  payload_redacted: boolean;
 }
 
 function exportedJob(job: Job): ExportedJob {
@@ -44,13 +46,15 @@ function exportedJob(job: Job): ExportedJob {
     last_error: job.lastError,
     unique_key: job.uniqueKey,
     tags: job.tags,
-    payload: decoder.decode(job.payload),
+    payload: job.payloadRedacted ? "" : decoder.decode(job.payload),
+    payload_redacted: job.payloadRedacted,
   };
 }
 
 const COLUMNS: (keyof ExportedJob)[] = [
   "id", "queue", "type", "state", "attempts", "max_attempts", "priority", "created_at", "scheduled_at",
   "started_at", "finished_at", "last_error", "unique_key", "tags", "payload",
+  "payload_redacted",
 ];
 
 export function jobsToCsv(jobs: readonly Job[]): string {

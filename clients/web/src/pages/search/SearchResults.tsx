@@ -13,7 +13,8 @@ import { type SearchParams, toRequest } from "./query";
 
 const PREVIEW_CHARS = 120;
 
-function payloadPreview(bytes: Uint8Array): string {
+function payloadPreview(bytes: Uint8Array, redacted: boolean): string {
+  if (redacted) return "(payload hidden for this API key)";
   const decoded = decodePayload(bytes);
   if (decoded.kind === "empty") return "";
   if (decoded.kind === "binary") return `(${decoded.size} bytes binary)`;
@@ -95,7 +96,7 @@ function HitRow({ hit }: { hit: SearchHit }) {
       <td className="muted">{hit.source === JobSource.ARCHIVE ? "archive" : "live"}</td>
       <td title={formatTime(tsMillis(job.createdAt))}>{formatRelative(tsMillis(job.createdAt))}</td>
       <td className="mono search-payload" data-testid="payload-preview">
-        {payloadPreview(job.payload)}
+        {payloadPreview(job.payload, job.payloadRedacted)}
       </td>
     </tr>
   );

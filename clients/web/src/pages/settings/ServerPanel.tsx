@@ -1,6 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
 
+import { admin } from "../../api/clients";
+
 import { Badge, CopyButton, ErrorBox } from "../../ui/common";
+import { formatRelative, formatTime, tsMillis } from "../../ui/format";
 import { DEFAULT_SERVER } from "../job/commands";
 
 interface Readiness {
@@ -14,10 +17,12 @@ async function readiness(): Promise<Readiness> {
   return (await response.json()) as Readiness;
 }
 
-// Where this console's server is, how to reach it from a shell, and whether it is ready.
+// Where this console's server is, what it is, how to reach it from a shell, and whether it is ready.
 export function ServerPanel() {
   const origin = window.location.origin;
   const ready = useQuery({ queryKey: ["server", "readyz"], queryFn: readiness, refetchInterval: 10_000 });
+  const info = useQuery({ queryKey: ["server", "info"], queryFn: () => admin.getServerInfo({}) });
+  const started = tsMillis(info.data?.startedAt);
   const cli = origin === DEFAULT_SERVER ? "zenith queues" : `ZENITH_SERVER=${origin} zenith queues`;
   return (
     <section className="panel" aria-label="Server">
@@ -26,6 +31,28 @@ export function ServerPanel() {
         <dt>URL</dt>
         <dd className="mono" data-testid="server-url">
           {origin}
+        </dd>
+        <dt>Version</dt>
+        <dd data-testid="server-version">{info.data ? `zenith ${info.data.version}` : "…"}</dd>
+        <dt>Database</dt>
+        <dd>{info.data?.database ?? "…"}</dd>
+        <dt>Installation</dt>
+        <dd className="mono">{info.data?.installationId ?? "…"}</dd>
+        <dt>Started</dt>
+        <dd>{started === undefined ? "…" : `${formatTime(started)} (${formatRelative(started)})`}</dd>
+        <dt>Access</dt>
+        <dd data-testid="server-access">
+          {info.data === undefined ? (
+            "…"
+          ) : info.data.open ? (
+            <>
+              <Badge tone="warn">open mode</Badge> <span className="muted">no API keys: every caller is admin</span>
+            </>
+          ) : (
+            <>
+              <Badge tone="ok">keys required</Badge> <span className="muted">every call needs an API key</span>
+            </>
+          )}
         </dd>
         <dt>API</dt>
         <dd>gRPC and grpc-web on this same address (package zenith.v1)</dd>
@@ -48,7 +75,7 @@ export function ServerPanel() {
           )}
         </dd>
       </dl>
-      <ErrorBox error={ready.error} />
+      <ErrorBox error={ready.error ?? info.error} />
     </section>
   );
 }

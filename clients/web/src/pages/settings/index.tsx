@@ -1,8 +1,9 @@
 import { PageHeader } from "../../ui/common";
-import { ApiKeyPanel } from "./ApiKeyPanel";
+import { ApiKeysPanel } from "./ApiKeysPanel";
 import { ArchiveStatusPanel } from "./ArchiveStatusPanel";
 import { RetentionPanel } from "./RetentionPanel";
 import { ServerPanel } from "./ServerPanel";
+import { SessionPanel } from "./SessionPanel";
 import "./settings.css";
 
 export default function SettingsPage() {
@@ -10,9 +11,10 @@ export default function SettingsPage() {
     <>
       <PageHeader title="Settings" />
       <div className="settings-columns">
-        <ApiKeyPanel />
+        <SessionPanel />
         <ServerPanel />
       </div>
+      <ApiKeysPanel />
       <ArchiveStatusPanel />
       <RetentionPanel />
     </>
