@@ -1,4 +1,5 @@
-# Shared by scripts/run and scripts/test: install what Zenith needs when it is missing.
+# Shared by scripts/run, scripts/test and scripts/fuzz: install what Zenith needs when it is
+# missing.
 
 # Runs a command as root: directly when we are root, else through sudo.
 as_root() {
@@ -60,6 +61,13 @@ ensure_grpcurl() {
   [ -x "$GRPCURL" ] && return 0
   echo "installing grpcurl" >&2
   GOBIN="$TOOLS/bin" go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
+}
+
+# cargo-fuzz is a cargo subcommand, installed where cargo installs binaries.
+ensure_cargo_fuzz() {
+  cargo fuzz --version >/dev/null 2>&1 && return 0
+  echo "installing cargo-fuzz" >&2
+  CARGO_INCREMENTAL=0 nice -n 10 cargo install cargo-fuzz --locked
 }
 
 # Code generation for the SDKs, each ecosystem's tools at pinned versions (see scripts/generate).

@@ -7,10 +7,11 @@ mod alerts;
 mod archive;
 mod cron;
 pub(crate) mod logs;
-mod page_token;
+// Public, as is `validate`, so that the fuzz targets in fuzz/ can run them on any request.
+pub mod page_token;
 mod pulse;
 mod queue;
-pub(crate) mod validate;
+pub mod validate;
 mod worker;
 
 pub use admin::{AdminApi, ServerInfo};

@@ -12,6 +12,10 @@ pub struct Instant {
     pub nanos: u32,
 }
 
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of `google.protobuf.Timestamp`.
+const MIN_SECONDS: i64 = -62_135_596_800;
+const MAX_SECONDS: i64 = 253_402_300_799;
+
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -111,6 +115,13 @@ impl Instant {
         let seconds = days_from_civil(year, month, day) * 86_400
             + i64::from(hour * 3600 + minute * 60 + second)
             - offset * 60;
+        // An offset can carry year 0000 or 9999 outside the years a timestamp has (those of
+        // `google.protobuf.Timestamp`), where it would print as text that does not parse.
+        if !(MIN_SECONDS..=MAX_SECONDS).contains(&seconds) {
+            return Err(format!(
+                "{text:?} is outside 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+            ));
+        }
         Ok(Self { seconds, nanos })
     }
 }
@@ -187,6 +198,9 @@ mod tests {
             "2026-11-01T00:00:00.Z",
             "2026-11-01T00:00:00.1234567890Z",
             "2026-11-01T00:00:00Zjunk",
+            "0000-01-01T00:00:00+00:01",
+            "0000-12-31T23:59:59Z",
+            "9999-12-31T23:59:59-00:01",
         ] {
             assert!(Instant::parse_rfc3339(text).is_err(), "{text}");
         }
