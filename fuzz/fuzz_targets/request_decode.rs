@@ -194,6 +194,18 @@ const REQUESTS: &[fn(&[u8])] = requests! {
     CreateSilenceRequest => |_| {},
     ListSilencesRequest => |m: ListSilencesRequest| token(&m.page_token),
     ExpireSilenceRequest => |_| {},
+    WhoAmIRequest => |_| {},
+    CreateApiKeyRequest => |m: CreateApiKeyRequest| {
+        names(&m.queues);
+        let _ = validate::label("name", &m.name, 64, true);
+        duration(m.ttl);
+    },
+    ListApiKeysRequest => |m: ListApiKeysRequest| token(&m.page_token),
+    RevokeApiKeyRequest => |m: RevokeApiKeyRequest| {
+        let _ = validate::label("id", &m.id, 32, true);
+    },
+    ListAuditEventsRequest => |m: ListAuditEventsRequest| token(&m.page_token),
+    GetServerInfoRequest => |_| {},
 };
 
 // The first byte picks the message type, so each input is mutated against one decoder.

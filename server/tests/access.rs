@@ -299,7 +299,6 @@ async fn mutations_are_audited_with_their_target() {
         .pause_queue(with_key(
             PauseQueueRequest {
                 name: "emails".into(),
-                ..Default::default()
             },
             Some(&token),
         ))
@@ -477,13 +476,7 @@ async fn scoped_keys_stay_within_their_queues() {
     }
     let pause = |name: &str| {
         let mut client = queues(&secured);
-        let request = with_key(
-            PauseQueueRequest {
-                name: name.into(),
-                ..Default::default()
-            },
-            Some(&token),
-        );
+        let request = with_key(PauseQueueRequest { name: name.into() }, Some(&token));
         async move { client.pause_queue(request).await }
     };
     pause("billing").await.unwrap();

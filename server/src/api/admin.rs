@@ -125,8 +125,7 @@ impl AdminService for AdminApi {
             .keyring
             .store()
             .all_keys()
-            .await
-            .map_err(AuthError::from)?
+            .await?
             .into_iter()
             .filter(|key| {
                 key.id > after && (request.include_revoked || key.revoked_at_ms.is_none())
@@ -195,12 +194,7 @@ impl AdminService for AdminApi {
             before_id,
             limit: limit as i64 + 1,
         };
-        let mut records = self
-            .keyring
-            .store()
-            .list_audit(&query)
-            .await
-            .map_err(AuthError::from)?;
+        let mut records = self.keyring.store().list_audit(&query).await?;
         let next_page_token = if records.len() > limit {
             records.truncate(limit);
             page_token::encode(&[&records[limit - 1].id.to_string()])
