@@ -185,7 +185,15 @@ pub async fn authorize(State(auth): State<Auth>, request: Request, next: Next) -
         let (code, message) = grpc_status(&parts.headers, trailers.as_ref());
         auth.auditor.record(call.event(code, message)).await;
     }
-    let mut frames = vec![Ok::<_, Infallible>(Frame::data(data))];
+    // A trailers-only answer (an error: status in the headers, no body) must stay one, or
+    // strict clients wait for trailers that never come.
+    if data.is_empty() && trailers.is_none() {
+        return Response::from_parts(parts, Body::empty());
+    }
+    let mut frames = Vec::with_capacity(2);
+    if !data.is_empty() {
+        frames.push(Ok::<_, Infallible>(Frame::data(data)));
+    }
     if let Some(trailers) = trailers {
         frames.push(Ok(Frame::trailers(trailers)));
     }
