@@ -5,9 +5,12 @@ pub mod v1 {
     tonic::include_proto!("zenith.v1");
 }
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use prost_reflect::{DescriptorPool, DeserializeOptions, DynamicMessage, SerializeOptions};
+use prost_reflect::{
+    DescriptorPool, DeserializeOptions, DynamicMessage, MethodDescriptor, SerializeOptions,
+};
 
 /// The encoded `FileDescriptorSet` of every Zenith proto and its imports, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("zenith_descriptor");
@@ -17,15 +20,31 @@ pub static DESCRIPTOR_POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
     DescriptorPool::decode(FILE_DESCRIPTOR_SET).expect("embedded descriptor set is valid")
 });
 
-/// Full gRPC paths (`/zenith.v1.QueueService/Enqueue`) of every RPC in the contract.
+/// Every RPC of the contract by its full gRPC path (`/zenith.v1.QueueService/Enqueue`).
+static METHODS: LazyLock<HashMap<String, MethodDescriptor>> = LazyLock::new(|| {
+    DESCRIPTOR_POOL
+        .services()
+        .flat_map(|service| service.methods().collect::<Vec<_>>())
+        .map(|method| {
+            let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
+            (path, method)
+        })
+        .collect()
+});
+
+/// Full gRPC paths of every RPC in the contract.
 pub fn rpc_paths() -> Vec<String> {
-    let mut paths = Vec::new();
-    for service in DESCRIPTOR_POOL.services() {
-        for method in service.methods() {
-            paths.push(format!("/{}/{}", service.full_name(), method.name()));
-        }
-    }
-    paths
+    METHODS.keys().cloned().collect()
+}
+
+/// The RPC at a full gRPC path.
+pub fn method(path: &str) -> Option<MethodDescriptor> {
+    METHODS.get(path).cloned()
+}
+
+/// Every RPC with its full gRPC path.
+pub fn methods() -> impl Iterator<Item = (&'static String, &'static MethodDescriptor)> {
+    METHODS.iter()
 }
 
 /// Renders a message in the proto3 JSON mapping, as `grpcurl` shows it. For messages a caller

@@ -244,21 +244,30 @@ async fn every_rpc_admits_exactly_the_roles_its_policy_names() {
         status.message()
     );
 
-    // Every refusal above is in the audit log, with who and what.
-    let events = admin(&secured)
-        .list_audit_events(with_key(
-            ListAuditEventsRequest {
-                rpc: "/zenith.v1.QueueService/PurgeQueue".into(),
-                failures_only: true,
-                page_size: 1000,
-                ..Default::default()
-            },
-            Some(BOOTSTRAP),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
+    // Every refusal above is in the audit log, with who and what; the log is written in
+    // the background, so wait for the last refusal to arrive.
+    let events = eventually(|| async {
+        let events = admin(&secured)
+            .list_audit_events(with_key(
+                ListAuditEventsRequest {
+                    rpc: "/zenith.v1.QueueService/PurgeQueue".into(),
+                    failures_only: true,
+                    page_size: 1000,
+                    ..Default::default()
+                },
+                Some(BOOTSTRAP),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .events;
+        let viewer_denials = events
+            .iter()
+            .filter(|event| event.key_name == "viewer")
+            .count();
+        (viewer_denials >= 3).then_some(events)
+    })
+    .await;
     let viewer_denials: Vec<_> = events
         .iter()
         .filter(|event| event.key_name == "viewer")

@@ -4,7 +4,7 @@
 //!
 //! It runs inside the grpc-web translation, so browser calls arrive here as plain gRPC.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, LazyLock};
@@ -18,10 +18,7 @@ use http::HeaderMap;
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use prost::Message;
-use prost_reflect::{
-    DynamicMessage, MessageDescriptor, MethodDescriptor, ReflectMessage, SerializeOptions, Value,
-};
-use zenith_proto::DESCRIPTOR_POOL;
+use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, SerializeOptions, Value};
 use zenith_proto::v1::Role;
 
 use super::audit::Auditor;
@@ -150,8 +147,7 @@ pub async fn authorize(State(auth): State<Auth>, request: Request, next: Next) -
                 return deny(&auth, &call, error).await;
             }
         };
-        let decoded = METHODS
-            .get(path.as_str())
+        let decoded = zenith_proto::method(&path)
             .zip(first_message(&bytes))
             .and_then(|(method, message)| DynamicMessage::decode(method.input(), message).ok());
         if let Some(message) = &decoded {
@@ -177,7 +173,7 @@ pub async fn authorize(State(auth): State<Auth>, request: Request, next: Next) -
     };
     let trailers = collected.trailers().cloned();
     let mut data = collected.to_bytes();
-    if redact && let Some(method) = METHODS.get(path.as_str()) {
+    if redact && let Some(method) = zenith_proto::method(&path) {
         data = redact_frames(&data, &method.output());
         parts.headers.remove(http::header::CONTENT_LENGTH);
     }
@@ -296,24 +292,9 @@ async fn deny(auth: &Auth, call: &Call, error: AuthError) -> Response {
     status.into_http::<Body>().into_response()
 }
 
-/// Every method by its path.
-static METHODS: LazyLock<HashMap<String, MethodDescriptor>> = LazyLock::new(|| {
-    DESCRIPTOR_POOL
-        .services()
-        .flat_map(|service| service.methods().collect::<Vec<_>>())
-        .map(|method| {
-            (
-                format!("/{}/{}", method.parent_service().full_name(), method.name()),
-                method,
-            )
-        })
-        .collect()
-});
-
 /// Unary methods whose answer holds a job somewhere: those whose payloads may need redacting.
 static RETURNS_JOBS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    METHODS
-        .iter()
+    zenith_proto::methods()
         .filter(|(_, method)| {
             !method.is_server_streaming() && holds_job(&method.output(), &mut HashSet::new())
         })
@@ -519,47 +500,14 @@ fn enum_is(message: &DynamicMessage, field: &str, value: &str) -> bool {
         .is_some_and(|expected| Some(expected.number()) == number)
 }
 
+/// The call's outcome: from the headers of a trailers-only answer, else from its trailers.
 fn grpc_status(headers: &HeaderMap, trailers: Option<&HeaderMap>) -> (&'static str, String) {
-    let source = if headers.contains_key("grpc-status") {
-        Some(headers)
-    } else {
-        trailers
-    };
-    let Some(source) = source else {
-        return ("UNKNOWN", "no grpc-status in the answer".into());
-    };
-    let code = source
-        .get("grpc-status")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<i32>().ok())
-        .map_or(tonic::Code::Unknown, tonic::Code::from_i32);
-    let message = source
-        .get("grpc-message")
-        .and_then(|value| value.to_str().ok())
-        .map(percent_decode)
-        .unwrap_or_default();
-    (code_name(code), message)
-}
-
-/// `grpc-message` is percent-encoded on the wire.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%'
-            && let Some(byte) = text
-                .get(index + 1..index + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            index += 3;
-            continue;
-        }
-        out.push(bytes[index]);
-        index += 1;
+    match tonic::Status::from_header_map(headers)
+        .or_else(|| trailers.and_then(tonic::Status::from_header_map))
+    {
+        Some(status) => (code_name(status.code()), status.message().to_owned()),
+        None => ("UNKNOWN", "no grpc-status in the answer".into()),
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub fn code_name(code: tonic::Code) -> &'static str {
@@ -608,6 +556,8 @@ pub fn now_ms() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use zenith_proto::DESCRIPTOR_POOL;
+
     use super::*;
 
     fn request(name: &str, json: &str) -> DynamicMessage {
@@ -653,7 +603,7 @@ mod tests {
         assert!(returns_jobs("/zenith.v1.QueueService/GetJob"));
         assert!(returns_jobs("/zenith.v1.ArchiveService/SearchJobs"));
         assert!(!returns_jobs("/zenith.v1.QueueService/ListQueues"));
-        let method = &METHODS["/zenith.v1.QueueService/GetJob"];
+        let method = zenith_proto::method("/zenith.v1.QueueService/GetJob").unwrap();
         let answer = zenith_proto::v1::GetJobResponse {
             job: Some(zenith_proto::v1::Job {
                 id: "j1".into(),
@@ -673,11 +623,5 @@ mod tests {
         let job = decoded.job.unwrap();
         assert_eq!(job.id, "j1");
         assert!(job.payload.is_empty() && job.result.is_empty() && job.payload_redacted);
-    }
-
-    #[test]
-    fn grpc_messages_are_percent_decoded() {
-        assert_eq!(percent_decode("queue%20emails%3A ok"), "queue emails: ok");
-        assert_eq!(percent_decode("100%"), "100%");
     }
 }

@@ -7,8 +7,9 @@ pub mod keys;
 pub mod middleware;
 pub mod store;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 pub use error::AuthError;
 pub use keys::{Keyring, StoredKey, Token};
@@ -208,8 +209,12 @@ pub const POLICY: &[Rule] = &[
     rule("/zenith.v1.AdminService/GetServerInfo", Read, Free),
 ];
 
+/// Looked up on every call: by path, not by a walk of the table.
+static RULES: LazyLock<HashMap<&'static str, &'static Rule>> =
+    LazyLock::new(|| POLICY.iter().map(|rule| (rule.rpc, rule)).collect());
+
 pub fn rule_for(path: &str) -> Option<&'static Rule> {
-    POLICY.iter().find(|rule| rule.rpc == path)
+    RULES.get(path).copied()
 }
 
 /// The queues a key is limited to: exact names, or a name prefix.
