@@ -247,20 +247,16 @@ async fn every_rpc_admits_exactly_the_roles_its_policy_names() {
     // Every refusal above is in the audit log, with who and what; the log is written in
     // the background, so wait for the last refusal to arrive.
     let events = eventually(|| async {
-        let events = admin(&secured)
-            .list_audit_events(with_key(
-                ListAuditEventsRequest {
-                    rpc: "/zenith.v1.QueueService/PurgeQueue".into(),
-                    failures_only: true,
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                Some(BOOTSTRAP),
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .events;
+        let events = audit_events(
+            &secured,
+            ListAuditEventsRequest {
+                rpc: "/zenith.v1.QueueService/PurgeQueue".into(),
+                failures_only: true,
+                page_size: 1000,
+                ..Default::default()
+            },
+        )
+        .await;
         let viewer_denials = events
             .iter()
             .filter(|event| event.key_name == "viewer")
@@ -332,18 +328,14 @@ async fn mutations_are_audited_with_their_target() {
 
     let principal = format!("key:{}", operator.id);
     let events = eventually(|| async {
-        let events = admin(&secured)
-            .list_audit_events(with_key(
-                ListAuditEventsRequest {
-                    principal: principal.clone(),
-                    ..Default::default()
-                },
-                Some(BOOTSTRAP),
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .events;
+        let events = audit_events(
+            &secured,
+            ListAuditEventsRequest {
+                principal: principal.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
         (events.len() >= 2).then_some(events)
     })
     .await;
@@ -669,6 +661,16 @@ async fn an_open_server_off_loopback_refuses_to_start() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--insecure"), "{stderr}");
+}
+
+/// The audit log as the bootstrap admin sees it.
+async fn audit_events(secured: &Secured, request: ListAuditEventsRequest) -> Vec<AuditEvent> {
+    admin(secured)
+        .list_audit_events(with_key(request, Some(BOOTSTRAP)))
+        .await
+        .unwrap()
+        .into_inner()
+        .events
 }
 
 async fn eventually<T, F, Fut>(mut probe: F) -> T
