@@ -139,6 +139,16 @@ test("the admin finds the viewer's refused purge in the audit log, pages through
   // More refused calls than one page holds.
   const anonymous = h.client(AdminService);
   await Promise.all(Array.from({ length: 55 }, () => anonymous.whoAmI({}).catch(() => undefined)));
+  // The audit log is written in the background: wait until the refusals are stored.
+  const admin = h.client(AdminService, BOOTSTRAP);
+  await expect
+    .poll(
+      async () =>
+        (await admin.listAuditEvents({ principal: "anonymous@", failuresOnly: true, pageSize: 100 }))
+          .events.length,
+      { timeout: 5000 },
+    )
+    .toBeGreaterThanOrEqual(55);
 
   await page.keyboard.press("Control+k");
   await page.getByRole("textbox", { name: "Command" }).fill("audit");
