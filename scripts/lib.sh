@@ -113,20 +113,29 @@ KUBERNETES_SCHEMA_VERSION="1.37.0"
 # Spec's top-level `name`).
 COMPOSE_GO_VERSION="v2.16.2"
 
-# Helm from source through the Go module proxy (no release downloads): the slow one, minutes.
+# Installs the Go command PACKAGE@VERSION from the Go module proxy as .tools/NAME-VERSION/NAME
+# when missing, and prints its path.
+go_tool() {
+  local name="$1" package="$2" version="$3"
+  local dir="$TOOLS/$name-$version"
+  if [ ! -x "$dir/$name" ]; then
+    echo "installing $name $version" >&2
+    GOBIN="$dir" go install "$package@$version" >&2 || return 1
+    if [ "${package##*/}" != "$name" ]; then
+      mv "$dir/${package##*/}" "$dir/$name" || return 1
+    fi
+  fi
+  echo "$dir/$name"
+}
+
+# Helm builds from source (no release downloads): minutes on a cold Go build cache.
 ensure_helm() {
-  HELM="$TOOLS/helm-$HELM_VERSION/helm"
-  [ -x "$HELM" ] && return 0
-  echo "installing helm" >&2
-  GOBIN="$TOOLS/helm-$HELM_VERSION" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  HELM="$(go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION")"
 }
 
 ensure_kubeconform() {
-  KUBECONFORM="$TOOLS/kubeconform-$KUBECONFORM_VERSION/kubeconform"
-  [ -x "$KUBECONFORM" ] && return 0
-  echo "installing kubeconform" >&2
-  GOBIN="$TOOLS/kubeconform-$KUBECONFORM_VERSION" go install \
-    "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  KUBECONFORM="$(go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform \
+    "$KUBECONFORM_VERSION")"
 }
 
 # kubeconform cannot download schemas offline; PyPI's kubernetes-validate ships them. Its strict
@@ -162,10 +171,6 @@ PYTHON
 }
 
 ensure_compose_spec() {
-  COMPOSE_SPEC="$TOOLS/compose-go-$COMPOSE_GO_VERSION/compose-spec"
-  [ -x "$COMPOSE_SPEC" ] && return 0
-  echo "installing the compose-spec validator" >&2
-  GOBIN="$TOOLS/compose-go-$COMPOSE_GO_VERSION" go install \
-    "github.com/compose-spec/compose-go/v2/cmd@$COMPOSE_GO_VERSION"
-  mv "$TOOLS/compose-go-$COMPOSE_GO_VERSION/cmd" "$COMPOSE_SPEC"
+  COMPOSE_SPEC="$(go_tool compose-spec github.com/compose-spec/compose-go/v2/cmd \
+    "$COMPOSE_GO_VERSION")"
 }
