@@ -577,7 +577,7 @@ fn pending_finding(migrator: &Migrator, applied: &[AppliedMigration], when: &str
             known.len(),
             versions.join(", ")
         ),
-        "nothing to do: zenith serve applies them before serving (start it once to migrate now)",
+        "start zenith serve: it applies them before serving",
     )
 }
 
