@@ -62,19 +62,16 @@ impl Finding {
 
     fn warn(check: &'static str, finding: impl Into<String>, fix: impl Into<String>) -> Self {
         Self {
-            check,
             status: Status::Warn,
-            finding: finding.into(),
             fix: Some(fix.into()),
+            ..Self::ok(check, finding)
         }
     }
 
     fn fail(check: &'static str, finding: impl Into<String>, fix: impl Into<String>) -> Self {
         Self {
-            check,
             status: Status::Fail,
-            finding: finding.into(),
-            fix: Some(fix.into()),
+            ..Self::warn(check, finding, fix)
         }
     }
 }
@@ -165,16 +162,9 @@ async fn check_redis(url: &str, options: &Options) -> Vec<Finding> {
     let address = redis_address(url);
     let fix = "start redis there, or correct --redis-url / ZENITH_REDIS_URL (and \
                --redis-ca-cert for rediss://)";
-    let engine = match tokio::time::timeout(CHECK_TIMEOUT, connect(url, options)).await {
-        Ok(Ok(engine)) => engine,
-        Ok(Err(error)) => {
-            let finding = format!("cannot reach redis at {address}: {error:#}");
-            return vec![Finding::fail(CHECK, finding, fix)];
-        }
-        Err(_) => {
-            let finding = format!("redis at {address} did not answer within {CHECK_TIMEOUT:?}");
-            return vec![Finding::fail(CHECK, finding, fix)];
-        }
+    let engine = match bounded(&format!("redis at {address}"), connect(url, options)).await {
+        Ok(engine) => engine,
+        Err(finding) => return vec![Finding::fail(CHECK, finding, fix)],
     };
     let mut conn = engine.connection();
     let info = match redis::cmd("INFO").query_async::<String>(&mut conn).await {
@@ -191,6 +181,18 @@ async fn check_redis(url: &str, options: &Options) -> Vec<Finding> {
         persistence_finding(&mut conn).await,
         clock_finding(&mut conn).await,
     ]
+}
+
+/// Waits for `connecting` at most CHECK_TIMEOUT; the error is a finding naming `what`.
+async fn bounded<T>(
+    what: &str,
+    connecting: impl Future<Output = anyhow::Result<T>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(CHECK_TIMEOUT, connecting).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(format!("cannot reach {what}: {error:#}")),
+        Err(_) => Err(format!("{what} did not answer within {CHECK_TIMEOUT:?}")),
+    }
 }
 
 async fn connect(url: &str, options: &Options) -> anyhow::Result<Engine> {
@@ -424,17 +426,9 @@ async fn check_database(url: &str) -> Vec<Finding> {
             ),
         ];
     }
-    let opened = tokio::time::timeout(CHECK_TIMEOUT, Database::open(url, false)).await;
-    let database = match opened {
-        Ok(Ok(database)) => database,
-        Ok(Err(error)) => {
-            let finding = format!("cannot open {described}: {error:#}");
-            return vec![Finding::fail(CHECK, finding, fix)];
-        }
-        Err(_) => {
-            let finding = format!("{described} did not answer within {CHECK_TIMEOUT:?}");
-            return vec![Finding::fail(CHECK, finding, fix)];
-        }
+    let database = match bounded(&described, Database::open(url, false)).await {
+        Ok(database) => database,
+        Err(finding) => return vec![Finding::fail(CHECK, finding, fix)],
     };
     let mut findings = Vec::new();
     match database.ping().await {

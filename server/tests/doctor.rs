@@ -76,6 +76,14 @@ fn doctor(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// `zenith doctor` on this Redis and database.
+fn doctor_on(dir: &Path, redis_url: &str, database_url: &str) -> Run {
+    doctor(
+        dir,
+        &["--redis-url", redis_url, "--database-url", database_url],
+    )
+}
+
 async fn config_set(redis: &RedisServer, name: &str, value: &str) {
     let mut conn = redis.connection().await.unwrap();
     redis::cmd("CONFIG")
@@ -94,15 +102,43 @@ async fn migrated_sqlite(dir: &Path) -> String {
     url
 }
 
+/// A well-configured Redis (noeviction, AOF on) and a migrated SQLite database.
+struct Deployment {
+    dir: tempfile::TempDir,
+    redis: RedisServer,
+    database_url: String,
+}
+
+impl Deployment {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let redis = RedisServer::start().unwrap();
+        let database_url = migrated_sqlite(dir.path()).await;
+        Self {
+            dir,
+            redis,
+            database_url,
+        }
+    }
+
+    /// `zenith doctor` on this deployment, with any extra flags.
+    fn doctor(&self, extra: &[&str]) -> Run {
+        let redis_url = self.redis.url();
+        let mut args = vec![
+            "--redis-url",
+            &redis_url,
+            "--database-url",
+            &self.database_url,
+        ];
+        args.extend_from_slice(extra);
+        doctor(self.dir.path(), &args)
+    }
+}
+
 #[tokio::test]
 async fn a_healthy_deployment_passes_every_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let redis = RedisServer::start().unwrap();
-    let database_url = migrated_sqlite(dir.path()).await;
-    let run = doctor(
-        dir.path(),
-        &["--redis-url", &redis.url(), "--database-url", &database_url],
-    );
+    let deployment = Deployment::start().await;
+    let run = deployment.doctor(&[]);
     assert_eq!(run.code, Some(0), "{}", run.stdout);
     for check in [
         "redis",
@@ -130,12 +166,9 @@ async fn a_healthy_deployment_passes_every_check() {
 
 #[tokio::test]
 async fn an_evicting_redis_fails_and_the_fix_names_noeviction() {
-    let dir = tempfile::tempdir().unwrap();
-    let redis = RedisServer::start().unwrap();
-    config_set(&redis, "maxmemory-policy", "allkeys-lru").await;
-    let database_url = migrated_sqlite(dir.path()).await;
-    let args = ["--redis-url", &redis.url(), "--database-url", &database_url];
-    let run = doctor(dir.path(), &args);
+    let deployment = Deployment::start().await;
+    config_set(&deployment.redis, "maxmemory-policy", "allkeys-lru").await;
+    let run = deployment.doctor(&[]);
     assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.status("redis-eviction"), "fail");
     assert!(run.line("redis-eviction").contains("allkeys-lru"));
@@ -148,8 +181,7 @@ async fn an_evicting_redis_fails_and_the_fix_names_noeviction() {
     );
 
     // The same findings as one JSON document.
-    let json_args: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
-    let json_run = doctor(dir.path(), &json_args);
+    let json_run = deployment.doctor(&["--json"]);
     assert_eq!(json_run.code, Some(1));
     let findings: Vec<Value> = serde_json::from_str(&json_run.stdout).unwrap();
     let text_checks: Vec<(&str, &str)> = run
@@ -192,19 +224,16 @@ async fn an_evicting_redis_fails_and_the_fix_names_noeviction() {
 
 #[tokio::test]
 async fn persistence_fails_without_aof_or_snapshots_and_warns_on_snapshots_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let redis = RedisServer::start().unwrap();
-    let database_url = migrated_sqlite(dir.path()).await;
-    let args = ["--redis-url", &redis.url(), "--database-url", &database_url];
-    config_set(&redis, "appendonly", "no").await;
-    config_set(&redis, "save", "").await;
-    let none = doctor(dir.path(), &args);
+    let deployment = Deployment::start().await;
+    config_set(&deployment.redis, "appendonly", "no").await;
+    config_set(&deployment.redis, "save", "").await;
+    let none = deployment.doctor(&[]);
     assert_eq!(none.code, Some(1), "{}", none.stdout);
     assert_eq!(none.status("redis-persistence"), "fail");
     assert!(none.fix("redis-persistence").contains("appendonly yes"));
 
-    config_set(&redis, "save", "3600 1").await;
-    let snapshots = doctor(dir.path(), &args);
+    config_set(&deployment.redis, "save", "3600 1").await;
+    let snapshots = deployment.doctor(&[]);
     assert_eq!(snapshots.code, Some(0), "{}", snapshots.stdout);
     assert_eq!(snapshots.status("redis-persistence"), "warn");
     assert!(
@@ -221,14 +250,10 @@ async fn unreachable_redis_and_database_fail_by_name_without_hanging() {
     let dir = tempfile::tempdir().unwrap();
     let redis_port = free_port();
     let postgres_port = free_port();
-    let run = doctor(
+    let run = doctor_on(
         dir.path(),
-        &[
-            "--redis-url",
-            &format!("redis://127.0.0.1:{redis_port}"),
-            "--database-url",
-            &format!("postgres://zenith:secret@127.0.0.1:{postgres_port}/zenith"),
-        ],
+        &format!("redis://127.0.0.1:{redis_port}"),
+        &format!("postgres://zenith:secret@127.0.0.1:{postgres_port}/zenith"),
     );
     assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.status("redis"), "fail");
@@ -249,14 +274,10 @@ async fn unreachable_redis_and_database_fail_by_name_without_hanging() {
     assert!(!run.stdout.contains("migrations"));
 
     let missing_dir = dir.path().join("missing").join("zenith.db");
-    let sqlite = doctor(
+    let sqlite = doctor_on(
         dir.path(),
-        &[
-            "--redis-url",
-            &format!("redis://127.0.0.1:{redis_port}"),
-            "--database-url",
-            &format!("sqlite://{}", missing_dir.display()),
-        ],
+        &format!("redis://127.0.0.1:{redis_port}"),
+        &format!("sqlite://{}", missing_dir.display()),
     );
     assert_eq!(sqlite.status("database"), "fail", "{}", sqlite.stdout);
 }
@@ -267,14 +288,10 @@ async fn a_fresh_sqlite_database_has_its_migrations_pending() {
     let redis = RedisServer::start().unwrap();
     let path = dir.path().join("fresh.db");
     std::fs::write(&path, b"").unwrap();
-    let run = doctor(
+    let run = doctor_on(
         dir.path(),
-        &[
-            "--redis-url",
-            &redis.url(),
-            "--database-url",
-            &format!("sqlite://{}", path.display()),
-        ],
+        &redis.url(),
+        &format!("sqlite://{}", path.display()),
     );
     assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.status("database"), "ok");
@@ -288,14 +305,10 @@ async fn a_fresh_sqlite_database_has_its_migrations_pending() {
 
     // A file that does not exist yet: serve creates it; doctor does not.
     let missing = dir.path().join("later.db");
-    let later = doctor(
+    let later = doctor_on(
         dir.path(),
-        &[
-            "--redis-url",
-            &redis.url(),
-            "--database-url",
-            &format!("sqlite://{}", missing.display()),
-        ],
+        &redis.url(),
+        &format!("sqlite://{}", missing.display()),
     );
     assert_eq!(later.code, Some(0), "{}", later.stdout);
     assert!(later.line("database").contains("does not exist yet"));
@@ -305,18 +318,18 @@ async fn a_fresh_sqlite_database_has_its_migrations_pending() {
 
 #[tokio::test]
 async fn a_changed_or_newer_migration_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let redis = RedisServer::start().unwrap();
-    let database_url = migrated_sqlite(dir.path()).await;
-    let args = ["--redis-url", &redis.url(), "--database-url", &database_url];
-    let Database::Sqlite(pool) = Database::open(&database_url, false).await.unwrap() else {
+    let deployment = Deployment::start().await;
+    let Database::Sqlite(pool) = Database::open(&deployment.database_url, false)
+        .await
+        .unwrap()
+    else {
         unreachable!("a sqlite url");
     };
     sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 2")
         .execute(&pool)
         .await
         .unwrap();
-    let changed = doctor(dir.path(), &args);
+    let changed = deployment.doctor(&[]);
     assert_eq!(changed.code, Some(1), "{}", changed.stdout);
     assert_eq!(changed.status("migrations"), "fail");
     assert!(changed.line("migrations").contains("checksum mismatch"));
@@ -329,7 +342,7 @@ async fn a_changed_or_newer_migration_fails() {
     .await
     .unwrap();
     pool.close().await;
-    let newer = doctor(dir.path(), &args);
+    let newer = deployment.doctor(&[]);
     assert_eq!(newer.code, Some(1), "{}", newer.stdout);
     assert!(
         newer.line("migrations").contains("9001"),
