@@ -389,8 +389,9 @@ fn skew_finding(redis_ahead_ms: i64) -> Finding {
         "redis's clock is {:.3}s {direction} this machine's",
         skew.as_secs_f64()
     );
-    let why = "zenith runs delays, leases, retries and cron on redis TIME, while run-at times, \
-               deadlines and node beats are stamped with this machine's clock";
+    let why = "zenith runs delays, leases, retries, cron and node liveness on redis TIME, \
+               while run-at times and lease deadlines are read and written by machines with \
+               their own clocks";
     let fix = "sync both clocks with NTP (chrony or systemd-timesyncd)";
     if skew > CLOCK_SKEW_FAIL {
         Finding::fail(CHECK, format!("{finding}: {why}"), fix)
