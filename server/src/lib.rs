@@ -9,6 +9,7 @@ pub mod console;
 pub mod cron;
 pub mod db;
 mod demo;
+pub mod doctor;
 pub mod filter;
 pub mod listener;
 pub mod logs;

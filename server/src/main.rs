@@ -21,6 +21,9 @@ struct Args {
 enum Command {
     /// Runs the server: gRPC, grpc-web, health and readiness on one port.
     Serve(Box<ServeArgs>),
+    /// Checks the deployment `zenith serve` is configured for (Redis and SQL) and prints what
+    /// to fix; exits 1 when a check fails. Takes the same settings as `serve`.
+    Doctor(Box<ServeArgs>),
     #[command(flatten)]
     Client(cli::Command),
 }
@@ -28,14 +31,24 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let runtime = tokio::runtime::Runtime::new()?;
+    let mut checks_failed = false;
     let result = match args.command {
         Command::Serve(args) => {
             cli::init_tracing("info");
             runtime.block_on(serve::serve(args.resolve()?))
         }
+        Command::Doctor(doctor) => {
+            cli::init_tracing("error");
+            runtime
+                .block_on(cli::doctor::run(doctor.resolve()?, args.client.json))
+                .map(|healthy| checks_failed = !healthy)
+        }
         Command::Client(command) => runtime.block_on(cli::run(args.client, command)),
     };
     // Nothing left to wait for once the command is done; idle pool threads may linger.
     runtime.shutdown_timeout(Duration::from_millis(200));
+    if checks_failed {
+        std::process::exit(1);
+    }
     result
 }

@@ -2,7 +2,7 @@
 //! `redis-server` this process starts (loopback, free port, AOF on) and stops on exit.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -12,16 +12,42 @@ use tokio::process::{Child, Command};
 pub struct ManagedRedis {
     child: Child,
     pub url: String,
+    url_file: PathBuf,
 }
 
 const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 6379);
+pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
+/// Where a running managed Redis's URL is written (under the data directory), for
+/// `zenith doctor` to find it: its port is picked at random.
+const URL_FILE: &str = "redis/url";
+
+/// Whether a Redis answers on 127.0.0.1:6379, the one used when no URL is given.
+pub fn default_answers() -> bool {
+    let default = SocketAddr::from(DEFAULT_ADDR);
+    TcpStream::connect_timeout(&default, Duration::from_millis(200)).is_ok()
+}
+
+/// The URL of the managed Redis a `zenith serve` with this data directory runs, if one answers.
+pub fn running_url(data_dir: &Path) -> Option<String> {
+    let url = std::fs::read_to_string(data_dir.join(URL_FILE)).ok()?;
+    let port: u16 = url.trim().rsplit_once(':')?.1.parse().ok()?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    // A file left by a crashed server names a port nothing answers on.
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+        .is_ok()
+        .then(|| url.trim().to_owned())
+}
+
+/// Whether `redis-server` is on PATH, so a managed Redis can be started.
+pub fn can_start() -> bool {
+    which("redis-server").is_ok()
+}
 
 /// The Redis URL to use, and the child process when this process started Redis itself.
 pub async fn find_or_start(data_dir: &Path) -> anyhow::Result<(String, Option<ManagedRedis>)> {
-    let default = SocketAddr::from(DEFAULT_ADDR);
-    if TcpStream::connect_timeout(&default, Duration::from_millis(200)).is_ok() {
+    if default_answers() {
         tracing::info!("using the redis answering on 127.0.0.1:6379");
-        return Ok(("redis://127.0.0.1:6379".into(), None));
+        return Ok((DEFAULT_URL.into(), None));
     }
     let Ok(binary) = which("redis-server") else {
         bail!(
@@ -60,11 +86,22 @@ pub async fn find_or_start(data_dir: &Path) -> anyhow::Result<(String, Option<Ma
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let url = format!("redis://127.0.0.1:{port}");
+    let url_file = data_dir.join(URL_FILE);
+    if let Err(error) = std::fs::write(&url_file, &url) {
+        tracing::warn!(%error, path = %url_file.display(), "could not record the managed redis url");
+    }
     tracing::info!(%url, dir = %dir.display(), "started a managed redis-server");
-    Ok((url.clone(), Some(ManagedRedis { child, url })))
+    Ok((
+        url.clone(),
+        Some(ManagedRedis {
+            child,
+            url,
+            url_file,
+        }),
+    ))
 }
 
-fn which(name: &str) -> anyhow::Result<std::path::PathBuf> {
+fn which(name: &str) -> anyhow::Result<PathBuf> {
     let path = std::env::var_os("PATH").context("PATH is not set")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
@@ -87,6 +124,7 @@ impl ManagedRedis {
         {
             let _ = self.child.kill().await;
         }
+        let _ = std::fs::remove_file(&self.url_file);
         tracing::info!(url = %self.url, "stopped the managed redis-server");
     }
 }

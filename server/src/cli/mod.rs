@@ -4,6 +4,7 @@ mod actions;
 mod alerts;
 mod bulk;
 mod cron;
+pub mod doctor;
 mod keys;
 mod logs;
 mod metrics;
