@@ -16,3 +16,4 @@ mod managed_redis;
 pub mod pulse;
 pub mod queue;
 pub mod serve;
+pub mod telemetry;
