@@ -34,6 +34,8 @@ mod client;
 mod cron;
 mod error;
 mod logs;
+#[cfg(feature = "otel")]
+mod otel;
 mod pulse;
 mod time;
 mod worker;

@@ -16,7 +16,8 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -33,25 +34,33 @@ pub fn enabled() -> bool {
     std::env::var_os(OTLP_ENDPOINT_ENV).is_some_and(|endpoint| !endpoint.is_empty())
 }
 
-/// Installs the global subscriber: `ZENITH_LOG` (else `RUST_LOG`, else `default_level`)
-/// filters; lines go to stderr in `format`. With `export_spans` and the OTLP endpoint set,
-/// spans go to it too; the returned provider must be shut down last, to flush them. Call it
+/// Installs the global subscriber: lines go to stderr in `format`, filtered by `ZENITH_LOG`
+/// (else `RUST_LOG`, else `default_level`). With `export_spans` and the OTLP endpoint set,
+/// spans at INFO and above go to it too; the returned provider must be shut down last, to flush them. Call it
 /// inside a Tokio runtime: the exporter's channel lives there.
 pub fn init(
     format: LogFormat,
     default_level: &str,
     export_spans: bool,
 ) -> anyhow::Result<Option<SdkTracerProvider>> {
-    let filter = EnvFilter::try_from_env("ZENITH_LOG")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new(default_level));
-    let pretty = (format == LogFormat::Pretty)
-        .then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
+    // Each output has its own filter: `ZENITH_LOG=warn` quiets the lines, not the traces.
+    let log_filter = || {
+        EnvFilter::try_from_env("ZENITH_LOG")
+            .or_else(|_| EnvFilter::try_from_default_env())
+            .unwrap_or_else(|_| EnvFilter::new(default_level))
+    };
+    let pretty = (format == LogFormat::Pretty).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(log_filter())
+    });
     let json = (format == LogFormat::Json).then(|| {
         tracing_subscriber::fmt::layer()
             .json()
+            .flatten_event(true)
             .with_current_span(true)
             .with_writer(std::io::stderr)
+            .with_filter(log_filter())
     });
     let provider = if export_spans && enabled() {
         Some(tracer_provider()?)
@@ -59,11 +68,12 @@ pub fn init(
         None
     };
     let otel = provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer().with_tracer(provider.tracer(DEFAULT_SERVICE_NAME))
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer(DEFAULT_SERVICE_NAME))
+            .with_filter(LevelFilter::INFO)
     });
     // Another subscriber (a test's) may already be installed; keep it.
     let _ = tracing_subscriber::registry()
-        .with(filter)
         .with(pretty)
         .with(json)
         .with(otel)
