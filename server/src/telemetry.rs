@@ -36,8 +36,8 @@ pub fn enabled() -> bool {
 
 /// Installs the global subscriber: lines go to stderr in `format`, filtered by `ZENITH_LOG`
 /// (else `RUST_LOG`, else `default_level`). With `export_spans` and the OTLP endpoint set,
-/// spans at INFO and above go to it too; the returned provider must be shut down last, to flush them. Call it
-/// inside a Tokio runtime: the exporter's channel lives there.
+/// spans at INFO and above go to it too; the returned provider must be shut down last, to
+/// flush them. Call it inside a Tokio runtime: the exporter's channel lives there.
 pub fn init(
     format: LogFormat,
     default_level: &str,
