@@ -71,6 +71,8 @@ impl Interceptor for RequestMetadata {
         for (key, value) in &self.entries {
             request.metadata_mut().insert(key.clone(), value.clone());
         }
+        #[cfg(feature = "otel")]
+        crate::otel::inject_current(request.metadata_mut());
         Ok(request)
     }
 }

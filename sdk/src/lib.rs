@@ -16,6 +16,10 @@
 //!   [`Worker`] declares the schedules given to [`WorkerBuilder::schedule`] when it starts.
 //! - [`LogShipper`] and its `tracing` [`LogLayer`] ship log lines to Zenith in batches, tagged
 //!   with the job inside handlers.
+//! - With the `otel` feature (default), calls carry the current span's W3C context as
+//!   `traceparent` metadata, and each handler runs in a `process <queue>` span whose parent is
+//!   the job's `traceparent` header. The SDK installs no OpenTelemetry pipeline: the
+//!   application adds a `tracing-opentelemetry` layer to its subscriber.
 //!
 //! ```no_run
 //! # async fn example() -> zenith_sdk::Result<()> {
@@ -34,6 +38,8 @@ mod client;
 mod cron;
 mod error;
 mod logs;
+#[cfg(feature = "otel")]
+mod otel;
 mod pulse;
 mod time;
 mod worker;

@@ -98,6 +98,20 @@ pub struct ServeArgs {
     /// Longest a unary call may run, whatever deadline the client asks for [default: 90s].
     #[arg(long, env = "ZENITH_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
     pub request_timeout: Option<Duration>,
+    /// How log lines are written to stderr: pretty or json (one object per line) [default: pretty].
+    #[arg(long, env = "ZENITH_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// How the server writes its log lines.
+#[derive(clap::ValueEnum, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line: level, target, message, fields and spans.
+    Json,
 }
 
 /// The same settings as read from a config file.
@@ -141,6 +155,7 @@ struct FileConfig {
     max_message_bytes: Option<usize>,
     #[serde(default, with = "humantime_serde_opt")]
     request_timeout: Option<Duration>,
+    log_format: Option<LogFormat>,
 }
 
 mod humantime_serde_opt {
@@ -186,6 +201,7 @@ pub struct ServeConfig {
     pub max_concurrent_streams: u32,
     pub max_message_bytes: usize,
     pub request_timeout: Duration,
+    pub log_format: LogFormat,
 }
 
 /// Room in a gRPC message for everything around the largest payload (type, headers, options).
@@ -312,6 +328,7 @@ impl ServeArgs {
             max_concurrent_streams: transport.max_concurrent_streams,
             max_message_bytes: transport.max_message_bytes,
             request_timeout: transport.request_timeout,
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
         })
     }
 }

@@ -17,3 +17,4 @@ mod managed_redis;
 pub mod pulse;
 pub mod queue;
 pub mod serve;
+pub mod telemetry;

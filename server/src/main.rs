@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use zenith_server::config::ServeArgs;
-use zenith_server::serve;
+use zenith_server::{serve, telemetry};
 
 mod cli;
 
@@ -34,8 +34,19 @@ fn main() -> anyhow::Result<()> {
     let mut checks_failed = false;
     let result = match args.command {
         Command::Serve(args) => {
-            cli::init_tracing("info");
-            runtime.block_on(serve::serve(args.resolve()?))
+            let config = args.resolve()?;
+            let tracer = {
+                let _runtime = runtime.enter();
+                telemetry::init(config.log_format, "info", true)?
+            };
+            let served = runtime.block_on(serve::serve(config));
+            // After the graceful shutdown, so the last calls' spans are exported too.
+            if let Some(tracer) = tracer
+                && let Err(error) = tracer.shutdown()
+            {
+                tracing::warn!(%error, "flushing spans failed");
+            }
+            served
         }
         Command::Doctor(doctor) => {
             cli::init_tracing("error");

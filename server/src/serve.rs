@@ -40,7 +40,7 @@ use crate::listener::{self, Deadlines, Transport};
 use crate::logs::{LogConfig, Logs};
 use crate::pulse::{Pulse, PulseConfig};
 use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
-use crate::{auth, demo, managed_redis};
+use crate::{auth, demo, managed_redis, telemetry};
 
 const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(250);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -281,7 +281,7 @@ async fn serve_with_redis(
         database: database.clone(),
     };
     // grpc-web translation wraps only the gRPC routes: it refuses other HTTP/1.1 requests.
-    let app = grpc
+    let grpc = grpc
         .into_axum_router()
         .layer(axum::middleware::from_fn_with_state(
             Deadlines::new(config.request_timeout),
@@ -294,7 +294,14 @@ async fn serve_with_redis(
                 max_request_bytes: config.max_message_bytes,
             },
             auth::authorize,
-        ))
+        ));
+    // Outside authorization, so refused calls are traced too.
+    let grpc = if telemetry::enabled() {
+        grpc.layer(axum::middleware::from_fn(telemetry::rpc_span))
+    } else {
+        grpc
+    };
+    let app = grpc
         .layer(tonic_web::GrpcWebLayer::new())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz).with_state(readiness))

@@ -47,6 +47,16 @@ final class JobContext
         return $this->job->getPayload();
     }
 
+    /**
+     * The job's headers; `traceparent` names the span that enqueued it, to continue its trace.
+     *
+     * @return array<string, string>
+     */
+    public function headers(): array
+    {
+        return iterator_to_array($this->job->getHeaders());
+    }
+
     public function leaseToken(): string
     {
         return $this->leaseToken;

@@ -420,10 +420,25 @@ impl Worker {
                         if let Some(remaining) = remaining.as_mut() {
                             *remaining = remaining.saturating_sub(1);
                         }
-                        // The log layer tags lines logged inside this span with the job.
-                        let span = reserved.job.as_ref().map_or_else(tracing::Span::none, |job| {
-                            tracing::info_span!("job", zenith.job_id = %job.id, zenith.queue = %job.queue, job_type = %job.r#type, attempt = job.attempts)
-                        });
+                        // The log layer tags lines logged inside this span with the job; an
+                        // OTel pipeline exports it as a child of the job's `traceparent`.
+                        let span = reserved
+                            .job
+                            .as_ref()
+                            .map_or_else(tracing::Span::none, |job| {
+                                let span = tracing::info_span!(
+                                    "job",
+                                    otel.name = %format!("process {}", job.queue),
+                                    otel.kind = "consumer",
+                                    zenith.job_id = %job.id,
+                                    zenith.queue = %job.queue,
+                                    job_type = %job.r#type,
+                                    attempt = job.attempts,
+                                );
+                                #[cfg(feature = "otel")]
+                                crate::otel::continue_job_trace(&span, &job.headers);
+                                span
+                            });
                         let task = job::run(
                             self.shared.clone(),
                             reserved,

@@ -502,12 +502,16 @@ fn enum_is(message: &DynamicMessage, field: &str, value: &str) -> bool {
 
 /// The call's outcome: from the headers of a trailers-only answer, else from its trailers.
 fn grpc_status(headers: &HeaderMap, trailers: Option<&HeaderMap>) -> (&'static str, String) {
-    match tonic::Status::from_header_map(headers)
-        .or_else(|| trailers.and_then(tonic::Status::from_header_map))
-    {
+    match answer_status(headers, trailers) {
         Some(status) => (code_name(status.code()), status.message().to_owned()),
         None => ("UNKNOWN", "no grpc-status in the answer".into()),
     }
+}
+
+/// A call's final status: in the headers of a trailers-only answer, else in the trailers.
+pub fn answer_status(headers: &HeaderMap, trailers: Option<&HeaderMap>) -> Option<tonic::Status> {
+    tonic::Status::from_header_map(headers)
+        .or_else(|| trailers.and_then(tonic::Status::from_header_map))
 }
 
 pub fn code_name(code: tonic::Code) -> &'static str {

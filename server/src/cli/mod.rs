@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tonic::service::interceptor::InterceptedService;
-use tracing_subscriber::EnvFilter;
 use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
+use zenith_server::config::LogFormat;
+use zenith_server::telemetry;
 
 pub use alerts::AlertsCommand;
 pub use bulk::BulkCommand;
@@ -201,14 +202,9 @@ fn error_chain(error: &anyhow::Error) -> String {
 
 /// Logs go to stderr so stdout stays clean for tables and JSON.
 /// Logs to stderr, filtered by `ZENITH_LOG` or `RUST_LOG`, else at `default_level`.
-pub fn init_tracing(default_level: &str) {
-    let filter = EnvFilter::try_from_env("ZENITH_LOG")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new(default_level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+fn init_tracing(default_level: &str) {
+    // Client commands only log; they export no spans.
+    let _ = telemetry::init(LogFormat::Pretty, default_level, false);
 }
 
 /// Job states by their short names (`dead`), their proto names (`JOB_STATE_DEAD`), or `DEAD`.

@@ -25,6 +25,7 @@ pub use store::{RunCursor, ScheduleStore, SharedScheduleStore, StoredRun, Stored
 use crate::api::Limits;
 use crate::archive::SharedArchive;
 use crate::queue::{QueueError, SharedEngine, proto_duration, timestamp_from_ms, timestamp_to_ms};
+use crate::telemetry::TraceHeaders;
 
 /// Milliseconds after its trigger time a manual run may be recorded at, when others took them.
 const MANUAL_RUN_SLOTS: usize = 16;
@@ -445,13 +446,17 @@ impl Cron {
         trigger: RunTrigger,
         actor: &str,
     ) -> Result<Option<StoredRun>> {
-        let job = spec::job_for_fire(
+        let mut job = spec::job_for_fire(
             &schedule.spec,
             job_id.clone(),
             fire_ms,
             run_at_ms,
             &self.config.limits,
         )?;
+        // The tick's (or the trigger call's) span, when spans are exported.
+        if let Some(trace) = TraceHeaders::of(&tracing::Span::current()) {
+            trace.apply(&mut job.headers);
+        }
         let queue = job.queue.clone();
         let enqueued = self
             .engine

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+pub mod otlp;
 pub mod receivers;
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use receivers::{HttpReceiver, ReceivedRequest, SmtpMessage, SmtpSink};
 
 /// A free TCP port on 127.0.0.1, as the OS hands it out.
@@ -458,6 +460,18 @@ impl ZenithServer {
     }
 
     pub fn start_with(binary: &Path, redis_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
+        Self::start_with_env(binary, redis_url, extra_args, &[], Stdio::inherit())
+    }
+
+    /// Like [`ZenithServer::start_with`], with extra environment variables (they override
+    /// `RUST_LOG`) and stderr sent where the caller says.
+    pub fn start_with_env(
+        binary: &Path,
+        redis_url: &str,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let port = free_port();
         let given = extra_args
@@ -483,8 +497,9 @@ impl ZenithServer {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .with_context(|| format!("start {}", binary.display()))?;
         let mut server = Self {

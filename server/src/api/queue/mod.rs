@@ -22,6 +22,7 @@ use crate::queue::{
     Enqueued, JobCursor, NewJob, QueueError, SharedEngine, apply_spec, state_name,
     timestamp_from_ms,
 };
+use crate::telemetry::TraceHeaders;
 
 pub const MAX_BATCH: usize = 1000;
 
@@ -50,8 +51,18 @@ impl QueueApi {
         }
     }
 
-    fn new_job(&self, field: &str, spec: JobSpec) -> Result<NewJob, QueueError> {
-        validate::new_job(field, spec, &self.limits)
+    /// Validates a caller's spec; a traced call hands its context on in the job's headers.
+    fn new_job(
+        &self,
+        field: &str,
+        spec: JobSpec,
+        trace: Option<&TraceHeaders>,
+    ) -> Result<NewJob, QueueError> {
+        let mut job = validate::new_job(field, spec, &self.limits)?;
+        if let Some(trace) = trace {
+            trace.apply(&mut job.headers);
+        }
+        Ok(job)
     }
 
     fn queue_name(field: &str, name: &str) -> Result<(), QueueError> {
@@ -120,11 +131,12 @@ impl QueueService for QueueApi {
         request: Request<EnqueueRequest>,
     ) -> Result<Response<EnqueueResponse>, Status> {
         let actor = actor(&request)?;
+        let trace = request.extensions().get::<TraceHeaders>().cloned();
         let spec = request
             .into_inner()
             .job
             .ok_or_else(|| QueueError::invalid("job", "required"))?;
-        let job = self.new_job("job", spec)?;
+        let job = self.new_job("job", spec, trace.as_ref())?;
         let outcome = self
             .engine
             .enqueue(vec![job.clone()], &actor)
@@ -154,6 +166,7 @@ impl QueueService for QueueApi {
         request: Request<BatchEnqueueRequest>,
     ) -> Result<Response<BatchEnqueueResponse>, Status> {
         let actor = actor(&request)?;
+        let trace = request.extensions().get::<TraceHeaders>().cloned();
         let specs = request.into_inner().jobs;
         if specs.is_empty() {
             return Err(QueueError::invalid("jobs", "at least one job is required").into());
@@ -168,7 +181,7 @@ impl QueueService for QueueApi {
         let jobs = specs
             .into_iter()
             .enumerate()
-            .map(|(i, spec)| self.new_job(&format!("jobs[{i}]"), spec))
+            .map(|(i, spec)| self.new_job(&format!("jobs[{i}]"), spec, trace.as_ref()))
             .collect::<Result<Vec<_>, QueueError>>()?;
         let outcomes = self.engine.enqueue(jobs, &actor).await?;
         let jobs = outcomes
