@@ -49,9 +49,10 @@ fn main() -> anyhow::Result<()> {
             served
         }
         Command::Doctor(doctor) => {
-            cli::init_tracing("error");
+            let config = doctor.resolve()?;
+            telemetry::init(config.log_format, "error", false)?;
             runtime
-                .block_on(cli::doctor::run(doctor.resolve()?, args.client.json))
+                .block_on(cli::doctor::run(config, args.client.json))
                 .map(|healthy| checks_failed = !healthy)
         }
         Command::Client(command) => runtime.block_on(cli::run(args.client, command)),

@@ -200,8 +200,8 @@ fn error_chain(error: &anyhow::Error) -> String {
     chain.join(": ")
 }
 
-/// Logs go to stderr so stdout stays clean for tables and JSON.
-/// Logs to stderr, filtered by `ZENITH_LOG` or `RUST_LOG`, else at `default_level`.
+/// Logs to stderr, so stdout stays clean for tables and JSON, filtered by `ZENITH_LOG` or
+/// `RUST_LOG`, else at `default_level`.
 fn init_tracing(default_level: &str) {
     // Client commands only log; they export no spans.
     let _ = telemetry::init(LogFormat::Pretty, default_level, false);
