@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic_types::{ErrorDetails, StatusExt};
 use tower::ServiceExt;
@@ -328,8 +329,26 @@ fn unknown_cluster(name: &str, known: &[String]) -> tonic::Status {
     )
 }
 
-/// The fallback of the instance-wide routes: every per-cluster service call lands here.
-pub async fn dispatch(State(router): State<ClusterRouter>, request: Request) -> Response {
+/// The instance-wide routes plus, for every per-cluster service, a route to the cluster the
+/// call names.
+pub fn route_services(instance: axum::Router, clusters: ClusterRouter) -> axum::Router {
+    let dispatch = axum::routing::any(dispatch).with_state(clusters);
+    [
+        QueueServiceServer::<QueueApi>::NAME,
+        WorkerServiceServer::<WorkerApi>::NAME,
+        ArchiveServiceServer::<ArchiveApi>::NAME,
+        PulseServiceServer::<PulseApi>::NAME,
+        LogServiceServer::<LogApi>::NAME,
+        CronServiceServer::<CronApi>::NAME,
+        AlertServiceServer::<AlertApi>::NAME,
+    ]
+    .into_iter()
+    .fold(instance, |router, service| {
+        router.route(&format!("/{service}/{{*rest}}"), dispatch.clone())
+    })
+}
+
+async fn dispatch(State(router): State<ClusterRouter>, request: Request) -> Response {
     match router.pick(&request) {
         Ok(cluster) => match cluster.clone().oneshot(request).await {
             Ok(response) => response,

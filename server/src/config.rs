@@ -489,9 +489,9 @@ fn parse_cluster_list(list: &str) -> anyhow::Result<Vec<FileCluster>> {
             let (name, redis_url) = match entry.split_once('=') {
                 Some((name, url)) => (name.trim(), Some(url.trim().to_owned())),
                 None if index == 0 => (entry, None),
-                None => anyhow::bail!(
-                    "--clusters: entry {index} ({entry:?}) must be NAME=REDIS_URL"
-                ),
+                None => {
+                    anyhow::bail!("--clusters: entry {index} ({entry:?}) must be NAME=REDIS_URL")
+                }
             };
             Ok(FileCluster {
                 name: name.to_owned(),

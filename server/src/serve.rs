@@ -68,7 +68,10 @@ async fn serve_clusters(
     let mut clusters = Vec::with_capacity(config.clusters.len());
     let mut cluster_routes = Vec::with_capacity(config.clusters.len());
     for cluster_config in &config.clusters {
-        let redis_url = cluster_config.redis_url.as_deref().unwrap_or(first_redis_url);
+        let redis_url = cluster_config
+            .redis_url
+            .as_deref()
+            .unwrap_or(first_redis_url);
         let (cluster, routes) =
             Cluster::start(config, cluster_config, redis_url, &mut background, &stop)
                 .await
@@ -140,11 +143,7 @@ async fn serve_clusters(
         clusters: clusters.clone(),
     };
     // grpc-web translation wraps only the gRPC routes: it refuses other HTTP/1.1 requests.
-    let app = grpc
-        .into_axum_router()
-        .fallback_service(
-            axum::routing::any(cluster::dispatch).with_state(ClusterRouter::new(cluster_routes)),
-        )
+    let app = cluster::route_services(grpc.into_axum_router(), ClusterRouter::new(cluster_routes))
         .layer(axum::middleware::from_fn_with_state(
             Deadlines::new(config.request_timeout),
             listener::enforce_deadline,

@@ -9,8 +9,8 @@ use zenith_proto::v1::*;
 
 use super::{page_token, validate};
 use crate::auth::store::{AuditQuery, AuditRecord};
-use crate::cluster::Cluster;
 use crate::auth::{AuthError, Keyring, Principal, keys::NewKey, middleware::now_ms, principal};
+use crate::cluster::Cluster;
 use crate::queue::{timestamp_from_ms, timestamp_to_ms};
 
 const DEFAULT_PAGE_SIZE: usize = 100;
