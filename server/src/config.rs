@@ -753,4 +753,89 @@ mod tests {
         });
         assert!(instant.contains("--request-timeout"), "{instant}");
     }
+
+    #[test]
+    fn without_clusters_there_is_one_named_default() {
+        let config = ServeArgs::default().resolve().unwrap();
+        assert_eq!(
+            config.clusters,
+            [ClusterConfig {
+                name: DEFAULT_CLUSTER.into(),
+                redis_url: None,
+                database_url: "sqlite://zenith.db".into(),
+                prefix: "zenith".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn clusters_from_the_file_with_their_own_databases_or_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zenith.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"/var/zenith\"\n\
+             [[clusters]]\nname = \"dev\"\nredis_url = \"redis://dev:6379\"\n\
+             [[clusters]]\nname = \"prod\"\nredis_url = \"redis://:pw@prod:6379\"\n\
+             prefix = \"zp\"\n\
+             [[clusters]]\nname = \"stage\"\nredis_url = \"redis://stage:6379\"\n\
+             database_url = \"postgres://db/stage\"\n",
+        )
+        .unwrap();
+        let config = ServeArgs {
+            config: Some(path),
+            database_url: Some("sqlite://main.db".into()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        let summary: Vec<(&str, &str, &str)> = config
+            .clusters
+            .iter()
+            .map(|c| (c.name.as_str(), c.database_url.as_str(), c.prefix.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("dev", "sqlite://main.db", "zenith"),
+                ("prod", "sqlite:///var/zenith/cluster-prod.db", "zp"),
+                ("stage", "postgres://db/stage", "zenith"),
+            ]
+        );
+        assert_eq!(config.redis_url.as_deref(), Some("redis://dev:6379"));
+    }
+
+    #[test]
+    fn compact_clusters_and_their_databases() {
+        let config = ServeArgs {
+            redis_url: Some("redis://dev:6379".into()),
+            clusters: Some("dev, prod=redis://prod:6379".into()),
+            cluster_database_urls: Some("prod=postgres://db/prod".into()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            config.clusters[0].redis_url.as_deref(),
+            Some("redis://dev:6379")
+        );
+        assert_eq!(config.clusters[1].database_url, "postgres://db/prod");
+        let twice = refusal(ServeArgs {
+            redis_url: Some("redis://a:6379".into()),
+            clusters: Some("dev=redis://b:6379".into()),
+            ..ServeArgs::default()
+        });
+        assert!(twice.contains("clusters[0] (\"dev\")"), "{twice}");
+        let long = refusal(ServeArgs {
+            clusters: Some(format!("{}=redis://a:6379", "a".repeat(33))),
+            ..ServeArgs::default()
+        });
+        assert!(long.contains("[a-z0-9][a-z0-9_-]{0,31}"), "{long}");
+        let database = refusal(ServeArgs {
+            clusters: Some("dev=redis://a:6379".into()),
+            cluster_database_urls: Some("dev=mysql://x".into()),
+            ..ServeArgs::default()
+        });
+        assert!(database.contains("database_url"), "{database}");
+    }
 }
