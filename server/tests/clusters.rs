@@ -7,8 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{error_reason, spec};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use common::{error_reason, readyz, spec};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 use zenith_proto::v1::admin_service_client::AdminServiceClient;
@@ -69,19 +68,6 @@ async fn redis_keys(redis: &RedisServer) -> Vec<String> {
         .query_async(&mut connection)
         .await
         .unwrap()
-}
-
-async fn readyz(port: u16) -> String {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    stream
-        .write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
 }
 
 async fn list_clusters(admin: &mut AdminServiceClient<Channel>) -> Vec<Cluster> {
