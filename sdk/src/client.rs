@@ -156,6 +156,12 @@ impl Client {
         self.header("authorization", &format!("Bearer {key}"))
     }
 
+    /// Sends every request to the server's cluster (environment) `name`, as
+    /// `x-zenith-cluster: <name>`; without it, calls reach the server's default cluster.
+    pub fn cluster(self, name: &str) -> Result<Self> {
+        self.header("x-zenith-cluster", name)
+    }
+
     /// The channel and metadata this client sends with, for calling services the client has no
     /// methods for (e.g. `ArchiveServiceClient::with_interceptor`).
     pub fn transport(&self) -> (Channel, RequestMetadata) {

@@ -26,6 +26,13 @@ pub struct ServeArgs {
     /// Prefix of every Redis key [default: zenith].
     #[arg(long, env = "ZENITH_PREFIX")]
     pub prefix: Option<String>,
+    /// Several environments in one server, `NAME=REDIS_URL,…`; the first is the default. The
+    /// first may be a bare `NAME`, using --redis-url [default: one cluster, `default`].
+    #[arg(long, env = "ZENITH_CLUSTERS")]
+    pub clusters: Option<String>,
+    /// SQL databases of named clusters, `NAME=DATABASE_URL,…` [default: see README].
+    #[arg(long, env = "ZENITH_CLUSTER_DATABASE_URLS")]
+    pub cluster_database_urls: Option<String>,
     /// Feed demo queues with a steady stream of jobs and run an in-process demo worker.
     #[arg(long, env = "ZENITH_DEMO")]
     pub demo: bool,
@@ -122,6 +129,7 @@ struct FileConfig {
     redis_url: Option<String>,
     database_url: Option<String>,
     prefix: Option<String>,
+    clusters: Option<Vec<FileCluster>>,
     demo: Option<bool>,
     cors_origins: Option<Vec<String>>,
     #[serde(default, with = "humantime_serde_opt")]
@@ -158,6 +166,16 @@ struct FileConfig {
     log_format: Option<LogFormat>,
 }
 
+/// One `[[clusters]]` table of the config file.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileCluster {
+    name: String,
+    redis_url: Option<String>,
+    database_url: Option<String>,
+    prefix: Option<String>,
+}
+
 mod humantime_serde_opt {
     use std::time::Duration;
 
@@ -177,6 +195,9 @@ pub struct ServeConfig {
     pub redis_url: Option<String>,
     pub database_url: String,
     pub prefix: String,
+    /// Never empty: the first is the default cluster, and holds the instance-wide SQL (API
+    /// keys, audit log). `redis_url`, `database_url` and `prefix` above are the first's.
+    pub clusters: Vec<ClusterConfig>,
     pub demo: bool,
     pub cors_origins: Vec<String>,
     pub completed_retention: Duration,
@@ -204,6 +225,19 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
 }
 
+/// One environment: its own Redis and SQL database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterConfig {
+    pub name: String,
+    /// Unset only for the implicit `default` cluster: find or start a managed Redis.
+    pub redis_url: Option<String>,
+    pub database_url: String,
+    pub prefix: String,
+}
+
+/// The name of the only cluster when none is configured.
+pub const DEFAULT_CLUSTER: &str = "default";
+
 /// Room in a gRPC message for everything around the largest payload (type, headers, options).
 pub const MESSAGE_HEADROOM_BYTES: usize = 64 * 1024;
 
@@ -223,8 +257,33 @@ impl ServeArgs {
             .prefix
             .or(file.prefix)
             .unwrap_or_else(|| "zenith".into());
-        if prefix.is_empty() || prefix.contains(['{', '}']) {
-            anyhow::bail!("prefix: must be non-empty and without braces");
+        check_prefix("prefix", &prefix)?;
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(".zenith"));
+        let clusters = resolve_clusters(
+            ClusterSources {
+                flag: self.clusters.as_deref(),
+                database_urls: self.cluster_database_urls.as_deref(),
+                file: file.clusters,
+            },
+            ClusterDefaults {
+                redis_url: self.redis_url.or(file.redis_url),
+                database_url: self.database_url.or(file.database_url),
+                prefix: &prefix,
+                data_dir: &data_dir,
+            },
+        )?;
+        let first = &clusters[0];
+        let any_tls_redis = clusters.iter().any(|cluster| {
+            cluster
+                .redis_url
+                .as_ref()
+                .is_some_and(|url| url.starts_with("rediss://"))
+        });
+        if transport.redis_ca_cert.is_some() && !any_tls_redis {
+            anyhow::bail!("--redis-ca-cert needs a TLS Redis: --redis-url rediss://…");
         }
         let archive_retention = self
             .archive_retention
@@ -286,12 +345,10 @@ impl ServeArgs {
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 7700))),
-            redis_url: self.redis_url.or(file.redis_url),
-            database_url: self
-                .database_url
-                .or(file.database_url)
-                .unwrap_or_else(|| "sqlite://zenith.db".into()),
-            prefix,
+            redis_url: first.redis_url.clone(),
+            database_url: first.database_url.clone(),
+            prefix: first.prefix.clone(),
+            clusters,
             demo: self.demo || file.demo.unwrap_or(false),
             cors_origins: self.cors_origins.or(file.cors_origins).unwrap_or_default(),
             completed_retention: self
@@ -302,10 +359,7 @@ impl ServeArgs {
                 .max_payload_bytes
                 .or(file.max_payload_bytes)
                 .unwrap_or(1024 * 1024),
-            data_dir: self
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from(".zenith")),
+            data_dir,
             archive_retention,
             index_on_enqueue: self
                 .index_on_enqueue
@@ -333,6 +387,190 @@ impl ServeArgs {
     }
 }
 
+fn check_prefix(field: &str, prefix: &str) -> anyhow::Result<()> {
+    if prefix.is_empty() || prefix.contains(['{', '}']) {
+        anyhow::bail!("{field}: must be non-empty and without braces");
+    }
+    Ok(())
+}
+
+/// Where clusters are declared: `--clusters` replaces the file's `[[clusters]]`.
+struct ClusterSources<'a> {
+    flag: Option<&'a str>,
+    database_urls: Option<&'a str>,
+    file: Option<Vec<FileCluster>>,
+}
+
+/// What the first cluster falls back to, and the rest of what clusters are built from.
+struct ClusterDefaults<'a> {
+    redis_url: Option<String>,
+    database_url: Option<String>,
+    prefix: &'a str,
+    data_dir: &'a std::path::Path,
+}
+
+/// The clusters in force. With none configured, one named `default` from --redis-url and
+/// --database-url. Otherwise the first takes --redis-url/--database-url for what it does not
+/// give itself (giving both, different, is an error), and every other cluster needs its own
+/// Redis and gets its own SQLite file unless it names a database: SQL tables have no cluster
+/// column, so two clusters must never share one by accident.
+fn resolve_clusters(
+    sources: ClusterSources,
+    defaults: ClusterDefaults,
+) -> anyhow::Result<Vec<ClusterConfig>> {
+    let declared = match (sources.flag, sources.file) {
+        (Some(flag), _) => parse_cluster_list(flag)?,
+        (None, Some(file)) => file,
+        (None, None) => Vec::new(),
+    };
+    if declared.is_empty() {
+        if sources.database_urls.is_some() {
+            anyhow::bail!("--cluster-database-urls: needs clusters (--clusters or [[clusters]])");
+        }
+        return Ok(vec![ClusterConfig {
+            name: DEFAULT_CLUSTER.into(),
+            redis_url: defaults.redis_url,
+            database_url: defaults
+                .database_url
+                .unwrap_or_else(|| "sqlite://zenith.db".into()),
+            prefix: defaults.prefix.to_owned(),
+        }]);
+    }
+    let mut database_urls = match sources.database_urls {
+        Some(list) => parse_pairs("--cluster-database-urls", list)?,
+        None => Vec::new(),
+    };
+    let mut clusters: Vec<ClusterConfig> = Vec::with_capacity(declared.len());
+    for (index, entry) in declared.into_iter().enumerate() {
+        let label = format!("clusters[{index}] ({:?})", entry.name);
+        check_cluster_name(&entry.name).with_context(|| label.clone())?;
+        if clusters.iter().any(|cluster| cluster.name == entry.name) {
+            anyhow::bail!("{label}: duplicate name; each cluster needs its own");
+        }
+        let flag_database = database_urls
+            .iter()
+            .position(|(name, _)| *name == entry.name)
+            .map(|at| database_urls.remove(at).1);
+        let own_database = match (entry.database_url, flag_database) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "{label}: database_url given both in the file and in --cluster-database-urls"
+            ),
+            (file, flag) => file.or(flag),
+        };
+        let first = index == 0;
+        let redis_url = match (entry.redis_url, first, &defaults.redis_url) {
+            (Some(own), true, Some(flag)) if own != *flag => anyhow::bail!(
+                "{label}: redis_url differs from --redis-url; give it in one place only"
+            ),
+            (Some(own), _, _) => own,
+            (None, true, Some(flag)) => flag.clone(),
+            (None, _, _) => anyhow::bail!("{label}: redis_url is required"),
+        };
+        check_redis_url(&redis_url).with_context(|| label.clone())?;
+        let database_url = match (own_database, first, &defaults.database_url) {
+            (Some(own), true, Some(flag)) if own != *flag => anyhow::bail!(
+                "{label}: database_url differs from --database-url; give it in one place only"
+            ),
+            (Some(own), _, _) => own,
+            (None, true, flag) => flag.clone().unwrap_or_else(|| "sqlite://zenith.db".into()),
+            (None, false, _) => format!(
+                "sqlite://{}",
+                defaults
+                    .data_dir
+                    .join(format!("cluster-{}.db", entry.name))
+                    .display()
+            ),
+        };
+        check_database_url(&database_url).with_context(|| label.clone())?;
+        let prefix = entry.prefix.unwrap_or_else(|| defaults.prefix.to_owned());
+        check_prefix(&format!("{label}: prefix"), &prefix)?;
+        clusters.push(ClusterConfig {
+            name: entry.name,
+            redis_url: Some(redis_url),
+            database_url,
+            prefix,
+        });
+    }
+    if let Some((name, _)) = database_urls.first() {
+        anyhow::bail!("--cluster-database-urls: no cluster named {name:?}");
+    }
+    Ok(clusters)
+}
+
+/// `--clusters`: `NAME=REDIS_URL` entries, comma-separated; the first may be a bare `NAME`.
+fn parse_cluster_list(list: &str) -> anyhow::Result<Vec<FileCluster>> {
+    list.split(',')
+        .enumerate()
+        .map(|(index, entry)| {
+            let entry = entry.trim();
+            let (name, redis_url) = match entry.split_once('=') {
+                Some((name, url)) => (name.trim(), Some(url.trim().to_owned())),
+                None if index == 0 => (entry, None),
+                None => {
+                    anyhow::bail!("--clusters: entry {index} ({entry:?}) must be NAME=REDIS_URL")
+                }
+            };
+            Ok(FileCluster {
+                name: name.to_owned(),
+                redis_url,
+                database_url: None,
+                prefix: None,
+            })
+        })
+        .collect()
+}
+
+/// `NAME=VALUE` entries, comma-separated.
+fn parse_pairs<'a>(field: &str, list: &'a str) -> anyhow::Result<Vec<(&'a str, String)>> {
+    list.split(',')
+        .enumerate()
+        .map(|(index, entry)| match entry.trim().split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                Ok((name.trim(), value.trim().to_owned()))
+            }
+            _ => anyhow::bail!("{field}: entry {index} ({entry:?}) must be NAME=URL"),
+        })
+        .collect()
+}
+
+/// Names go into metadata, logs and file names: `[a-z0-9][a-z0-9_-]{0,31}`.
+fn check_cluster_name(name: &str) -> anyhow::Result<()> {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let rest_ok =
+        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if name.is_empty() {
+        anyhow::bail!("name: must not be empty");
+    }
+    if !first_ok || !rest_ok || name.len() > 32 {
+        anyhow::bail!(
+            "name: must match [a-z0-9][a-z0-9_-]{{0,31}} (lowercase letters, digits, _ and -)"
+        );
+    }
+    Ok(())
+}
+
+fn check_redis_url(url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        anyhow::bail!("redis_url: must start with redis:// or rediss://");
+    }
+    redis::IntoConnectionInfo::into_connection_info(url)
+        .map(|_| ())
+        .map_err(|error| anyhow::anyhow!("redis_url: {error}"))
+}
+
+fn check_database_url(url: &str) -> anyhow::Result<()> {
+    if !["sqlite:", "postgres:", "postgresql:"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+    {
+        anyhow::bail!("database_url: must be sqlite://… or postgres://…");
+    }
+    Ok(())
+}
+
 /// The TLS and limits settings, checked together since they constrain each other.
 struct Transport {
     tls_cert: Option<PathBuf>,
@@ -356,10 +594,6 @@ impl Transport {
         }
         if tls_client_ca.is_some() && tls_cert.is_none() {
             anyhow::bail!("--tls-client-ca needs --tls-cert and --tls-key: mTLS is TLS first");
-        }
-        let redis_url = args.redis_url.as_ref().or(file.redis_url.as_ref());
-        if redis_ca_cert.is_some() && !redis_url.is_some_and(|url| url.starts_with("rediss://")) {
-            anyhow::bail!("--redis-ca-cert needs a TLS Redis: --redis-url rediss://…");
         }
         let max_concurrent_streams = args
             .max_concurrent_streams
@@ -535,5 +769,90 @@ mod tests {
             ..ServeArgs::default()
         });
         assert!(instant.contains("--request-timeout"), "{instant}");
+    }
+
+    #[test]
+    fn without_clusters_there_is_one_named_default() {
+        let config = ServeArgs::default().resolve().unwrap();
+        assert_eq!(
+            config.clusters,
+            [ClusterConfig {
+                name: DEFAULT_CLUSTER.into(),
+                redis_url: None,
+                database_url: "sqlite://zenith.db".into(),
+                prefix: "zenith".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn clusters_from_the_file_with_their_own_databases_or_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zenith.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"/var/zenith\"\n\
+             [[clusters]]\nname = \"dev\"\nredis_url = \"redis://dev:6379\"\n\
+             [[clusters]]\nname = \"prod\"\nredis_url = \"redis://:pw@prod:6379\"\n\
+             prefix = \"zp\"\n\
+             [[clusters]]\nname = \"stage\"\nredis_url = \"redis://stage:6379\"\n\
+             database_url = \"postgres://db/stage\"\n",
+        )
+        .unwrap();
+        let config = ServeArgs {
+            config: Some(path),
+            database_url: Some("sqlite://main.db".into()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        let summary: Vec<(&str, &str, &str)> = config
+            .clusters
+            .iter()
+            .map(|c| (c.name.as_str(), c.database_url.as_str(), c.prefix.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("dev", "sqlite://main.db", "zenith"),
+                ("prod", "sqlite:///var/zenith/cluster-prod.db", "zp"),
+                ("stage", "postgres://db/stage", "zenith"),
+            ]
+        );
+        assert_eq!(config.redis_url.as_deref(), Some("redis://dev:6379"));
+    }
+
+    #[test]
+    fn compact_clusters_and_their_databases() {
+        let config = ServeArgs {
+            redis_url: Some("redis://dev:6379".into()),
+            clusters: Some("dev, prod=redis://prod:6379".into()),
+            cluster_database_urls: Some("prod=postgres://db/prod".into()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            config.clusters[0].redis_url.as_deref(),
+            Some("redis://dev:6379")
+        );
+        assert_eq!(config.clusters[1].database_url, "postgres://db/prod");
+        let twice = refusal(ServeArgs {
+            redis_url: Some("redis://a:6379".into()),
+            clusters: Some("dev=redis://b:6379".into()),
+            ..ServeArgs::default()
+        });
+        assert!(twice.contains("clusters[0] (\"dev\")"), "{twice}");
+        let long = refusal(ServeArgs {
+            clusters: Some(format!("{}=redis://a:6379", "a".repeat(33))),
+            ..ServeArgs::default()
+        });
+        assert!(long.contains("[a-z0-9][a-z0-9_-]{0,31}"), "{long}");
+        let database = refusal(ServeArgs {
+            clusters: Some("dev=redis://a:6379".into()),
+            cluster_database_urls: Some("dev=mysql://x".into()),
+            ..ServeArgs::default()
+        });
+        assert!(database.contains("database_url"), "{database}");
     }
 }

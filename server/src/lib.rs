@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod api;
 pub mod archive;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod cron;

@@ -21,88 +21,67 @@ use zenith_proto::v1::pulse_service_server::PulseServiceServer;
 use zenith_proto::v1::queue_service_server::QueueServiceServer;
 use zenith_proto::v1::worker_service_server::WorkerServiceServer;
 
-use crate::alerts::{AlertConfig, Alerts, Sources};
 use crate::api::{
-    AdminApi, AlertApi, ArchiveApi, CronApi, Limits, LogApi, PulseApi, QueueApi, ServerInfo,
-    WorkerApi,
+    AdminApi, AlertApi, ArchiveApi, CronApi, LogApi, PulseApi, QueueApi, ServerInfo, WorkerApi,
 };
-use crate::archive::settings::{ArchiveDefaults, Settings};
-use crate::archive::{archiver, retention, rollup, store};
 use crate::auth::audit::Auditor;
 use crate::auth::keys::ensure_bootstrap_key;
 use crate::auth::store::AuthStore;
 use crate::auth::{Auth, Keyring};
+use crate::cluster::{self, Cluster, ClusterRouter, redacted};
 use crate::config::ServeConfig;
 use crate::console::{self, Console};
-use crate::cron::{Cron, CronConfig};
-use crate::db::Database;
 use crate::listener::{self, Deadlines, Transport};
-use crate::logs::{LogConfig, Logs};
-use crate::pulse::{Pulse, PulseConfig};
-use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
-use crate::{auth, demo, managed_redis, telemetry};
+use crate::{auth, managed_redis, telemetry};
 
-const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(250);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// What `/readyz` checks: every cluster's Redis and SQL.
 #[derive(Clone)]
 struct Readiness {
-    engine: Arc<Engine>,
-    database: Database,
+    clusters: Arc<[Cluster]>,
 }
 
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Certificate files are checked before anything starts.
     let transport = Transport::from_config(&config)?;
-    let (redis_url, managed) = match &config.redis_url {
+    // Only the implicit `default` cluster may go without a Redis URL.
+    let (first_redis_url, managed) = match &config.clusters[0].redis_url {
         Some(url) => (url.clone(), None),
         None => managed_redis::find_or_start(&config.data_dir).await?,
     };
-    let result = serve_with_redis(&config, &redis_url, transport).await;
+    let result = serve_clusters(&config, &first_redis_url, transport).await;
     if let Some(managed) = managed {
         managed.stop().await;
     }
     result
 }
 
-async fn connect_engine(config: &ServeConfig, redis_url: &str) -> anyhow::Result<Engine> {
-    let engine_config = EngineConfig {
-        prefix: config.prefix.clone(),
-        completed_retention: config.completed_retention,
-        tls_root_certificates: redis_root_certificates(config)?,
-        ..EngineConfig::default()
-    };
-    let mut attempt = 0;
-    loop {
-        match Engine::connect(redis_url, engine_config.clone()).await {
-            Ok(engine) => return Ok(engine),
-            Err(error) if attempt < 10 => {
-                attempt += 1;
-                tracing::warn!(%error, attempt, "redis not reachable yet; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Err(error) => return Err(error).context("connect to redis"),
-        }
-    }
-}
-
-async fn serve_with_redis(
+async fn serve_clusters(
     config: &ServeConfig,
-    redis_url: &str,
+    first_redis_url: &str,
     transport: Transport,
 ) -> anyhow::Result<()> {
-    let engine = Arc::new(connect_engine(config, redis_url).await?);
-    match engine.maxmemory_policy().await {
-        Ok(policy) if policy == "noeviction" => {}
-        Ok(policy) => tracing::warn!(
-            policy,
-            "redis maxmemory-policy is not noeviction: redis may evict jobs under memory \
-             pressure; set `maxmemory-policy noeviction`"
-        ),
-        Err(error) => tracing::warn!(%error, "could not read redis maxmemory-policy"),
-    }
     let started_at_ms = crate::auth::middleware::now_ms();
-    let database = Database::connect(&config.database_url).await?;
+    let stop = CancellationToken::new();
+    let mut background = tokio::task::JoinSet::new();
+    let mut clusters = Vec::with_capacity(config.clusters.len());
+    let mut cluster_routes = Vec::with_capacity(config.clusters.len());
+    for cluster_config in &config.clusters {
+        let redis_url = cluster_config
+            .redis_url
+            .as_deref()
+            .unwrap_or(first_redis_url);
+        let (cluster, routes) =
+            Cluster::start(config, cluster_config, redis_url, &mut background, &stop)
+                .await
+                .with_context(|| format!("cluster {}", cluster_config.name))?;
+        cluster_routes.push((cluster.name.clone(), routes));
+        clusters.push(cluster);
+    }
+    let clusters: Arc<[Cluster]> = clusters.into();
+    // Identity is instance-wide: one keyring and audit log, in the default cluster's SQL.
+    let database = clusters[0].database.clone();
     let installation = database.installation_id().await?;
     let auth_store = AuthStore::new(&database);
     if let Some(token) = &config.bootstrap_admin_key {
@@ -119,91 +98,8 @@ async fn serve_with_redis(
         );
     }
     let (auditor, audit_writer) = Auditor::new(auth_store);
-    let archive = store::open(&database);
-    let settings = Settings::load(
-        archive.clone(),
-        ArchiveDefaults {
-            retention: config.archive_retention,
-            index_on_enqueue: config.index_on_enqueue,
-        },
-    )
-    .await?;
-
-    let pulse = Pulse::new(
-        engine.clone(),
-        PulseConfig {
-            lost_node_retention: config.lost_node_retention,
-        },
-    );
-    let log_store = crate::logs::store::open(&database);
-    let logs = Logs::new(
-        engine.clone(),
-        log_store.clone(),
-        LogConfig {
-            retention: config.log_retention,
-            tail_window: config.log_tail_window,
-        },
-    );
-
-    let limits = Limits {
-        max_payload_bytes: config.max_payload_bytes,
-    };
-    let cron = Cron::new(
-        engine.clone(),
-        crate::cron::store::open(&database),
-        archive.clone(),
-        CronConfig {
-            run_retention: config.cron_run_retention,
-            limits: limits.clone(),
-        },
-    );
-
-    let alerts = Alerts::new(
-        crate::alerts::store::open(&database),
-        Sources {
-            engine: engine.clone(),
-            pulse: pulse.clone(),
-            schedules: crate::cron::store::open(&database),
-            archive: archive.clone(),
-        },
-        AlertConfig {
-            evaluation_interval: config.alert_evaluation_interval,
-            history_retention: config.alert_history_retention,
-        },
-    );
-    alerts.seed_default_rules().await?;
-
-    let stop = CancellationToken::new();
-    let mut background = tokio::task::JoinSet::new();
-    background.spawn(run_maintenance(
-        engine.clone(),
-        MAINTENANCE_INTERVAL,
-        stop.clone(),
-    ));
-    background.spawn(run_bulk_operations(engine.clone(), stop.clone()));
-    background.spawn(archiver::run(
-        engine.clone(),
-        archive.clone(),
-        settings.clone(),
-        stop.clone(),
-    ));
-    background.spawn(retention::run(
-        archive.clone(),
-        settings.clone(),
-        config.archive_prune_interval,
-        stop.clone(),
-    ));
-    background.spawn(rollup::run(engine.clone(), archive.clone(), stop.clone()));
-    background.spawn(settings.clone().run_refresh(stop.clone()));
-    background.spawn(pulse.clone().run(stop.clone()));
-    background.spawn(logs.clone().run(stop.clone()));
-    background.spawn(cron.clone().run(stop.clone()));
-    background.spawn(alerts.clone().run(stop.clone()));
     background.spawn(keyring.clone().run_refresh(stop.clone()));
     background.spawn(audit_writer.run(stop.clone()));
-    if config.demo {
-        background.spawn(demo::run(engine.clone(), pulse.clone(), stop.clone()));
-    }
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<QueueServiceServer<QueueApi>>().await;
@@ -225,43 +121,9 @@ async fn serve_with_redis(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    // Every service decodes messages up to --max-message-bytes; larger ones are refused
-    // (OUT_OF_RANGE) from their length prefix, before they are read into memory.
+    // Instance-wide services answer here; every other call goes to its cluster's services.
     let max_message = config.max_message_bytes;
     let grpc = tonic::service::Routes::new(
-        QueueServiceServer::new(QueueApi::new(
-            engine.clone(),
-            archive.clone(),
-            pulse.clone(),
-            log_store.clone(),
-            limits.clone(),
-        ))
-        .max_decoding_message_size(max_message),
-    )
-    .add_service(
-        WorkerServiceServer::new(WorkerApi::new(engine.clone(), limits))
-            .max_decoding_message_size(max_message),
-    )
-    .add_service(
-        ArchiveServiceServer::new(ArchiveApi::new(
-            engine.clone(),
-            archive.clone(),
-            settings,
-            log_store,
-        ))
-        .max_decoding_message_size(max_message),
-    )
-    .add_service(
-        PulseServiceServer::new(PulseApi::new(pulse, engine.stopping()))
-            .max_decoding_message_size(max_message),
-    )
-    .add_service(LogServiceServer::new(LogApi::new(logs)).max_decoding_message_size(max_message))
-    .add_service(CronServiceServer::new(CronApi::new(cron)).max_decoding_message_size(max_message))
-    .add_service(
-        AlertServiceServer::new(AlertApi::new(alerts.clone()))
-            .max_decoding_message_size(max_message),
-    )
-    .add_service(
         AdminServiceServer::new(AdminApi::new(
             keyring.clone(),
             ServerInfo {
@@ -269,6 +131,7 @@ async fn serve_with_redis(
                 database: database.backend(),
                 started_at_ms,
             },
+            clusters.clone(),
         ))
         .max_decoding_message_size(max_message),
     )
@@ -277,12 +140,10 @@ async fn serve_with_redis(
     .add_service(reflection_v1alpha.max_decoding_message_size(max_message));
 
     let readiness = Readiness {
-        engine: engine.clone(),
-        database: database.clone(),
+        clusters: clusters.clone(),
     };
     // grpc-web translation wraps only the gRPC routes: it refuses other HTTP/1.1 requests.
-    let grpc = grpc
-        .into_axum_router()
+    let grpc = cluster::route_services(grpc.into_axum_router(), ClusterRouter::new(cluster_routes))
         .layer(axum::middleware::from_fn_with_state(
             Deadlines::new(config.request_timeout),
             listener::enforce_deadline,
@@ -313,9 +174,16 @@ async fn serve_with_redis(
     let tcp_listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listen on {}", config.listen))?;
+    for cluster in clusters.iter() {
+        tracing::info!(
+            cluster = %cluster.name,
+            redis = %cluster.redis_address,
+            database = cluster.database.backend(),
+            "cluster ready"
+        );
+    }
     tracing::info!(
         listen = %config.listen,
-        redis = %redacted(redis_url),
         database = %redacted(&config.database_url),
         %installation,
         "zenith is serving"
@@ -330,32 +198,48 @@ async fn serve_with_redis(
 
     // Clients that never answer the HTTP/2 goaway would hold graceful shutdown open forever:
     // connections still open after SHUTDOWN_GRACE are dropped.
-    let shutdown_engine = engine.clone();
+    let shutdown_clusters = clusters.clone();
     let shutdown = async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight calls");
-        shutdown_engine.stop_waiting();
+        for cluster in shutdown_clusters.iter() {
+            cluster.engine.stop_waiting();
+        }
     };
     listener::serve(tcp_listener, app, &transport, shutdown, SHUTDOWN_GRACE).await;
     stop.cancel();
     while background.join_next().await.is_some() {}
-    database.close().await;
+    for cluster in clusters.iter() {
+        cluster.database.close().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
+/// Ready when every cluster's Redis and SQL answer. The top-level `redis` and `database` are
+/// the default cluster's; `clusters` has each by name.
 async fn readyz(State(readiness): State<Readiness>) -> (StatusCode, Json<serde_json::Value>) {
-    let redis = readiness.engine.ping().await;
-    let database = readiness.database.ping().await;
-    let ready = redis.is_ok() && database.is_ok();
     let describe = |result: Result<(), String>| match result {
         Ok(()) => "ok".to_owned(),
         Err(error) => error,
     };
+    let mut ready = true;
+    let mut clusters = serde_json::Map::new();
+    for cluster in readiness.clusters.iter() {
+        let redis = cluster.ping_redis().await;
+        let database = cluster.database.ping().await.map_err(|e| e.to_string());
+        ready &= redis.is_ok() && database.is_ok();
+        clusters.insert(
+            cluster.name.clone(),
+            json!({ "redis": describe(redis), "database": describe(database) }),
+        );
+    }
+    let default = clusters[&readiness.clusters[0].name].clone();
     let body = json!({
         "ready": ready,
-        "redis": describe(redis.map_err(|e| e.to_string())),
-        "database": describe(database.map_err(|e| e.to_string())),
+        "redis": default["redis"],
+        "database": default["database"],
+        "clusters": clusters,
     });
     let status = if ready {
         StatusCode::OK
@@ -386,28 +270,6 @@ fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
             http::header::HeaderName::from_static("grpc-status-details-bin"),
         ])
         .max_age(Duration::from_secs(24 * 3600)))
-}
-
-/// The CA bundle of `--redis-ca-cert`, read and checked once at start-up.
-fn redis_root_certificates(config: &ServeConfig) -> anyhow::Result<Option<Vec<u8>>> {
-    let Some(path) = &config.redis_ca_cert else {
-        return Ok(None);
-    };
-    listener::read_certificates(path, "--redis-ca-cert")?;
-    Ok(Some(std::fs::read(path).with_context(|| {
-        format!("--redis-ca-cert: cannot read {}", path.display())
-    })?))
-}
-
-/// The URL without its password, for logs.
-fn redacted(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((_, host)) => format!("{scheme}://***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 async fn shutdown_signal() {

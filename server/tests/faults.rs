@@ -4,25 +4,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, spec};
+use common::{Harness, readyz, spec};
 use rand::{Rng, SeedableRng};
 use redis::AsyncCommands;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::Code;
 use zenith_proto::v1::*;
-
-async fn readyz(port: u16) -> String {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    stream
-        .write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_down_fails_fast_as_unavailable_and_everything_recovers() {

@@ -22,6 +22,8 @@ export interface HarnessOptions {
   serverArgs?: string[];
   // Start the server without `--demo`.
   noDemo?: boolean;
+  // Serve clusters: the first on the harness's Redis, each other with a Redis of its own.
+  clusters?: string[];
 }
 
 function freePort(): Promise<number> {
@@ -60,11 +62,14 @@ export class Harness {
   async start(options: HarnessOptions = {}): Promise<void> {
     this.dir = mkdtempSync(join(tmpdir(), "zenith-e2e-"));
     const redisPort = await freePort();
-    this.spawn("redis-server", [
-      "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-      "--dir", this.dir,
-    ]);
-    this.redisUrl = `redis://127.0.0.1:${redisPort}`;
+    this.redisUrl = await this.startRedis(redisPort);
+    const clusterArgs: string[] = [];
+    if (options.clusters?.length) {
+      const [first, ...others] = options.clusters;
+      const entries = [first];
+      for (const name of others) entries.push(`${name}=${await this.startRedis(await freePort())}`);
+      clusterArgs.push("--clusters", entries.join(","));
+    }
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const bin = process.env.ZENITH_BIN ?? join(REPO, "target/debug/zenith");
@@ -72,6 +77,7 @@ export class Harness {
       "serve", "--listen", `127.0.0.1:${port}`, "--redis-url", this.redisUrl,
       "--database-url", `sqlite://${join(this.dir, "zenith.db")}`, "--data-dir", this.dir,
       ...(options.noDemo ? [] : ["--demo"]),
+      ...clusterArgs,
       ...(options.serverArgs ?? []),
     ];
     // ZENITH_CONSOLE_DIR (e.g. clients/web/dist) serves a fresh `vite build` without
@@ -96,6 +102,15 @@ export class Harness {
     this.page = await this.newPage();
   }
 
+  private async startRedis(port: number): Promise<string> {
+    const dir = mkdtempSync(join(this.dir, "redis-"));
+    this.spawn("redis-server", [
+      "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+      "--dir", dir,
+    ]);
+    return `redis://127.0.0.1:${port}`;
+  }
+
   async newPage(): Promise<Page> {
     const page = await this.context.newPage();
     page.on("console", (message) => {
@@ -112,10 +127,11 @@ export class Harness {
   }
 
   // A typed API client talking grpc-web to this server, for setting up and checking state; with
-  // `apiKey`, it sends `authorization: Bearer <apiKey>`.
-  client<T extends DescService>(service: T, apiKey?: string): Client<T> {
+  // `apiKey`, it sends `authorization: Bearer <apiKey>`; with `cluster`, `x-zenith-cluster`.
+  client<T extends DescService>(service: T, apiKey?: string, cluster?: string): Client<T> {
     const bearer: Interceptor = (next) => (request) => {
       if (apiKey) request.header.set("authorization", `Bearer ${apiKey}`);
+      if (cluster) request.header.set("x-zenith-cluster", cluster);
       return next(request);
     };
     return createClient(service, createGrpcWebTransport({ baseUrl: this.url, interceptors: [bearer] }));

@@ -10,6 +10,7 @@ use zenith_proto::v1::*;
 use super::{page_token, validate};
 use crate::auth::store::{AuditQuery, AuditRecord};
 use crate::auth::{AuthError, Keyring, Principal, keys::NewKey, middleware::now_ms, principal};
+use crate::cluster::Cluster;
 use crate::queue::{timestamp_from_ms, timestamp_to_ms};
 
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -26,11 +27,17 @@ pub struct ServerInfo {
 pub struct AdminApi {
     keyring: Arc<Keyring>,
     info: ServerInfo,
+    /// The default first.
+    clusters: Arc<[Cluster]>,
 }
 
 impl AdminApi {
-    pub fn new(keyring: Arc<Keyring>, info: ServerInfo) -> Self {
-        Self { keyring, info }
+    pub fn new(keyring: Arc<Keyring>, info: ServerInfo, clusters: Arc<[Cluster]>) -> Self {
+        Self {
+            keyring,
+            info,
+            clusters,
+        }
     }
 }
 
@@ -218,5 +225,27 @@ impl AdminService for AdminApi {
             started_at: Some(timestamp_from_ms(self.info.started_at_ms)),
             open: self.keyring.is_open(),
         }))
+    }
+
+    async fn list_clusters(
+        &self,
+        _request: Request<ListClustersRequest>,
+    ) -> Result<Response<ListClustersResponse>, Status> {
+        // Pinged side by side: one unreachable Redis costs one timeout, not one per cluster.
+        let pings = futures::future::join_all(self.clusters.iter().map(Cluster::ping_redis)).await;
+        let clusters = self
+            .clusters
+            .iter()
+            .zip(pings)
+            .enumerate()
+            .map(|(index, (cluster, ping))| zenith_proto::v1::Cluster {
+                name: cluster.name.clone(),
+                default: index == 0,
+                redis_address: cluster.redis_address.clone(),
+                database: cluster.database.backend().to_owned(),
+                reachable: ping.is_ok(),
+            })
+            .collect();
+        Ok(Response::new(ListClustersResponse { clusters }))
     }
 }

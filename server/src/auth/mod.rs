@@ -207,6 +207,7 @@ pub const POLICY: &[Rule] = &[
     rule("/zenith.v1.AdminService/RevokeApiKey", Administer, Global),
     rule("/zenith.v1.AdminService/ListAuditEvents", AdminRead, Global),
     rule("/zenith.v1.AdminService/GetServerInfo", Read, Free),
+    rule("/zenith.v1.AdminService/ListClusters", Read, Free),
 ];
 
 /// Looked up on every call: by path, not by a walk of the table.

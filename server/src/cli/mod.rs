@@ -3,6 +3,7 @@
 mod actions;
 mod alerts;
 mod bulk;
+mod clusters;
 mod cron;
 pub mod doctor;
 mod keys;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tonic::service::interceptor::InterceptedService;
-use zenith_sdk::{DEFAULT_SERVER_URL, JobState, Transport};
+use zenith_sdk::{Client, DEFAULT_SERVER_URL, JobState, Transport};
 use zenith_server::config::LogFormat;
 use zenith_server::telemetry;
 
@@ -47,6 +48,10 @@ pub struct ClientArgs {
     /// API key sent as `authorization: Bearer …` (not needed while the server runs open).
     #[arg(long, global = true, env = "ZENITH_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Cluster (environment) to act on, sent as `x-zenith-cluster` [default: the server's
+    /// default cluster].
+    #[arg(long, global = true, env = "ZENITH_CLUSTER")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +100,8 @@ pub enum Command {
     Alerts(AlertsCommand),
     /// Creates, lists and revokes API keys, straight in the server's database.
     Keys(KeysArgs),
+    /// Lists the server's clusters (environments): default, Redis, database, reachability.
+    Clusters,
 }
 
 /// Runs a client command; on failure prints `error: what: why` and exits with status 1.
@@ -131,6 +138,7 @@ async fn dispatch(args: ClientArgs, command: Command) -> anyhow::Result<()> {
         Command::Cron(command) => cron::command(&args, command).await,
         Command::Alerts(command) => alerts::command(&args, command).await,
         Command::Keys(keys) => keys::run(&args, keys).await,
+        Command::Clusters => clusters::list(&args).await,
     }
 }
 
@@ -179,6 +187,18 @@ fn hostname() -> String {
         Ok(name) if ok && !name.is_empty() => name.to_owned(),
         _ => "unknown".into(),
     }
+}
+
+/// The client sending who acts, the API key and the cluster, as every command does.
+fn identified(client: Client, args: &ClientArgs) -> anyhow::Result<Client> {
+    let mut client = client.header(ACTOR_HEADER, &actor())?;
+    if let Some(key) = &args.api_key {
+        client = client.api_key(key)?;
+    }
+    if let Some(cluster) = &args.cluster {
+        client = client.cluster(cluster)?;
+    }
+    Ok(client)
 }
 
 /// A connection for the services the SDK client has no methods for, sending what the client

@@ -15,7 +15,7 @@ use super::actions::{self, CancelArgs, TargetArgs};
 use super::output::{
     Table, full_timestamp, one_line, printable, proto_duration, relative_timestamp,
 };
-use super::{ACTOR_HEADER, ClientArgs, actor, parse_duration, parse_state, search};
+use super::{ClientArgs, identified, parse_duration, parse_state, search};
 
 #[derive(Subcommand)]
 pub enum JobsCommand {
@@ -107,13 +107,7 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 
 /// A client that says who acts on every request.
 pub(super) async fn connect(args: &ClientArgs) -> anyhow::Result<Client> {
-    let client = Client::connect(args.server.clone())
-        .await?
-        .header(ACTOR_HEADER, &actor())?;
-    Ok(match &args.api_key {
-        Some(key) => client.api_key(key)?,
-        None => client,
-    })
+    identified(Client::connect(args.server.clone()).await?, args)
 }
 
 /// Prints one JSON document; an empty list is printed as `[]` rather than left out, so

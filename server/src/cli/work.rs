@@ -18,7 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use zenith_sdk::proto::{LogLevel, LogRecord};
 use zenith_sdk::{Client, JobContext, JobError, LogShipper, Worker, detect_identity};
 
-use super::{ACTOR_HEADER, ClientArgs, actor, parse_duration};
+use super::{ClientArgs, identified, parse_duration};
 
 /// How much of a failed command's stderr becomes the job's error.
 const STDERR_TAIL_BYTES: usize = 4 * 1024;
@@ -72,7 +72,7 @@ struct Runner {
 }
 
 pub async fn run(args: &ClientArgs, work: WorkArgs) -> anyhow::Result<()> {
-    let client = Client::connect_lazy(args.server.clone())?.header(ACTOR_HEADER, &actor())?;
+    let client = identified(Client::connect_lazy(args.server.clone())?, args)?;
     let identity = detect_identity(&work.service);
     let logs = LogShipper::start(client.clone(), &identity);
     let running: RunningGroups = Arc::default();

@@ -190,3 +190,18 @@ pub fn error_reason(status: &tonic::Status) -> String {
         .map(|info| info.reason)
         .unwrap_or_default()
 }
+
+/// The raw HTTP/1.1 answer of `GET /readyz`: status line, headers and JSON body.
+pub async fn readyz(port: u16) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}

@@ -1077,6 +1077,169 @@ func (x *GetServerInfoResponse) GetOpen() bool {
 	return false
 }
 
+type ListClustersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClustersRequest) Reset() {
+	*x = ListClustersRequest{}
+	mi := &file_zenith_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClustersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClustersRequest) ProtoMessage() {}
+
+func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zenith_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClustersRequest.ProtoReflect.Descriptor instead.
+func (*ListClustersRequest) Descriptor() ([]byte, []int) {
+	return file_zenith_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+type ListClustersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In configuration order; the first is the default.
+	Clusters      []*Cluster `protobuf:"bytes,1,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClustersResponse) Reset() {
+	*x = ListClustersResponse{}
+	mi := &file_zenith_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClustersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClustersResponse) ProtoMessage() {}
+
+func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zenith_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClustersResponse.ProtoReflect.Descriptor instead.
+func (*ListClustersResponse) Descriptor() ([]byte, []int) {
+	return file_zenith_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListClustersResponse) GetClusters() []*Cluster {
+	if x != nil {
+		return x.Clusters
+	}
+	return nil
+}
+
+// One environment: its own Redis and SQL database.
+type Cluster struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What `x-zenith-cluster` names.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// True for the cluster that calls without `x-zenith-cluster` reach.
+	Default bool `protobuf:"varint,2,opt,name=default,proto3" json:"default,omitempty"`
+	// The Redis URL with any password replaced by `***`.
+	RedisAddress string `protobuf:"bytes,3,opt,name=redis_address,json=redisAddress,proto3" json:"redis_address,omitempty"`
+	// "sqlite" or "postgres".
+	Database string `protobuf:"bytes,4,opt,name=database,proto3" json:"database,omitempty"`
+	// Whether Redis answered a PING just now, within a short timeout.
+	Reachable     bool `protobuf:"varint,5,opt,name=reachable,proto3" json:"reachable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Cluster) Reset() {
+	*x = Cluster{}
+	mi := &file_zenith_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Cluster) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Cluster) ProtoMessage() {}
+
+func (x *Cluster) ProtoReflect() protoreflect.Message {
+	mi := &file_zenith_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Cluster.ProtoReflect.Descriptor instead.
+func (*Cluster) Descriptor() ([]byte, []int) {
+	return file_zenith_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Cluster) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Cluster) GetDefault() bool {
+	if x != nil {
+		return x.Default
+	}
+	return false
+}
+
+func (x *Cluster) GetRedisAddress() string {
+	if x != nil {
+		return x.RedisAddress
+	}
+	return ""
+}
+
+func (x *Cluster) GetDatabase() string {
+	if x != nil {
+		return x.Database
+	}
+	return ""
+}
+
+func (x *Cluster) GetReachable() bool {
+	if x != nil {
+		return x.Reachable
+	}
+	return false
+}
+
 var File_zenith_v1_admin_proto protoreflect.FileDescriptor
 
 const file_zenith_v1_admin_proto_rawDesc = "" +
@@ -1162,21 +1325,31 @@ const file_zenith_v1_admin_proto_rawDesc = "" +
 	"\bdatabase\x18\x03 \x01(\tR\bdatabase\x129\n" +
 	"\n" +
 	"started_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12\x12\n" +
-	"\x04open\x18\x05 \x01(\bR\x04open*a\n" +
+	"\x04open\x18\x05 \x01(\bR\x04open\"\x15\n" +
+	"\x13ListClustersRequest\"F\n" +
+	"\x14ListClustersResponse\x12.\n" +
+	"\bclusters\x18\x01 \x03(\v2\x12.zenith.v1.ClusterR\bclusters\"\x96\x01\n" +
+	"\aCluster\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\adefault\x18\x02 \x01(\bR\adefault\x12#\n" +
+	"\rredis_address\x18\x03 \x01(\tR\fredisAddress\x12\x1a\n" +
+	"\bdatabase\x18\x04 \x01(\tR\bdatabase\x12\x1c\n" +
+	"\treachable\x18\x05 \x01(\bR\treachable*a\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vROLE_VIEWER\x10\x01\x12\x11\n" +
 	"\rROLE_OPERATOR\x10\x02\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x03\x12\x0f\n" +
-	"\vROLE_WORKER\x10\x042\xeb\x03\n" +
+	"\vROLE_WORKER\x10\x042\xbc\x04\n" +
 	"\fAdminService\x12=\n" +
 	"\x06WhoAmI\x12\x18.zenith.v1.WhoAmIRequest\x1a\x19.zenith.v1.WhoAmIResponse\x12O\n" +
 	"\fCreateApiKey\x12\x1e.zenith.v1.CreateApiKeyRequest\x1a\x1f.zenith.v1.CreateApiKeyResponse\x12L\n" +
 	"\vListApiKeys\x12\x1d.zenith.v1.ListApiKeysRequest\x1a\x1e.zenith.v1.ListApiKeysResponse\x12O\n" +
 	"\fRevokeApiKey\x12\x1e.zenith.v1.RevokeApiKeyRequest\x1a\x1f.zenith.v1.RevokeApiKeyResponse\x12X\n" +
 	"\x0fListAuditEvents\x12!.zenith.v1.ListAuditEventsRequest\x1a\".zenith.v1.ListAuditEventsResponse\x12R\n" +
-	"\rGetServerInfo\x12\x1f.zenith.v1.GetServerInfoRequest\x1a .zenith.v1.GetServerInfoResponseb\x06proto3"
+	"\rGetServerInfo\x12\x1f.zenith.v1.GetServerInfoRequest\x1a .zenith.v1.GetServerInfoResponse\x12O\n" +
+	"\fListClusters\x12\x1e.zenith.v1.ListClustersRequest\x1a\x1f.zenith.v1.ListClustersResponseb\x06proto3"
 
 var (
 	file_zenith_v1_admin_proto_rawDescOnce sync.Once
@@ -1191,7 +1364,7 @@ func file_zenith_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_zenith_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_zenith_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_zenith_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_zenith_v1_admin_proto_goTypes = []any{
 	(Role)(0),                       // 0: zenith.v1.Role
 	(*ApiKey)(nil),                  // 1: zenith.v1.ApiKey
@@ -1208,44 +1381,50 @@ var file_zenith_v1_admin_proto_goTypes = []any{
 	(*ListAuditEventsResponse)(nil), // 12: zenith.v1.ListAuditEventsResponse
 	(*GetServerInfoRequest)(nil),    // 13: zenith.v1.GetServerInfoRequest
 	(*GetServerInfoResponse)(nil),   // 14: zenith.v1.GetServerInfoResponse
-	(*timestamppb.Timestamp)(nil),   // 15: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),     // 16: google.protobuf.Duration
+	(*ListClustersRequest)(nil),     // 15: zenith.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),    // 16: zenith.v1.ListClustersResponse
+	(*Cluster)(nil),                 // 17: zenith.v1.Cluster
+	(*timestamppb.Timestamp)(nil),   // 18: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),     // 19: google.protobuf.Duration
 }
 var file_zenith_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: zenith.v1.ApiKey.role:type_name -> zenith.v1.Role
-	15, // 1: zenith.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	15, // 2: zenith.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	15, // 3: zenith.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
+	18, // 1: zenith.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	18, // 2: zenith.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	18, // 3: zenith.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
 	1,  // 4: zenith.v1.WhoAmIResponse.key:type_name -> zenith.v1.ApiKey
 	0,  // 5: zenith.v1.WhoAmIResponse.role:type_name -> zenith.v1.Role
 	0,  // 6: zenith.v1.CreateApiKeyRequest.role:type_name -> zenith.v1.Role
-	16, // 7: zenith.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
+	19, // 7: zenith.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
 	1,  // 8: zenith.v1.CreateApiKeyResponse.key:type_name -> zenith.v1.ApiKey
 	1,  // 9: zenith.v1.ListApiKeysResponse.keys:type_name -> zenith.v1.ApiKey
 	1,  // 10: zenith.v1.RevokeApiKeyResponse.key:type_name -> zenith.v1.ApiKey
-	15, // 11: zenith.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	18, // 11: zenith.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
 	0,  // 12: zenith.v1.AuditEvent.role:type_name -> zenith.v1.Role
-	15, // 13: zenith.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
-	15, // 14: zenith.v1.ListAuditEventsRequest.until:type_name -> google.protobuf.Timestamp
+	18, // 13: zenith.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
+	18, // 14: zenith.v1.ListAuditEventsRequest.until:type_name -> google.protobuf.Timestamp
 	10, // 15: zenith.v1.ListAuditEventsResponse.events:type_name -> zenith.v1.AuditEvent
-	15, // 16: zenith.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	2,  // 17: zenith.v1.AdminService.WhoAmI:input_type -> zenith.v1.WhoAmIRequest
-	4,  // 18: zenith.v1.AdminService.CreateApiKey:input_type -> zenith.v1.CreateApiKeyRequest
-	6,  // 19: zenith.v1.AdminService.ListApiKeys:input_type -> zenith.v1.ListApiKeysRequest
-	8,  // 20: zenith.v1.AdminService.RevokeApiKey:input_type -> zenith.v1.RevokeApiKeyRequest
-	11, // 21: zenith.v1.AdminService.ListAuditEvents:input_type -> zenith.v1.ListAuditEventsRequest
-	13, // 22: zenith.v1.AdminService.GetServerInfo:input_type -> zenith.v1.GetServerInfoRequest
-	3,  // 23: zenith.v1.AdminService.WhoAmI:output_type -> zenith.v1.WhoAmIResponse
-	5,  // 24: zenith.v1.AdminService.CreateApiKey:output_type -> zenith.v1.CreateApiKeyResponse
-	7,  // 25: zenith.v1.AdminService.ListApiKeys:output_type -> zenith.v1.ListApiKeysResponse
-	9,  // 26: zenith.v1.AdminService.RevokeApiKey:output_type -> zenith.v1.RevokeApiKeyResponse
-	12, // 27: zenith.v1.AdminService.ListAuditEvents:output_type -> zenith.v1.ListAuditEventsResponse
-	14, // 28: zenith.v1.AdminService.GetServerInfo:output_type -> zenith.v1.GetServerInfoResponse
-	23, // [23:29] is the sub-list for method output_type
-	17, // [17:23] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	18, // 16: zenith.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	17, // 17: zenith.v1.ListClustersResponse.clusters:type_name -> zenith.v1.Cluster
+	2,  // 18: zenith.v1.AdminService.WhoAmI:input_type -> zenith.v1.WhoAmIRequest
+	4,  // 19: zenith.v1.AdminService.CreateApiKey:input_type -> zenith.v1.CreateApiKeyRequest
+	6,  // 20: zenith.v1.AdminService.ListApiKeys:input_type -> zenith.v1.ListApiKeysRequest
+	8,  // 21: zenith.v1.AdminService.RevokeApiKey:input_type -> zenith.v1.RevokeApiKeyRequest
+	11, // 22: zenith.v1.AdminService.ListAuditEvents:input_type -> zenith.v1.ListAuditEventsRequest
+	13, // 23: zenith.v1.AdminService.GetServerInfo:input_type -> zenith.v1.GetServerInfoRequest
+	15, // 24: zenith.v1.AdminService.ListClusters:input_type -> zenith.v1.ListClustersRequest
+	3,  // 25: zenith.v1.AdminService.WhoAmI:output_type -> zenith.v1.WhoAmIResponse
+	5,  // 26: zenith.v1.AdminService.CreateApiKey:output_type -> zenith.v1.CreateApiKeyResponse
+	7,  // 27: zenith.v1.AdminService.ListApiKeys:output_type -> zenith.v1.ListApiKeysResponse
+	9,  // 28: zenith.v1.AdminService.RevokeApiKey:output_type -> zenith.v1.RevokeApiKeyResponse
+	12, // 29: zenith.v1.AdminService.ListAuditEvents:output_type -> zenith.v1.ListAuditEventsResponse
+	14, // 30: zenith.v1.AdminService.GetServerInfo:output_type -> zenith.v1.GetServerInfoResponse
+	16, // 31: zenith.v1.AdminService.ListClusters:output_type -> zenith.v1.ListClustersResponse
+	25, // [25:32] is the sub-list for method output_type
+	18, // [18:25] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_zenith_v1_admin_proto_init() }
@@ -1259,7 +1438,7 @@ func file_zenith_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zenith_v1_admin_proto_rawDesc), len(file_zenith_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

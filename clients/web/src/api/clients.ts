@@ -10,13 +10,17 @@ import { CronService } from "../gen/zenith/v1/cron_pb";
 import { LogService } from "../gen/zenith/v1/logs_pb";
 import { PulseService } from "../gen/zenith/v1/pulse_pb";
 import { QueueService } from "../gen/zenith/v1/queue_pb";
+import { CLUSTER_HEADER, selectedCluster } from "./cluster";
 import { apiKey, reportUnauthenticated } from "./session";
 
-// Sends the API key saved at login, when there is one, as `authorization: Bearer …`, and tells
-// the session when the server refuses it (UNAUTHENTICATED), be it at once or as a stream ends.
-const bearer: Interceptor = (next) => async (request) => {
+// Sends the API key saved at login, when there is one, as `authorization: Bearer …` and the
+// chosen cluster as `x-zenith-cluster`, and tells the session when the server refuses the key
+// (UNAUTHENTICATED), be it at once or as a stream ends.
+export const bearer: Interceptor = (next) => async (request) => {
   const key = apiKey();
   if (key) request.header.set("authorization", `Bearer ${key}`);
+  const cluster = selectedCluster();
+  if (cluster) request.header.set(CLUSTER_HEADER, cluster);
   const refused = (error: unknown) => {
     if (error instanceof ConnectError && error.code === Code.Unauthenticated) {
       reportUnauthenticated(error.rawMessage, key);

@@ -2,6 +2,7 @@ import { type ReactNode, useEffect, useState } from "react";
 import { NavLink } from "react-router";
 
 import { useTheme } from "../ui/theme";
+import { ClusterSwitcher, useCluster } from "./ClusterSwitcher";
 import { Palette } from "./Palette";
 import { ROUTES } from "./routes";
 import { Identity } from "./session";
@@ -9,6 +10,7 @@ import { Identity } from "./session";
 export function Layout({ children }: { children: ReactNode }) {
   const [theme, toggleTheme] = useTheme();
   const [palette, setPalette] = useState(false);
+  const cluster = useCluster();
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -25,6 +27,7 @@ export function Layout({ children }: { children: ReactNode }) {
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
         <div className="brand">Zenith</div>
+        <ClusterSwitcher />
         {ROUTES.filter((r) => r.title).map((r) => (
           <NavLink key={r.path} to={r.path} end={r.path === "/"} className="nav-link">
             {r.title}
@@ -40,7 +43,10 @@ export function Layout({ children }: { children: ReactNode }) {
           </button>
         </div>
       </nav>
-      <main className="content">{children}</main>
+      {/* A new cluster starts the page over: its streams and local state belong to the old one. */}
+      <main className="content" key={cluster ?? ""}>
+        {children}
+      </main>
       {palette && <Palette onClose={() => setPalette(false)} />}
     </div>
   );

@@ -193,3 +193,27 @@ class GetServerInfoResponse(_message.Message):
     started_at: _timestamp_pb2.Timestamp
     open: bool
     def __init__(self, version: _Optional[str] = ..., installation_id: _Optional[str] = ..., database: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., open: _Optional[bool] = ...) -> None: ...
+
+class ListClustersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListClustersResponse(_message.Message):
+    __slots__ = ("clusters",)
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    clusters: _containers.RepeatedCompositeFieldContainer[Cluster]
+    def __init__(self, clusters: _Optional[_Iterable[_Union[Cluster, _Mapping]]] = ...) -> None: ...
+
+class Cluster(_message.Message):
+    __slots__ = ("name", "default", "redis_address", "database", "reachable")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    REDIS_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    DATABASE_FIELD_NUMBER: _ClassVar[int]
+    REACHABLE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    default: bool
+    redis_address: str
+    database: str
+    reachable: bool
+    def __init__(self, name: _Optional[str] = ..., default: _Optional[bool] = ..., redis_address: _Optional[str] = ..., database: _Optional[str] = ..., reachable: _Optional[bool] = ...) -> None: ...

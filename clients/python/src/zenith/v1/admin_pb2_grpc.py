@@ -68,6 +68,11 @@ class AdminServiceStub:
                 request_serializer=zenith_dot_v1_dot_admin__pb2.GetServerInfoRequest.SerializeToString,
                 response_deserializer=zenith_dot_v1_dot_admin__pb2.GetServerInfoResponse.FromString,
                 _registered_method=True)
+        self.ListClusters = channel.unary_unary(
+                '/zenith.v1.AdminService/ListClusters',
+                request_serializer=zenith_dot_v1_dot_admin__pb2.ListClustersRequest.SerializeToString,
+                response_deserializer=zenith_dot_v1_dot_admin__pb2.ListClustersResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -120,6 +125,14 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListClusters(self, request, context):
+        """The environments this server fronts, default first. Every other service's calls go to the
+        cluster named by the `x-zenith-cluster` request metadata (absent or empty: the default).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +165,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetServerInfo,
                     request_deserializer=zenith_dot_v1_dot_admin__pb2.GetServerInfoRequest.FromString,
                     response_serializer=zenith_dot_v1_dot_admin__pb2.GetServerInfoResponse.SerializeToString,
+            ),
+            'ListClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClusters,
+                    request_deserializer=zenith_dot_v1_dot_admin__pb2.ListClustersRequest.FromString,
+                    response_serializer=zenith_dot_v1_dot_admin__pb2.ListClustersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -320,6 +338,33 @@ class AdminService:
             '/zenith.v1.AdminService/GetServerInfo',
             zenith_dot_v1_dot_admin__pb2.GetServerInfoRequest.SerializeToString,
             zenith_dot_v1_dot_admin__pb2.GetServerInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zenith.v1.AdminService/ListClusters',
+            zenith_dot_v1_dot_admin__pb2.ListClustersRequest.SerializeToString,
+            zenith_dot_v1_dot_admin__pb2.ListClustersResponse.FromString,
             options,
             channel_credentials,
             insecure,

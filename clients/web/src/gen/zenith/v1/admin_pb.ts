@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file zenith/v1/admin.proto.
  */
 export const file_zenith_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChV6ZW5pdGgvdjEvYWRtaW4ucHJvdG8SCXplbml0aC52MSK6AgoGQXBpS2V5EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnplbml0aC52MS5Sb2xlEg4KBnF1ZXVlcxgEIAMoCRIUCgxxdWV1ZV9wcmVmaXgYBSABKAkSEAoIcGF5bG9hZHMYBiABKAgSGwoTcmVxdWVzdHNfcGVyX3NlY29uZBgHIAEoBRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GAkgASgJEi4KCmV4cGlyZXNfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIg8KDVdob0FtSVJlcXVlc3QicAoOV2hvQW1JUmVzcG9uc2USHgoDa2V5GAEgASgLMhEuemVuaXRoLnYxLkFwaUtleRIdCgRyb2xlGAIgASgOMg8uemVuaXRoLnYxLlJvbGUSDAoEb3BlbhgDIAEoCBIRCglwcmluY2lwYWwYBCABKAkivwEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIdCgRyb2xlGAIgASgOMg8uemVuaXRoLnYxLlJvbGUSDgoGcXVldWVzGAMgAygJEhQKDHF1ZXVlX3ByZWZpeBgEIAEoCRIQCghwYXlsb2FkcxgFIAEoCBIbChNyZXF1ZXN0c19wZXJfc2Vjb25kGAYgASgFEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJFChRDcmVhdGVBcGlLZXlSZXNwb25zZRIeCgNrZXkYASABKAsyES56ZW5pdGgudjEuQXBpS2V5Eg0KBXRva2VuGAIgASgJIlQKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIXCg9pbmNsdWRlX3Jldm9rZWQYAyABKAgiTwoTTGlzdEFwaUtleXNSZXNwb25zZRIfCgRrZXlzGAEgAygLMhEuemVuaXRoLnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoTUmV2b2tlQXBpS2V5UmVxdWVzdBIKCgJpZBgBIAEoCSI2ChRSZXZva2VBcGlLZXlSZXNwb25zZRIeCgNrZXkYASABKAsyES56ZW5pdGgudjEuQXBpS2V5IuEBCgpBdWRpdEV2ZW50EgoKAmlkGAEgASgDEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXByaW5jaXBhbBgDIAEoCRIQCghrZXlfbmFtZRgEIAEoCRIdCgRyb2xlGAUgASgOMg8uemVuaXRoLnYxLlJvbGUSCwoDcnBjGAYgASgJEg4KBnRhcmdldBgHIAEoCRIPCgdyZXF1ZXN0GAggASgJEgwKBGNvZGUYCSABKAkSDwoHbWVzc2FnZRgKIAEoCRIMCgRwZWVyGAsgASgJItwBChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhEKCXByaW5jaXBhbBgDIAEoCRILCgNycGMYBCABKAkSDgoGdGFyZ2V0GAUgASgJEhUKDWZhaWx1cmVzX29ubHkYBiABKAgSKQoFc2luY2UYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJZChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS56ZW5pdGgudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiFgoUR2V0U2VydmVySW5mb1JlcXVlc3QikQEKFUdldFNlcnZlckluZm9SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhcKD2luc3RhbGxhdGlvbl9pZBgCIAEoCRIQCghkYXRhYmFzZRgDIAEoCRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRvcGVuGAUgASgIKmEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfVklFV0VSEAESEQoNUk9MRV9PUEVSQVRPUhACEg4KClJPTEVfQURNSU4QAxIPCgtST0xFX1dPUktFUhAEMusDCgxBZG1pblNlcnZpY2USPQoGV2hvQW1JEhguemVuaXRoLnYxLldob0FtSVJlcXVlc3QaGS56ZW5pdGgudjEuV2hvQW1JUmVzcG9uc2USTwoMQ3JlYXRlQXBpS2V5Eh4uemVuaXRoLnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaHy56ZW5pdGgudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USTAoLTGlzdEFwaUtleXMSHS56ZW5pdGgudjEuTGlzdEFwaUtleXNSZXF1ZXN0Gh4uemVuaXRoLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USTwoMUmV2b2tlQXBpS2V5Eh4uemVuaXRoLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHy56ZW5pdGgudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USWAoPTGlzdEF1ZGl0RXZlbnRzEiEuemVuaXRoLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaIi56ZW5pdGgudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USUgoNR2V0U2VydmVySW5mbxIfLnplbml0aC52MS5HZXRTZXJ2ZXJJbmZvUmVxdWVzdBogLnplbml0aC52MS5HZXRTZXJ2ZXJJbmZvUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChV6ZW5pdGgvdjEvYWRtaW4ucHJvdG8SCXplbml0aC52MSK6AgoGQXBpS2V5EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnplbml0aC52MS5Sb2xlEg4KBnF1ZXVlcxgEIAMoCRIUCgxxdWV1ZV9wcmVmaXgYBSABKAkSEAoIcGF5bG9hZHMYBiABKAgSGwoTcmVxdWVzdHNfcGVyX3NlY29uZBgHIAEoBRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GAkgASgJEi4KCmV4cGlyZXNfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIg8KDVdob0FtSVJlcXVlc3QicAoOV2hvQW1JUmVzcG9uc2USHgoDa2V5GAEgASgLMhEuemVuaXRoLnYxLkFwaUtleRIdCgRyb2xlGAIgASgOMg8uemVuaXRoLnYxLlJvbGUSDAoEb3BlbhgDIAEoCBIRCglwcmluY2lwYWwYBCABKAkivwEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIdCgRyb2xlGAIgASgOMg8uemVuaXRoLnYxLlJvbGUSDgoGcXVldWVzGAMgAygJEhQKDHF1ZXVlX3ByZWZpeBgEIAEoCRIQCghwYXlsb2FkcxgFIAEoCBIbChNyZXF1ZXN0c19wZXJfc2Vjb25kGAYgASgFEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJFChRDcmVhdGVBcGlLZXlSZXNwb25zZRIeCgNrZXkYASABKAsyES56ZW5pdGgudjEuQXBpS2V5Eg0KBXRva2VuGAIgASgJIlQKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIXCg9pbmNsdWRlX3Jldm9rZWQYAyABKAgiTwoTTGlzdEFwaUtleXNSZXNwb25zZRIfCgRrZXlzGAEgAygLMhEuemVuaXRoLnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoTUmV2b2tlQXBpS2V5UmVxdWVzdBIKCgJpZBgBIAEoCSI2ChRSZXZva2VBcGlLZXlSZXNwb25zZRIeCgNrZXkYASABKAsyES56ZW5pdGgudjEuQXBpS2V5IuEBCgpBdWRpdEV2ZW50EgoKAmlkGAEgASgDEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXByaW5jaXBhbBgDIAEoCRIQCghrZXlfbmFtZRgEIAEoCRIdCgRyb2xlGAUgASgOMg8uemVuaXRoLnYxLlJvbGUSCwoDcnBjGAYgASgJEg4KBnRhcmdldBgHIAEoCRIPCgdyZXF1ZXN0GAggASgJEgwKBGNvZGUYCSABKAkSDwoHbWVzc2FnZRgKIAEoCRIMCgRwZWVyGAsgASgJItwBChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhEKCXByaW5jaXBhbBgDIAEoCRILCgNycGMYBCABKAkSDgoGdGFyZ2V0GAUgASgJEhUKDWZhaWx1cmVzX29ubHkYBiABKAgSKQoFc2luY2UYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJZChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS56ZW5pdGgudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiFgoUR2V0U2VydmVySW5mb1JlcXVlc3QikQEKFUdldFNlcnZlckluZm9SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhcKD2luc3RhbGxhdGlvbl9pZBgCIAEoCRIQCghkYXRhYmFzZRgDIAEoCRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRvcGVuGAUgASgIIhUKE0xpc3RDbHVzdGVyc1JlcXVlc3QiPAoUTGlzdENsdXN0ZXJzUmVzcG9uc2USJAoIY2x1c3RlcnMYASADKAsyEi56ZW5pdGgudjEuQ2x1c3RlciJkCgdDbHVzdGVyEgwKBG5hbWUYASABKAkSDwoHZGVmYXVsdBgCIAEoCBIVCg1yZWRpc19hZGRyZXNzGAMgASgJEhAKCGRhdGFiYXNlGAQgASgJEhEKCXJlYWNoYWJsZRgFIAEoCCphCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1ZJRVdFUhABEhEKDVJPTEVfT1BFUkFUT1IQAhIOCgpST0xFX0FETUlOEAMSDwoLUk9MRV9XT1JLRVIQBDK8BAoMQWRtaW5TZXJ2aWNlEj0KBldob0FtSRIYLnplbml0aC52MS5XaG9BbUlSZXF1ZXN0GhkuemVuaXRoLnYxLldob0FtSVJlc3BvbnNlEk8KDENyZWF0ZUFwaUtleRIeLnplbml0aC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh8uemVuaXRoLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEkwKC0xpc3RBcGlLZXlzEh0uemVuaXRoLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBoeLnplbml0aC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlEk8KDFJldm9rZUFwaUtleRIeLnplbml0aC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Gh8uemVuaXRoLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlElgKD0xpc3RBdWRpdEV2ZW50cxIhLnplbml0aC52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GiIuemVuaXRoLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlElIKDUdldFNlcnZlckluZm8SHy56ZW5pdGgudjEuR2V0U2VydmVySW5mb1JlcXVlc3QaIC56ZW5pdGgudjEuR2V0U2VydmVySW5mb1Jlc3BvbnNlEk8KDExpc3RDbHVzdGVycxIeLnplbml0aC52MS5MaXN0Q2x1c3RlcnNSZXF1ZXN0Gh8uemVuaXRoLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message zenith.v1.ApiKey
@@ -531,6 +531,87 @@ export const GetServerInfoResponseSchema: GenMessage<GetServerInfoResponse> = /*
   messageDesc(file_zenith_v1_admin, 13);
 
 /**
+ * @generated from message zenith.v1.ListClustersRequest
+ */
+export type ListClustersRequest = Message<"zenith.v1.ListClustersRequest"> & {
+};
+
+/**
+ * Describes the message zenith.v1.ListClustersRequest.
+ * Use `create(ListClustersRequestSchema)` to create a new message.
+ */
+export const ListClustersRequestSchema: GenMessage<ListClustersRequest> = /*@__PURE__*/
+  messageDesc(file_zenith_v1_admin, 14);
+
+/**
+ * @generated from message zenith.v1.ListClustersResponse
+ */
+export type ListClustersResponse = Message<"zenith.v1.ListClustersResponse"> & {
+  /**
+   * In configuration order; the first is the default.
+   *
+   * @generated from field: repeated zenith.v1.Cluster clusters = 1;
+   */
+  clusters: Cluster[];
+};
+
+/**
+ * Describes the message zenith.v1.ListClustersResponse.
+ * Use `create(ListClustersResponseSchema)` to create a new message.
+ */
+export const ListClustersResponseSchema: GenMessage<ListClustersResponse> = /*@__PURE__*/
+  messageDesc(file_zenith_v1_admin, 15);
+
+/**
+ * One environment: its own Redis and SQL database.
+ *
+ * @generated from message zenith.v1.Cluster
+ */
+export type Cluster = Message<"zenith.v1.Cluster"> & {
+  /**
+   * What `x-zenith-cluster` names.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * True for the cluster that calls without `x-zenith-cluster` reach.
+   *
+   * @generated from field: bool default = 2;
+   */
+  default: boolean;
+
+  /**
+   * The Redis URL with any password replaced by `***`.
+   *
+   * @generated from field: string redis_address = 3;
+   */
+  redisAddress: string;
+
+  /**
+   * "sqlite" or "postgres".
+   *
+   * @generated from field: string database = 4;
+   */
+  database: string;
+
+  /**
+   * Whether Redis answered a PING just now, within a short timeout.
+   *
+   * @generated from field: bool reachable = 5;
+   */
+  reachable: boolean;
+};
+
+/**
+ * Describes the message zenith.v1.Cluster.
+ * Use `create(ClusterSchema)` to create a new message.
+ */
+export const ClusterSchema: GenMessage<Cluster> = /*@__PURE__*/
+  messageDesc(file_zenith_v1_admin, 16);
+
+/**
  * What a key may do. Admins may call everything; the others see DESIGN.md's policy table
  * (README, "Security").
  *
@@ -647,6 +728,17 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetServerInfoRequestSchema;
     output: typeof GetServerInfoResponseSchema;
+  },
+  /**
+   * The environments this server fronts, default first. Every other service's calls go to the
+   * cluster named by the `x-zenith-cluster` request metadata (absent or empty: the default).
+   *
+   * @generated from rpc zenith.v1.AdminService.ListClusters
+   */
+  listClusters: {
+    methodKind: "unary";
+    input: typeof ListClustersRequestSchema;
+    output: typeof ListClustersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_zenith_v1_admin, 0);
