@@ -13,6 +13,7 @@ pub mod filter;
 pub mod listener;
 pub mod logs;
 mod managed_redis;
+pub mod metrics;
 pub mod pulse;
 pub mod queue;
 pub mod serve;

@@ -40,7 +40,7 @@ use crate::listener::{self, Deadlines, Transport};
 use crate::logs::{LogConfig, Logs};
 use crate::pulse::{Pulse, PulseConfig};
 use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
-use crate::{auth, demo, managed_redis};
+use crate::{auth, demo, managed_redis, metrics};
 
 const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(250);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -252,7 +252,7 @@ async fn serve_with_redis(
         .max_decoding_message_size(max_message),
     )
     .add_service(
-        PulseServiceServer::new(PulseApi::new(pulse, engine.stopping()))
+        PulseServiceServer::new(PulseApi::new(pulse.clone(), engine.stopping()))
             .max_decoding_message_size(max_message),
     )
     .add_service(LogServiceServer::new(LogApi::new(logs)).max_decoding_message_size(max_message))
@@ -276,6 +276,12 @@ async fn serve_with_redis(
     .add_service(reflection_v1.max_decoding_message_size(max_message))
     .add_service(reflection_v1alpha.max_decoding_message_size(max_message));
 
+    // One entry per cluster: the `cluster` label of its series.
+    let collector = metrics::Collector::new(vec![metrics::Cluster {
+        name: "default".to_owned(),
+        engine: engine.clone(),
+        pulse: pulse.clone(),
+    }]);
     let readiness = Readiness {
         engine: engine.clone(),
         database: database.clone(),
@@ -298,6 +304,7 @@ async fn serve_with_redis(
         .layer(tonic_web::GrpcWebLayer::new())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz).with_state(readiness))
+        .route("/metrics", get(metrics::serve).with_state(collector))
         .fallback_service(
             axum::routing::any(console::serve).with_state(Console::new(config.console_dir.clone())),
         )
