@@ -21,8 +21,8 @@ use super::settings::SharedSettings;
 use super::store::{ArchiveBatch, EventRecord, JobRecord, SharedArchive};
 use super::text::search_text;
 use crate::queue::{
-    EventBacklog, EventEntry, EventGroup, FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, JobSource, SharedEngine,
-    proto_duration, state_from_name, timestamp_from_ms,
+    EventBacklog, EventEntry, EventGroup, FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, JobSource,
+    SharedEngine, proto_duration, state_from_name, timestamp_from_ms,
 };
 
 /// Entries read per queue per round: one entry holds up to 1,000 jobs of a batch.
@@ -67,7 +67,7 @@ pub async fn run(
         // A round cut short leaves its entries pending; another replica claims them once idle.
         let result = tokio::select! {
             _ = stop.cancelled() => return,
-            result = archiver.round() => result,
+            result = crate::metrics::loop_pass("archiver", archiver.round()) => result,
         };
         let wait = match result {
             Ok(recorded) => {

@@ -140,8 +140,7 @@ async fn read_cluster(cluster: &Cluster) -> crate::queue::Result<ClusterState> {
     Ok(ClusterState {
         queues,
         workers: cluster.pulse.live_workers(),
-        archive_lag: archiver::lag(&backlog, crate::auth::middleware::now_ms())
-            .unwrap_or_default(),
+        archive_lag: archiver::lag(&backlog, crate::auth::middleware::now_ms()).unwrap_or_default(),
     })
 }
 
@@ -172,24 +171,38 @@ fn write_clusters(out: &mut Exposition, clusters: &[(&Cluster, Option<ClusterSta
         .filter_map(|(cluster, state)| Some((cluster.name.as_str(), state.as_ref()?)))
         .collect();
 
-    out.family(
-        "zenith_jobs",
-        "gauge",
-        "Jobs in Redis by queue and state.",
-    );
+    out.family("zenith_jobs", "gauge", "Jobs in Redis by queue and state.");
     for &(cluster, state) in &read {
         for queue in &state.queues {
             for (name, count) in STATES.iter().zip(state_counts(&queue.counts)) {
-                let labels = [("cluster", cluster), ("queue", &queue.name), ("state", name)];
+                let labels = [
+                    ("cluster", cluster),
+                    ("queue", &queue.name),
+                    ("state", name),
+                ];
                 out.sample("zenith_jobs", &labels, count as f64);
             }
         }
     }
     let counters: [(&str, &str, fn(&Counters) -> i64); 4] = [
-        ("zenith_jobs_enqueued_total", "Jobs enqueued.", |c| c.enqueued),
-        ("zenith_jobs_completed_total", "Jobs acknowledged as done.", |c| c.completed),
-        ("zenith_jobs_failed_total", "Attempts that failed or whose lease ran out.", |c| c.failed),
-        ("zenith_jobs_retried_total", "Jobs an operator retried.", |c| c.retried),
+        ("zenith_jobs_enqueued_total", "Jobs enqueued.", |c| {
+            c.enqueued
+        }),
+        (
+            "zenith_jobs_completed_total",
+            "Jobs acknowledged as done.",
+            |c| c.completed,
+        ),
+        (
+            "zenith_jobs_failed_total",
+            "Attempts that failed or whose lease ran out.",
+            |c| c.failed,
+        ),
+        (
+            "zenith_jobs_retried_total",
+            "Jobs an operator retried.",
+            |c| c.retried,
+        ),
     ];
     for (name, help, value) in counters {
         out.family(name, "counter", help);

@@ -37,10 +37,7 @@ static SERVER: LazyLock<ServerMetrics> = LazyLock::new(ServerMetrics::default);
 /// The `method` label of a gRPC path: the path itself for the contract's RPCs, so callers
 /// cannot grow the label set with made-up paths.
 pub fn rpc_method(path: &str) -> &'static str {
-    KNOWN_METHODS
-        .get(path)
-        .copied()
-        .unwrap_or(UNKNOWN_METHOD)
+    KNOWN_METHODS.get(path).copied().unwrap_or(UNKNOWN_METHOD)
 }
 
 /// Counts one finished call with its gRPC status code name (`OK`, `NOT_FOUND`, …).
@@ -72,7 +69,9 @@ fn observe(
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The process-wide families.
