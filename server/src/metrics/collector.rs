@@ -31,6 +31,11 @@ const STATES: [&str; 7] = [
     "cancelled",
 ];
 
+/// A per-queue counter family: name, help, and its value among a queue's totals.
+type CounterFamily = (&'static str, &'static str, fn(&Counters) -> i64);
+/// A per-queue histogram family: name, help, and its summary among a queue's totals.
+type DurationFamily = (&'static str, &'static str, fn(&Counters) -> &Summary);
+
 /// One cluster to scrape: its name (the `cluster` label) and what reads its state.
 pub struct Cluster {
     pub name: String,
@@ -184,7 +189,7 @@ fn write_clusters(out: &mut Exposition, clusters: &[(&Cluster, Option<ClusterSta
             }
         }
     }
-    let counters: [(&str, &str, fn(&Counters) -> i64); 4] = [
+    let counters: [CounterFamily; 4] = [
         ("zenith_jobs_enqueued_total", "Jobs enqueued.", |c| {
             c.enqueued
         }),
@@ -213,7 +218,7 @@ fn write_clusters(out: &mut Exposition, clusters: &[(&Cluster, Option<ClusterSta
             }
         }
     }
-    let histograms: [(&str, &str, fn(&Counters) -> &Summary); 2] = [
+    let histograms: [DurationFamily; 2] = [
         (
             "zenith_job_duration_seconds",
             "Run time of finished attempts, from reserve to ack or failure.",
