@@ -32,7 +32,7 @@ use crate::cron::{Cron, CronConfig};
 use crate::db::Database;
 use crate::demo;
 use crate::logs::{LogConfig, Logs};
-use crate::pulse::{Pulse, PulseConfig};
+use crate::pulse::{Pulse, PulseConfig, SharedPulse};
 use crate::queue::{Engine, EngineConfig, run_bulk_operations, run_maintenance};
 
 /// The request metadata that names the cluster a call is for.
@@ -50,6 +50,7 @@ pub struct Cluster {
     /// The Redis URL without its password.
     pub redis_address: String,
     pub engine: Arc<Engine>,
+    pub pulse: SharedPulse,
     pub database: Database,
 }
 
@@ -176,7 +177,7 @@ impl Cluster {
             .max_decoding_message_size(max_message),
         )
         .add_service(
-            PulseServiceServer::new(PulseApi::new(pulse, engine.stopping()))
+            PulseServiceServer::new(PulseApi::new(pulse.clone(), engine.stopping()))
                 .max_decoding_message_size(max_message),
         )
         .add_service(
@@ -192,6 +193,7 @@ impl Cluster {
             name: cluster.name.clone(),
             redis_address: redacted(redis_url),
             engine,
+            pulse,
             database,
         };
         Ok((cluster, routes))

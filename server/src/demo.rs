@@ -155,7 +155,9 @@ async fn produce(engine: Arc<Engine>, stop: CancellationToken) {
             let count = rng.random_range(1..6);
             (0..count).map(|_| demo_job(&mut rng)).collect()
         };
-        if let Err(error) = engine.enqueue(jobs, DEMO_ACTOR).await {
+        if let Err(error) =
+            crate::metrics::loop_pass("demo", engine.enqueue(jobs, DEMO_ACTOR)).await
+        {
             tracing::warn!(%error, "demo producer could not enqueue");
         }
         tokio::select! {

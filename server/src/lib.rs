@@ -15,6 +15,7 @@ pub mod filter;
 pub mod listener;
 pub mod logs;
 mod managed_redis;
+pub mod metrics;
 pub mod pulse;
 pub mod queue;
 pub mod serve;

@@ -32,7 +32,7 @@ use crate::cluster::{self, Cluster, ClusterRouter, redacted};
 use crate::config::ServeConfig;
 use crate::console::{self, Console};
 use crate::listener::{self, Deadlines, Transport};
-use crate::{auth, managed_redis, telemetry};
+use crate::{auth, managed_redis, metrics, telemetry};
 
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -139,6 +139,17 @@ async fn serve_clusters(
     .add_service(reflection_v1.max_decoding_message_size(max_message))
     .add_service(reflection_v1alpha.max_decoding_message_size(max_message));
 
+    // One entry per cluster: the `cluster` label of its series.
+    let collector = metrics::Collector::new(
+        clusters
+            .iter()
+            .map(|cluster| metrics::Cluster {
+                name: cluster.name.clone(),
+                engine: cluster.engine.clone(),
+                pulse: cluster.pulse.clone(),
+            })
+            .collect(),
+    );
     let readiness = Readiness {
         clusters: clusters.clone(),
     };
@@ -166,6 +177,7 @@ async fn serve_clusters(
         .layer(tonic_web::GrpcWebLayer::new())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz).with_state(readiness))
+        .route("/metrics", get(metrics::serve).with_state(collector))
         .fallback_service(
             axum::routing::any(console::serve).with_state(Console::new(config.console_dir.clone())),
         )

@@ -61,7 +61,7 @@ pub async fn run(
         // this one, restarted) delivers them; at least once, never lost.
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = deliver_due(&store, &http, &engine) => {}
+            _ = crate::metrics::loop_pass("alert_delivery", deliver_due(&store, &http, &engine)) => {}
         }
     }
 }

@@ -130,7 +130,9 @@ pub async fn run(
                     evaluator.holding_since_ms = None;
                 }
                 holding = true;
-                if let Err(error) = evaluator.round().await {
+                if let Err(error) =
+                    crate::metrics::loop_pass("alert_evaluation", evaluator.round()).await
+                {
                     tracing::warn!(%error, "alert evaluation failed");
                 }
             }

@@ -21,8 +21,8 @@ use super::settings::SharedSettings;
 use super::store::{ArchiveBatch, EventRecord, JobRecord, SharedArchive};
 use super::text::search_text;
 use crate::queue::{
-    EventEntry, EventGroup, FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, JobSource, SharedEngine,
-    proto_duration, state_from_name, timestamp_from_ms,
+    EventBacklog, EventEntry, EventGroup, FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, JobSource,
+    SharedEngine, proto_duration, state_from_name, timestamp_from_ms,
 };
 
 /// Entries read per queue per round: one entry holds up to 1,000 jobs of a batch.
@@ -67,7 +67,7 @@ pub async fn run(
         // A round cut short leaves its entries pending; another replica claims them once idle.
         let result = tokio::select! {
             _ = stop.cancelled() => return,
-            result = archiver.round() => result,
+            result = crate::metrics::loop_pass("archiver", archiver.round()) => result,
         };
         let wait = match result {
             Ok(recorded) => {
@@ -350,6 +350,12 @@ fn unix_ms() -> i64 {
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
+/// How far the archive is behind: the age of the oldest event not yet archived, if any.
+pub fn lag(backlog: &[EventBacklog], now_ms: i64) -> Option<Duration> {
+    let oldest = backlog.iter().filter_map(|queue| queue.oldest_ms).min()?;
+    Some(Duration::from_millis((now_ms - oldest).max(0) as u64))
+}
+
 /// How far the archive is behind, per queue.
 pub async fn status(
     engine: &SharedEngine,
@@ -357,8 +363,7 @@ pub async fn status(
 ) -> Result<GetArchiveStatusResponse> {
     let mut backlog = engine.event_backlog().await?;
     backlog.sort_by_key(|queue| (queue.oldest_ms.unwrap_or(i64::MAX), queue.queue.clone()));
-    let now = unix_ms();
-    let oldest = backlog.iter().filter_map(|queue| queue.oldest_ms).min();
+    let lag = lag(&backlog, unix_ms());
     let pending_events = backlog.iter().map(|queue| queue.entries).sum();
     let queues = backlog
         .into_iter()
@@ -371,7 +376,7 @@ pub async fn status(
     Ok(GetArchiveStatusResponse {
         queues,
         pending_events,
-        lag: oldest.map(|ms| proto_duration(Duration::from_millis((now - ms).max(0) as u64))),
+        lag: lag.map(proto_duration),
         archived_jobs: store.count_jobs().await?,
         backend: store.backend().to_owned(),
     })

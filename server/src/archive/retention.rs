@@ -96,7 +96,7 @@ pub async fn run(
             _ = tokio::time::sleep(wait) => {}
         }
         let started = tokio::time::Instant::now();
-        match prune_now(&store, &settings, None).await {
+        match crate::metrics::loop_pass("retention", prune_now(&store, &settings, None)).await {
             Ok(pruned) if pruned.jobs > 0 || pruned.events > 0 => tracing::info!(
                 jobs = pruned.jobs,
                 events = pruned.events,

@@ -32,7 +32,7 @@ pub async fn run(engine: SharedEngine, store: SharedArchive, stop: CancellationT
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
         }
-        if let Err(error) = roll_up(&engine, &store).await {
+        if let Err(error) = crate::metrics::loop_pass("rollup", roll_up(&engine, &store)).await {
             tracing::warn!(%error, "metric roll-up failed");
         }
         wait = ROUND_INTERVAL.mul_f64(rand::rng().random_range(0.9..1.1));

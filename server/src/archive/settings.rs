@@ -119,7 +119,9 @@ impl Settings {
                 _ = stop.cancelled() => return,
                 _ = ticker.tick() => {}
             }
-            match self.store.settings_overrides().await {
+            match crate::metrics::loop_pass("settings_refresh", self.store.settings_overrides())
+                .await
+            {
                 Ok(overrides) => {
                     *self.overrides.write().expect("settings lock poisoned") = by_queue(overrides);
                 }

@@ -53,12 +53,12 @@ impl AuditWriter {
                     }
                 }
             }
-            self.write(&mut batch, &stop).await;
+            crate::metrics::loop_pass("audit_writer", self.write(&mut batch, &stop)).await;
         }
         // Calls have finished by the time the loops stop: store what they left.
         self.receiver.close();
         while self.receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            self.write(&mut batch, &stop).await;
+            crate::metrics::loop_pass("audit_writer", self.write(&mut batch, &stop)).await;
         }
     }
 

@@ -197,7 +197,7 @@ impl Keyring {
                 _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(REFRESH_INTERVAL) => {}
             }
-            if let Err(error) = self.refresh().await {
+            if let Err(error) = crate::metrics::loop_pass("keyring_refresh", self.refresh()).await {
                 tracing::warn!(%error, "could not reload api keys; keeping the ones loaded");
             }
         }

@@ -7,7 +7,10 @@
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -26,6 +29,7 @@ use super::error::AuthError;
 use super::keys::{Keyring, Token};
 use super::store::AuditRecord;
 use super::{Access, Principal, QueueScope, Rule, rule_for};
+use crate::metrics;
 
 const MAX_SUMMARY_BYTES: usize = 2048;
 const BULK_OPERATION_RPC: &str = "/zenith.v1.QueueService/StartBulkOperation";
@@ -68,7 +72,28 @@ impl Call {
     }
 }
 
-pub async fn authorize(State(auth): State<Auth>, request: Request, next: Next) -> Response {
+/// Authorizes the call and counts it for `/metrics` once its status is known: at once for
+/// answers with the status in the headers, else when the body's trailers pass (so streams count
+/// when they end).
+pub async fn authorize(state: State<Auth>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = metrics::rpc_method(request.uri().path());
+    let response = authorize_call(state, request, next).await;
+    if let Some(status) = tonic::Status::from_header_map(response.headers()) {
+        metrics::record_rpc(method, code_name(status.code()), started.elapsed());
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let outcome = Outcome {
+        method,
+        started,
+        headers: parts.headers.clone(),
+        recorded: false,
+    };
+    Response::from_parts(parts, Body::new(Counted { body, outcome }))
+}
+
+async fn authorize_call(State(auth): State<Auth>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     if !path.starts_with("/zenith.") {
         return next.run(request).await;
@@ -501,6 +526,67 @@ fn enum_is(message: &DynamicMessage, field: &str, value: &str) -> bool {
 }
 
 /// The call's outcome: from the headers of a trailers-only answer, else from its trailers.
+/// A call still answering, counted when its trailers pass or, if it ends without any, as
+/// `UNKNOWN` (`CANCELLED` when the client went away first).
+struct Outcome {
+    method: &'static str,
+    started: Instant,
+    headers: HeaderMap,
+    recorded: bool,
+}
+
+impl Outcome {
+    fn record(&mut self, code: &'static str) {
+        if !self.recorded {
+            self.recorded = true;
+            metrics::record_rpc(self.method, code, self.started.elapsed());
+        }
+    }
+}
+
+impl Drop for Outcome {
+    fn drop(&mut self) {
+        self.record("CANCELLED");
+    }
+}
+
+struct Counted {
+    body: Body,
+    outcome: Outcome,
+}
+
+impl http_body::Body for Counted {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(trailers) = frame.trailers_ref() {
+                    let (code, _) = grpc_status(&self.outcome.headers, Some(trailers));
+                    self.outcome.record(code);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => self.outcome.record("CANCELLED"),
+            Poll::Ready(None) => self.outcome.record("UNKNOWN"),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 fn grpc_status(headers: &HeaderMap, trailers: Option<&HeaderMap>) -> (&'static str, String) {
     match answer_status(headers, trailers) {
         Some(status) => (code_name(status.code()), status.message().to_owned()),

@@ -64,24 +64,40 @@ return 0",
 
 pub async fn run(cron: SharedCron, stop: CancellationToken) {
     tokio::join!(
-        every(TICK_EVERY, &stop, "cron tick failed", || cron.tick()),
+        every(TICK_EVERY, &stop, "cron_tick", "cron tick failed", || cron
+            .tick()),
         every(
             RECONCILE_EVERY,
             &stop,
+            "cron_reconcile",
             "cron index reconcile failed",
-            || { cron.reconcile() }
+            || cron.reconcile()
         ),
-        every(FINALIZE_EVERY, &stop, "cron run follow-up failed", || {
-            cron.finalize_runs()
-        }),
-        every(PRUNE_EVERY, &stop, "cron run pruning failed", || cron
-            .prune_runs()),
+        every(
+            FINALIZE_EVERY,
+            &stop,
+            "cron_finalize",
+            "cron run follow-up failed",
+            || cron.finalize_runs()
+        ),
+        every(
+            PRUNE_EVERY,
+            &stop,
+            "cron_prune",
+            "cron run pruning failed",
+            || cron.prune_runs()
+        ),
     );
 }
 
-/// Runs `work` every `period` (the first time at once) until `stop`.
-async fn every<F, Fut>(period: Duration, stop: &CancellationToken, failed: &str, mut work: F)
-where
+/// Runs `work` every `period` (the first time at once) until `stop`, each pass as loop `name`.
+async fn every<F, Fut>(
+    period: Duration,
+    stop: &CancellationToken,
+    name: &'static str,
+    failed: &str,
+    mut work: F,
+) where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<()>>,
 {
@@ -92,7 +108,7 @@ where
             _ = stop.cancelled() => return,
             _ = interval.tick() => {}
         }
-        if let Err(error) = work().await {
+        if let Err(error) = crate::metrics::loop_pass(name, work()).await {
             tracing::warn!(%error, "{failed}");
         }
     }

@@ -37,7 +37,7 @@ pub async fn run(logs: &Logs, stop: CancellationToken) {
     loop {
         let result = tokio::select! {
             _ = stop.cancelled() => return,
-            result = archiver.round() => result,
+            result = crate::metrics::loop_pass("log_archiver", archiver.round()) => result,
         };
         let wait = match result {
             Ok(archived) => {

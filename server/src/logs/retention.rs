@@ -14,22 +14,25 @@ const BATCH: usize = 10_000;
 pub async fn run(logs: &Logs, stop: CancellationToken) {
     loop {
         let cutoff = unix_ms().saturating_sub(logs.config.retention.as_millis() as u64) as i64;
-        while !stop.is_cancelled() {
-            match logs.store.prune(cutoff, BATCH).await {
-                Ok(pruned) => {
-                    if pruned > 0 {
-                        tracing::debug!(pruned, "old log lines pruned");
+        crate::metrics::loop_pass("log_retention", async {
+            while !stop.is_cancelled() {
+                match logs.store.prune(cutoff, BATCH).await {
+                    Ok(pruned) => {
+                        if pruned > 0 {
+                            tracing::debug!(pruned, "old log lines pruned");
+                        }
+                        if pruned < BATCH as u64 {
+                            break;
+                        }
                     }
-                    if pruned < BATCH as u64 {
+                    Err(error) => {
+                        tracing::warn!(%error, "log pruning failed; retrying later");
                         break;
                     }
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "log pruning failed; retrying later");
-                    break;
-                }
             }
-        }
+        })
+        .await;
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(EVERY) => {}

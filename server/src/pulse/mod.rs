@@ -353,6 +353,12 @@ impl Pulse {
         (view.snapshot(filter, self.now_ms()), changes)
     }
 
+    /// Nodes not lost, counted by service.
+    pub fn live_workers(&self) -> BTreeMap<String, usize> {
+        let now = self.now_ms();
+        self.view().live_by_service(now)
+    }
+
     /// External queues reported by nodes not lost, by (driver, connection, name).
     pub fn external_queues(&self) -> BTreeMap<(String, String, String), ExternalReport> {
         let now = self.now_ms();

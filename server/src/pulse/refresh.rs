@@ -43,7 +43,7 @@ impl Pulse {
     pub async fn run(self: SharedPulse, stop: CancellationToken) {
         let mut state = LoopState::default();
         loop {
-            if let Err(error) = self.refresh(&mut state).await {
+            if let Err(error) = crate::metrics::loop_pass("pulse", self.refresh(&mut state)).await {
                 tracing::warn!(%error, "pulse refresh failed");
             }
             tokio::select! {

@@ -234,6 +234,17 @@ impl View {
             .collect()
     }
 
+    /// Nodes not lost, counted by service.
+    pub fn live_by_service(&self, now_ms: i64) -> BTreeMap<String, usize> {
+        let mut services: BTreeMap<String, usize> = BTreeMap::new();
+        for ((service, _), entry) in &self.nodes {
+            if entry.record.health(now_ms) != NodeHealth::Lost {
+                *services.entry(service.clone()).or_default() += 1;
+            }
+        }
+        services
+    }
+
     /// External queues from nodes not lost, keyed (driver, connection, name), newest report
     /// winning.
     pub fn external_queues(

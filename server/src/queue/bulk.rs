@@ -696,38 +696,41 @@ pub async fn run_bulk_operations(engine: Arc<Engine>, shutdown: CancellationToke
             _ = tokio::time::sleep(POLL) => {}
             _ = engine.bulk_wake.notified() => {}
         }
-        let runnable = match engine.runnable_bulk().await {
-            Ok(runnable) => runnable,
-            Err(error) => {
-                tracing::warn!(%error, "listing bulk operations failed");
-                continue;
-            }
-        };
-        for (id, queue) in runnable {
-            if held.lock().expect("bulk set lock").len() >= MAX_RUNNING
-                || held.lock().expect("bulk set lock").contains(&id)
-            {
-                continue;
-            }
-            match engine.claim_bulk(&queue, &id, &owner, LEASE).await {
-                Ok(true) => {}
-                Ok(false) => continue,
+        crate::metrics::loop_pass("bulk_operations", async {
+            let runnable = match engine.runnable_bulk().await {
+                Ok(runnable) => runnable,
                 Err(error) => {
-                    tracing::warn!(operation = id, %error, "claiming bulk operation failed");
+                    tracing::warn!(%error, "listing bulk operations failed");
+                    return;
+                }
+            };
+            for (id, queue) in runnable {
+                if held.lock().expect("bulk set lock").len() >= MAX_RUNNING
+                    || held.lock().expect("bulk set lock").contains(&id)
+                {
                     continue;
                 }
+                match engine.claim_bulk(&queue, &id, &owner, LEASE).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(error) => {
+                        tracing::warn!(operation = id, %error, "claiming bulk operation failed");
+                        continue;
+                    }
+                }
+                held.lock().expect("bulk set lock").insert(id.clone());
+                let (engine, owner, held, stop) = (
+                    engine.clone(),
+                    owner.clone(),
+                    held.clone(),
+                    shutdown.clone(),
+                );
+                tokio::spawn(async move {
+                    engine.run_bulk(&queue, &id, &owner, &stop).await;
+                    held.lock().expect("bulk set lock").remove(&id);
+                });
             }
-            held.lock().expect("bulk set lock").insert(id.clone());
-            let (engine, owner, held, stop) = (
-                engine.clone(),
-                owner.clone(),
-                held.clone(),
-                shutdown.clone(),
-            );
-            tokio::spawn(async move {
-                engine.run_bulk(&queue, &id, &owner, &stop).await;
-                held.lock().expect("bulk set lock").remove(&id);
-            });
-        }
+        })
+        .await;
     }
 }

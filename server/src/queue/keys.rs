@@ -88,6 +88,11 @@ impl Keys {
         format!("{}:{{{queue}}}:metrics:{minute}", self.prefix)
     }
 
+    /// One queue's counters since it was first used, written by the scripts (never expire).
+    pub fn queue_totals(&self, queue: &str) -> String {
+        format!("{}:{{{queue}}}:totals", self.prefix)
+    }
+
     /// Every queue's counters for one closed minute, summed by the maintenance loop.
     pub fn all_metrics(&self, minute: i64) -> String {
         format!("{}:metrics:{minute}", self.prefix)

@@ -31,7 +31,7 @@ pub async fn run_maintenance(engine: Arc<Engine>, interval: Duration, shutdown: 
         // Stopping mid-pass is safe: every step is an atomic script and the lock expires.
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            result = engine.maintain(&holder, interval * 4, prune) => {
+            result = crate::metrics::loop_pass("maintenance", engine.maintain(&holder, interval * 4, prune)) => {
                 if let Err(error) = result {
                     tracing::warn!(%error, "maintenance pass failed");
                 }

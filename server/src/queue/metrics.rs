@@ -75,6 +75,11 @@ impl Summary {
         self.max_ms as f64
     }
 
+    /// Durations below 2^`digits` ms: the buckets up to `digits`, for cumulative histograms.
+    pub fn below_power_of_two_ms(&self, digits: usize) -> i64 {
+        self.buckets.iter().take(digits + 1).sum()
+    }
+
     fn to_proto(&self) -> DurationSummary {
         let ms = |ms: f64| proto_duration(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
         let mean = if self.count > 0 {
@@ -243,6 +248,22 @@ fn rates(current: [i64; 3], previous: [i64; 3], now_ms: i64) -> QueueRates {
 }
 
 impl Engine {
+    /// Each queue's counters since it was first used (see `totals` in the prelude), in order.
+    pub async fn queue_totals(&self, queues: &[String]) -> Result<Vec<Counters>> {
+        let mut totals = Vec::with_capacity(queues.len());
+        for page in queues.chunks(QUEUES_PER_PIPELINE) {
+            let mut pipe = redis::pipe();
+            for queue in page {
+                pipe.cmd("HGETALL").arg(self.keys.queue_totals(queue));
+            }
+            let replies: Vec<Value> = pipe.query_async(&mut self.conn()).await?;
+            for reply in replies {
+                totals.push(Counters::from_hash(reply)?);
+            }
+        }
+        Ok(totals)
+    }
+
     /// Redis's clock in ms since the epoch; scripts stamp minutes with it.
     pub async fn redis_time_ms(&self) -> Result<i64> {
         time_ms(&mut self.conn()).await

@@ -40,7 +40,7 @@ pub use job::{
 };
 pub use keys::Keys;
 pub use maintenance::run_maintenance;
-pub use metrics::{MAX_MINUTES, add_rates};
+pub use metrics::{Counters, MAX_MINUTES, Summary, add_rates};
 
 use scripts::Scripts;
 use waiters::Waiters;
@@ -334,6 +334,11 @@ impl Engine {
 
     fn conn(&self) -> ConnectionManager {
         self.conn.clone()
+    }
+
+    /// The round-trip times of this engine's script calls since start.
+    pub fn redis_roundtrip(&self) -> crate::metrics::Buckets {
+        self.scripts.roundtrip.snapshot()
     }
 
     /// The shared request connection, for subsystems that keep their own keys (pulse, logs).

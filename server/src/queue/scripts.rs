@@ -1,9 +1,12 @@
 //! The Lua scripts, one per state change, each sharing `lua/prelude.lua`.
 
+use std::time::Instant;
+
 use redis::aio::ConnectionLike;
 use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, ServerErrorKind};
 
 use super::keys::QueueKeys;
+use crate::metrics::{Histogram, LATENCY_BUCKETS};
 
 const PRELUDE: &str = include_str!("lua/prelude.lua");
 /// Operator actions, shared by the scripts that apply them.
@@ -65,6 +68,8 @@ pub struct Scripts {
     pub bulk_read: Script,
     pub bulk_chunk: Script,
     pub bulk_stop: Script,
+    /// How long each script call (or pipeline of them) took to answer.
+    pub roundtrip: Histogram,
 }
 
 impl Scripts {
@@ -85,6 +90,7 @@ impl Scripts {
             bulk_read: bulk(include_str!("lua/bulk_read.lua")),
             bulk_chunk: bulk(include_str!("lua/bulk_chunk.lua")),
             bulk_stop: bulk(include_str!("lua/bulk_stop.lua")),
+            roundtrip: Histogram::new(LATENCY_BUCKETS),
         }
     }
 
@@ -123,7 +129,10 @@ impl Scripts {
         conn: &mut C,
         cmd: &Cmd,
     ) -> Result<T, RedisError> {
-        match cmd.query_async(conn).await {
+        let started = Instant::now();
+        let result = cmd.query_async(conn).await;
+        self.roundtrip.observe(started.elapsed());
+        match result {
             Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
                 self.load(conn).await?;
                 cmd.query_async(conn).await
@@ -138,7 +147,10 @@ impl Scripts {
         conn: &mut C,
         pipe: &Pipeline,
     ) -> Result<T, RedisError> {
-        match pipe.query_async(conn).await {
+        let started = Instant::now();
+        let result = pipe.query_async(conn).await;
+        self.roundtrip.observe(started.elapsed());
+        match result {
             Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
                 self.load(conn).await?;
                 pipe.query_async(conn).await

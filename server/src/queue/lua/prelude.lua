@@ -158,6 +158,8 @@ end
 -- summaries, <kind>_n, <kind>_sum and <kind>_max (ms) and <kind>_b<k>, how many durations had k
 -- binary digits (bucket k holds 2^(k-1) to 2^k - 1 ms, bucket 0 holds 0 ms). Scripts note what
 -- happened as they go; save_meta() writes it all with one read and one write per run.
+-- The same counts and duration sums also go into "totals", kept for good: monotonic counters
+-- for Prometheus (maxes are left out, they do not add up).
 local METRICS_TTL_S = 49 * 3600
 local METRIC_BUCKETS = 32
 local noted
@@ -224,6 +226,9 @@ local function flush_metrics()
   end
   redis.call('HSET', key, unpack(values))
   redis.call('EXPIRE', key, METRICS_TTL_S)
+  for i, field in ipairs(fields) do
+    if not maxes[i] then redis.call('HINCRBY', base .. 'totals', field, amounts[i]) end
+  end
   noted = nil
 end
 
