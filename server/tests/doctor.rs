@@ -446,3 +446,48 @@ async fn without_a_redis_url_doctor_checks_the_redis_serve_would_use() {
         after.stdout
     );
 }
+
+#[tokio::test]
+async fn every_configured_cluster_is_checked_under_its_name() {
+    let dev = Deployment::start().await;
+    let prod_redis = RedisServer::start().unwrap();
+    config_set(&prod_redis, "maxmemory-policy", "allkeys-lru").await;
+    let prod_dir = tempfile::tempdir().unwrap();
+    let prod_database = migrated_sqlite(prod_dir.path()).await;
+    let clusters = format!("dev={},prod={}", dev.redis.url(), prod_redis.url());
+    let databases = format!("dev={},prod={prod_database}", dev.database_url);
+    let args = [
+        "--clusters",
+        clusters.as_str(),
+        "--cluster-database-urls",
+        databases.as_str(),
+    ];
+
+    let run = doctor(dev.dir.path(), &args);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    let (dev_block, prod_block) = run
+        .stdout
+        .split_once("cluster prod\n")
+        .unwrap_or_else(|| panic!("no prod heading in:\n{}", run.stdout));
+    assert!(dev_block.starts_with("cluster dev\n"), "{}", run.stdout);
+    assert!(!dev_block.contains("fail"), "{dev_block}");
+    assert!(
+        prod_block
+            .lines()
+            .any(|line| line.starts_with("fail") && line.contains("redis-eviction")),
+        "{prod_block}"
+    );
+
+    let json = doctor(dev.dir.path(), &[&args[..], &["--json"]].concat());
+    let findings: Vec<Value> = serde_json::from_str(&json.stdout).unwrap();
+    let failed: Vec<_> = findings
+        .iter()
+        .filter(|finding| finding["status"] == "fail")
+        .map(|finding| (finding["cluster"].as_str(), finding["check"].as_str()))
+        .collect();
+    assert_eq!(
+        failed,
+        [(Some("prod"), Some("redis-eviction"))],
+        "{findings:?}"
+    );
+}
