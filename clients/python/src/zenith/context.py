@@ -97,17 +97,13 @@ class JobContext:
         return self.job.payload
 
     @property
-    def headers(self) -> dict[str, str]:
-        """The job's headers; ``traceparent`` names the span that enqueued it, to continue its trace."""
-        return dict(self.job.headers)
-
-    @property
     def attempt(self) -> int:
         """1 for the first attempt."""
         return self.job.attempts
 
     @property
     def headers(self) -> dict[str, str]:
+        """The job's headers; ``traceparent`` names the span that enqueued it, to continue its trace."""
         return dict(self.job.headers)
 
     def json(self) -> Any:
