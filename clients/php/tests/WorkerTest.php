@@ -43,6 +43,22 @@ final class WorkerTest extends ServerTestCase
         }
     }
 
+    public function testHandlersSeeTheJobHeadersToContinueItsTrace(): void
+    {
+        $queue = self::queue('traced');
+        $traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+        $this->client->enqueue($queue, 'traced', null, ['headers' => ['traceparent' => $traceparent]]);
+        $seen = null;
+        $worker = $this->worker($queue, ['max_jobs' => 1]);
+        $worker->handle('traced', static function (JobContext $job) use (&$seen): string {
+            $seen = $job->headers();
+            return 'ok';
+        });
+        $worker->run();
+
+        self::assertSame(['traceparent' => $traceparent], $seen);
+    }
+
     public function testThrowingHandlerFailsTheAttemptAndTheWorkerGoesOn(): void
     {
         $queue = self::queue('boom');

@@ -89,6 +89,22 @@ def test_worker_acks_jobs_with_results(kind: str, server: Server, client: zenith
         worker.stop()
 
 
+def test_handlers_see_the_job_headers_to_continue_its_trace(server: Server, client: zenith.Client, queue: str) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    job_id = client.enqueue(queue, "traced", headers={"traceparent": traceparent}).job.id
+    seen: list[dict[str, str]] = []
+
+    def traced(job: zenith.JobContext) -> None:
+        seen.append(job.headers)
+
+    worker = Background("threaded", server.url, queue, {"traced": traced})
+    try:
+        assert wait_for(lambda: finished(client, job_id)).state == job_pb2.JOB_STATE_COMPLETED
+        assert seen == [{"traceparent": traceparent}]
+    finally:
+        worker.stop()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_exception_fails_the_attempt_and_the_worker_goes_on(
     kind: str, server: Server, client: zenith.Client, queue: str
