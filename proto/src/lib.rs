@@ -42,6 +42,11 @@ pub fn method(path: &str) -> Option<MethodDescriptor> {
     METHODS.get(path).cloned()
 }
 
+/// The full gRPC path of an RPC of the contract, as a `'static` string (for metric labels).
+pub fn rpc_path(path: &str) -> Option<&'static str> {
+    METHODS.get_key_value(path).map(|(path, _)| path.as_str())
+}
+
 /// Every RPC with its full gRPC path.
 pub fn methods() -> impl Iterator<Item = (&'static String, &'static MethodDescriptor)> {
     METHODS.iter()

@@ -5,7 +5,7 @@
 mod collector;
 mod exposition;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
@@ -17,12 +17,6 @@ pub use exposition::{Buckets, CONTENT_TYPE, Exposition, Histogram, LATENCY_BUCKE
 
 /// The `method` label of calls to paths outside the contract.
 const UNKNOWN_METHOD: &str = "unknown";
-
-static KNOWN_METHODS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    zenith_proto::methods()
-        .map(|(path, _)| path.as_str())
-        .collect()
-});
 
 /// What this process measured since it started.
 #[derive(Default)]
@@ -37,7 +31,7 @@ static SERVER: LazyLock<ServerMetrics> = LazyLock::new(ServerMetrics::default);
 /// The `method` label of a gRPC path: the path itself for the contract's RPCs, so callers
 /// cannot grow the label set with made-up paths.
 pub fn rpc_method(path: &str) -> &'static str {
-    KNOWN_METHODS.get(path).copied().unwrap_or(UNKNOWN_METHOD)
+    zenith_proto::rpc_path(path).unwrap_or(UNKNOWN_METHOD)
 }
 
 /// Counts one finished call with its gRPC status code name (`OK`, `NOT_FOUND`, …).
