@@ -268,14 +268,16 @@ fn redis_root_certificates(config: &ServeConfig) -> anyhow::Result<Option<Vec<u8
 }
 
 /// The URL without its password, for logs and `ListClusters`.
-pub fn redacted(url: &str) -> String {
-    match url.split_once("://") {
+pub fn redacted(urls: &str) -> String {
+    // A Redis Cluster may be given as several seed URLs separated by commas.
+    let redact = |url: &str| match url.split_once("://") {
         Some((scheme, rest)) => match rest.rsplit_once('@') {
             Some((_, host)) => format!("{scheme}://***@{host}"),
             None => url.to_owned(),
         },
         None => url.to_owned(),
-    }
+    };
+    urls.split(',').map(redact).collect::<Vec<_>>().join(",")
 }
 
 /// Sends each call to the gRPC services of the cluster its metadata names.

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::redis_conn::RedisConn;
 use anyhow::Context;
 use redis::IntoConnectionInfo;
-use redis::aio::ConnectionManager;
 use serde::Serialize;
 use sqlx::migrate::Migrator;
 
@@ -152,7 +152,10 @@ fn unset_redis_url(options: &Options) -> (Finding, Option<String>) {
 
 /// The host and port of a Redis URL: never its password.
 fn redis_address(url: &str) -> String {
-    url.into_connection_info()
+    url.split(',')
+        .next()
+        .unwrap_or_default()
+        .into_connection_info()
         .map(|info| info.addr().to_string())
         .unwrap_or_else(|_| "an invalid url".into())
 }
@@ -166,7 +169,15 @@ async fn check_redis(url: &str, options: &Options) -> Vec<Finding> {
         Ok(engine) => engine,
         Err(finding) => return vec![Finding::fail(CHECK, finding, fix)],
     };
-    let mut conn = engine.connection();
+    // Per-node settings come from the node named first; on a cluster every primary should
+    // be configured alike.
+    let mut conn = match engine.seed_connection().await {
+        Ok(conn) => conn,
+        Err(error) => {
+            let finding = format!("redis at {address} answers but a connection failed: {error}");
+            return vec![Finding::fail(CHECK, finding, fix)];
+        }
+    };
     let info = match redis::cmd("INFO").query_async::<String>(&mut conn).await {
         Ok(text) => parse_info(&text),
         Err(error) => {
@@ -254,11 +265,10 @@ fn version_finding(address: &str, info: &HashMap<String, String>) -> Finding {
 fn role_finding(info: &HashMap<String, String>) -> Finding {
     const CHECK: &str = "redis-role";
     if info.get("cluster_enabled").map(String::as_str) == Some("1") {
-        return Finding::fail(
+        return Finding::ok(
             CHECK,
-            "cluster mode is on: zenith talks to one redis node and does not follow cluster \
-             redirects",
-            "point --redis-url at a standalone redis (a primary, with replicas if you like)",
+            "redis cluster: zenith follows redirects and failovers (settings below are the \
+             first node's; configure every primary alike)",
         );
     }
     match info.get("role").map(String::as_str) {
@@ -306,7 +316,7 @@ fn eviction_finding(policy: crate::queue::Result<String>) -> Finding {
 }
 
 /// `CONFIG GET name` → its value.
-async fn config_get(conn: &mut ConnectionManager, name: &str) -> redis::RedisResult<String> {
+async fn config_get(conn: &mut RedisConn, name: &str) -> redis::RedisResult<String> {
     let reply: Vec<String> = redis::cmd("CONFIG")
         .arg("GET")
         .arg(name)
@@ -315,7 +325,7 @@ async fn config_get(conn: &mut ConnectionManager, name: &str) -> redis::RedisRes
     Ok(reply.into_iter().nth(1).unwrap_or_default())
 }
 
-async fn persistence_finding(conn: &mut ConnectionManager) -> Finding {
+async fn persistence_finding(conn: &mut RedisConn) -> Finding {
     const CHECK: &str = "redis-persistence";
     let appendonly = config_get(conn, "appendonly").await;
     let save = config_get(conn, "save").await;
@@ -351,7 +361,7 @@ async fn persistence_finding(conn: &mut ConnectionManager) -> Finding {
     }
 }
 
-async fn clock_finding(conn: &mut ConnectionManager) -> Finding {
+async fn clock_finding(conn: &mut RedisConn) -> Finding {
     const CHECK: &str = "clock-skew";
     let before = SystemTime::now();
     let time: redis::RedisResult<(u64, u64)> = redis::cmd("TIME").query_async(conn).await;

@@ -18,5 +18,6 @@ mod managed_redis;
 pub mod metrics;
 pub mod pulse;
 pub mod queue;
+pub mod redis_conn;
 pub mod serve;
 pub mod telemetry;

@@ -1,8 +1,8 @@
 //! The Redis stream `<prefix>:logs` (PULSE.md, "Logs"): writing lines, reading entries through
 //! the archiver's consumer group or by range, and trimming what is archived and old.
 
+use crate::redis_conn::RedisConn;
 use redis::Value;
-use redis::aio::ConnectionManager;
 
 use crate::queue::{QueueError, Result};
 
@@ -30,11 +30,7 @@ pub fn entry_order(id: &str) -> (u64, u64) {
 }
 
 /// Appends lines (proto3 JSON each) in one round trip, in order; returns their entry ids.
-pub async fn append(
-    conn: &mut ConnectionManager,
-    key: &str,
-    lines: &[String],
-) -> Result<Vec<String>> {
+pub async fn append(conn: &mut RedisConn, key: &str, lines: &[String]) -> Result<Vec<String>> {
     let mut pipe = redis::pipe();
     for line in lines {
         pipe.cmd("XADD").arg(key).arg("*").arg("record").arg(line);
@@ -44,7 +40,7 @@ pub async fn append(
 
 /// Creates the archiver group at the stream's start (and the stream if need be); an existing
 /// group is left as it is.
-pub async fn create_group(conn: &mut ConnectionManager, key: &str) -> Result<()> {
+pub async fn create_group(conn: &mut RedisConn, key: &str) -> Result<()> {
     let created: redis::RedisResult<()> = redis::cmd("XGROUP")
         .arg("CREATE")
         .arg(key)
@@ -61,7 +57,7 @@ pub async fn create_group(conn: &mut ConnectionManager, key: &str) -> Result<()>
 
 /// Up to `count` entries for `consumer`: its own unacknowledged ones when `pending`, else new.
 pub async fn read_group(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     key: &str,
     consumer: &str,
     pending: bool,
@@ -84,7 +80,7 @@ pub async fn read_group(
 /// Takes over up to `count` entries idle longer than `min_idle_ms` in other consumers' lists
 /// (a replica that died mid-round).
 pub async fn claim_stale(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     key: &str,
     consumer: &str,
     min_idle_ms: u64,
@@ -109,7 +105,7 @@ pub async fn claim_stale(
     }
 }
 
-pub async fn ack(conn: &mut ConnectionManager, key: &str, ids: &[String]) -> Result<()> {
+pub async fn ack(conn: &mut RedisConn, key: &str, ids: &[String]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -180,7 +176,7 @@ pub async fn last_id<C: redis::aio::ConnectionLike>(conn: &mut C, key: &str) -> 
 /// Trims entries older than `older_than_ms` but never one the archiver group has not
 /// acknowledged: the bound is the older of that time and the group's oldest pending or
 /// undelivered entry. Returns how many entries went; nothing when the group is missing.
-pub async fn trim(conn: &mut ConnectionManager, key: &str, older_than_ms: u64) -> Result<u64> {
+pub async fn trim(conn: &mut RedisConn, key: &str, older_than_ms: u64) -> Result<u64> {
     // One MULTI: the group's position and its pending list as of the same moment.
     let (groups, pending): (Value, Value) = redis::pipe()
         .atomic()

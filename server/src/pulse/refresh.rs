@@ -104,7 +104,7 @@ impl Pulse {
     /// a node whose rank moved while beats came in, and a node may have been added since.
     async fn still_missing(
         &self,
-        conn: &mut redis::aio::ConnectionManager,
+        conn: &mut crate::redis_conn::RedisConn,
         missing: Vec<String>,
     ) -> Result<Vec<String>> {
         let mut gone = Vec::new();
@@ -128,7 +128,7 @@ impl Pulse {
     /// Every registry entry, in bounded chunks.
     async fn read_registry(
         &self,
-        conn: &mut redis::aio::ConnectionManager,
+        conn: &mut crate::redis_conn::RedisConn,
     ) -> Result<Vec<(String, f64)>> {
         let mut registry = Vec::new();
         loop {
@@ -150,7 +150,7 @@ impl Pulse {
 
     async fn read_changed(
         &self,
-        conn: &mut redis::aio::ConnectionManager,
+        conn: &mut crate::redis_conn::RedisConn,
         chunk: &[(String, f64)],
     ) -> Result<Vec<Changed>> {
         let mut pipe = redis::pipe();
@@ -193,7 +193,7 @@ impl Pulse {
     /// before a restart) as they are, new Redis-native beats recorded here first.
     async fn take_changed(
         &self,
-        conn: &mut redis::aio::ConnectionManager,
+        conn: &mut crate::redis_conn::RedisConn,
         state: &mut LoopState,
         changed: Vec<Changed>,
     ) -> Result<()> {
@@ -329,7 +329,7 @@ impl Pulse {
     /// bookkeeping. True when removed.
     async fn forget(
         &self,
-        conn: &mut redis::aio::ConnectionManager,
+        conn: &mut crate::redis_conn::RedisConn,
         node_id: &str,
         score: f64,
     ) -> Result<bool> {
@@ -352,7 +352,7 @@ impl Pulse {
 
     async fn forget_expired(
         &self,
-        conn: &mut redis::aio::ConnectionManager,
+        conn: &mut crate::redis_conn::RedisConn,
         state: &mut LoopState,
     ) -> Result<()> {
         let now = self.now_ms();

@@ -60,6 +60,8 @@ impl From<redis::RedisError> for QueueError {
                         | ServerErrorKind::ClusterDown
                         | ServerErrorKind::MasterDown
                         | ServerErrorKind::ReadOnly
+                        | ServerErrorKind::Moved
+                        | ServerErrorKind::Ask
                 )
             )
         {

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::redis_conn::RedisConn;
 use redis::Value;
-use redis::aio::ConnectionManager;
 use zenith_proto::v1::{DurationSummary, MetricPoint, QueueRates};
 
 use super::{Engine, Result, hash_pairs, proto_duration, timestamp_from_ms};
@@ -329,7 +329,7 @@ impl Engine {
     /// the global hashes, the few newer ones summed live.
     async fn all_queue_minutes(
         &self,
-        conn: &mut ConnectionManager,
+        conn: &mut RedisConn,
         oldest: i64,
         current: i64,
     ) -> Result<Vec<Counters>> {
@@ -354,12 +354,7 @@ impl Engine {
     }
 
     /// Every registered queue's counters summed per minute in `from..=to`.
-    async fn sum_queues(
-        &self,
-        conn: &mut ConnectionManager,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<Counters>> {
+    async fn sum_queues(&self, conn: &mut RedisConn, from: i64, to: i64) -> Result<Vec<Counters>> {
         let mut sums = vec![Counters::default(); (to - from + 1).max(0) as usize];
         if sums.is_empty() {
             return Ok(sums);
@@ -407,7 +402,11 @@ impl Engine {
         let to = closed.min(from + ROLL_UP_MINUTES_PER_PASS - 1);
         let sums = self.sum_queues(&mut conn, from, to).await?;
         let mut pipe = redis::pipe();
-        pipe.atomic();
+        // On Redis Cluster the minutes live in several slots and cannot share a MULTI block;
+        // the pipeline's order still writes the mark last, so readers never see a partial sum.
+        if !self.is_cluster() {
+            pipe.atomic();
+        }
         for (minute, counters) in (from..=to).zip(&sums) {
             let key = self.keys.all_metrics(minute);
             pipe.del(&key).ignore();
@@ -447,7 +446,7 @@ impl Engine {
     }
 }
 
-async fn time_ms(conn: &mut ConnectionManager) -> Result<i64> {
+async fn time_ms(conn: &mut RedisConn) -> Result<i64> {
     let time: Vec<i64> = redis::cmd("TIME").query_async(conn).await?;
     match time.as_slice() {
         [seconds, micros] => Ok(seconds * 1000 + micros / 1000),
@@ -456,7 +455,7 @@ async fn time_ms(conn: &mut ConnectionManager) -> Result<i64> {
 }
 
 /// HGETALL of each key, pipelined; missing hashes read as zeros.
-async fn read_hashes(conn: &mut ConnectionManager, keys: &[String]) -> Result<Vec<Counters>> {
+async fn read_hashes(conn: &mut RedisConn, keys: &[String]) -> Result<Vec<Counters>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }

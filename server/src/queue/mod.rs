@@ -18,11 +18,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::redis_conn::{RedisClient, RedisConn, RedisUrlError};
 use prost::Message;
 use prost_types::Timestamp;
-use redis::aio::ConnectionManager;
-use redis::io::tcp::TcpSettings;
-use redis::{IntoConnectionInfo, Value};
+use redis::Value;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zenith_proto::v1::{Job, JobSpec, JobState, Queue, QueueCounts, QueueSource};
@@ -70,11 +69,11 @@ impl Default for EngineConfig {
 
 pub struct Engine {
     /// Opens dedicated connections for blocking reads (which would stall the shared one).
-    client: redis::Client,
-    conn: ConnectionManager,
+    client: RedisClient,
+    conn: RedisConn,
     /// Background loops get their own connection so their pipelines never queue ahead of
     /// requests on the shared one.
-    background: ConnectionManager,
+    background: RedisConn,
     keys: Keys,
     scripts: Scripts,
     waiters: Waiters,
@@ -281,32 +280,17 @@ fn random_token() -> String {
 }
 
 impl Engine {
-    /// Connects to Redis and loads the scripts. Later failures reconnect by themselves.
+    /// Connects to Redis (one server, or a cluster's seed nodes separated by commas) and loads
+    /// the scripts. Later failures reconnect by themselves.
     pub async fn connect(redis_url: &str, config: EngineConfig) -> Result<Self> {
-        // redis-rs leaves Nagle on, which holds back the tail of every pipeline for milliseconds.
-        let info = redis_url
-            .into_connection_info()
-            .map(|info| info.set_tcp_settings(TcpSettings::default().set_nodelay(true)))
-            .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
-        let client = match &config.tls_root_certificates {
-            Some(root_cert) => redis::Client::build_with_tls(
-                info,
-                redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(root_cert.clone()),
-                },
-            ),
-            None => redis::Client::open(info),
-        }
-        .map_err(|error| QueueError::invalid("redis_url", error.to_string()))?;
-        let manager_config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(10)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let mut conn =
-            ConnectionManager::new_with_config(client.clone(), manager_config.clone()).await?;
-        let background = ConnectionManager::new_with_config(client.clone(), manager_config).await?;
+        let client = RedisClient::open(redis_url, config.tls_root_certificates.clone())
+            .await
+            .map_err(|error| match error {
+                RedisUrlError::Invalid(message) => QueueError::invalid("redis_url", message),
+                RedisUrlError::Redis(error) => error.into(),
+            })?;
+        let mut conn = client.shared().await?;
+        let background = client.shared().await?;
         let scripts = Scripts::new();
         scripts.load(&mut conn).await?;
         Ok(Self {
@@ -332,7 +316,7 @@ impl Engine {
         self.stopping.clone()
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> RedisConn {
         self.conn.clone()
     }
 
@@ -342,25 +326,29 @@ impl Engine {
     }
 
     /// The shared request connection, for subsystems that keep their own keys (pulse, logs).
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> RedisConn {
         self.conn.clone()
     }
 
     /// The background loops' connection.
-    pub fn background_connection(&self) -> ConnectionManager {
+    pub fn background_connection(&self) -> RedisConn {
         self.background.clone()
     }
 
     /// A new connection of its own, for blocking reads such as `XREAD BLOCK`: without a
     /// response timeout (the default one is shorter than a block), so callers bound each read.
-    pub async fn dedicated_connection(&self) -> Result<redis::aio::MultiplexedConnection> {
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(None);
-        Ok(self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?)
+    pub async fn dedicated_connection(&self) -> Result<RedisConn> {
+        Ok(self.client.blocking().await?)
+    }
+
+    /// A connection to the first node of `--redis-url` alone, for per-node questions.
+    pub async fn seed_connection(&self) -> Result<RedisConn> {
+        Ok(self.client.seed().await?)
+    }
+
+    /// Whether Redis runs as a cluster, where one MULTI block cannot span queues.
+    pub fn is_cluster(&self) -> bool {
+        self.client.is_cluster()
     }
 
     /// The key prefix every key starts with.
@@ -386,14 +374,16 @@ impl Engine {
     }
 
     /// Adds jobs, one script call per queue, all in one round trip. A batch that spans several
-    /// queues runs as one MULTI block so it lands whole. `actor` is recorded as who enqueued.
+    /// queues runs as one MULTI block so it lands whole; on Redis Cluster, where a block cannot
+    /// span slots, each queue's part lands whole on its own (a retried batch skips the ids that
+    /// landed). `actor` is recorded as who enqueued.
     pub async fn enqueue(&self, jobs: Vec<NewJob>, actor: &str) -> Result<Vec<Enqueued>> {
         let by_queue: Vec<(String, Vec<usize>)> =
             group_by_queue(jobs.iter().enumerate(), |(_, job)| job.queue.as_str())
                 .into_iter()
                 .map(|(queue, group)| (queue, group.into_iter().map(|(i, _)| i).collect()))
                 .collect();
-        let atomic = by_queue.len() > 1;
+        let atomic = by_queue.len() > 1 && !self.is_cluster();
         let mut pipe = redis::pipe();
         if atomic {
             pipe.atomic();
@@ -498,7 +488,7 @@ impl Engine {
     /// Up to `limit` registered queue names after `after` (empty: from the start), by name.
     async fn queue_names(
         &self,
-        conn: &mut ConnectionManager,
+        conn: &mut RedisConn,
         after: &str,
         limit: usize,
     ) -> Result<Vec<String>> {
@@ -529,11 +519,7 @@ impl Engine {
         Ok((queues, more))
     }
 
-    async fn describe_queues(
-        &self,
-        conn: &mut ConnectionManager,
-        names: &[String],
-    ) -> Result<Vec<Queue>> {
+    async fn describe_queues(&self, conn: &mut RedisConn, names: &[String]) -> Result<Vec<Queue>> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
@@ -565,7 +551,7 @@ impl Engine {
             .collect()
     }
 
-    async fn ensure_queue(&self, conn: &mut ConnectionManager, name: &str) -> Result<()> {
+    async fn ensure_queue(&self, conn: &mut RedisConn, name: &str) -> Result<()> {
         let score: Option<f64> = redis::cmd("ZSCORE")
             .arg(self.keys.queues())
             .arg(name)
@@ -950,7 +936,7 @@ impl Engine {
 
     /// Drops deleted or pruned jobs from the id → queue index; scripts cannot, as it lies in
     /// another slot. Loops pass their own connection.
-    async fn forget_ids(&self, conn: &mut ConnectionManager, ids: &[String]) -> Result<()> {
+    async fn forget_ids(&self, conn: &mut RedisConn, ids: &[String]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }

@@ -54,12 +54,20 @@ fn send_sigterm(pid: u32) {
         .status();
 }
 
-/// A `redis-server` on a free loopback port, with its data in a temporary directory.
+/// A `redis-server` on a free loopback port, with its data in a temporary directory; or a
+/// Redis Cluster of several such processes, when started with `start_cluster` or when
+/// `ZENITH_TEST_REDIS_CLUSTER` is set (so a suite written for one server runs on a cluster).
 pub struct RedisServer {
-    port: u16,
+    /// One node per port; the first is the one `url` names.
+    nodes: Vec<RedisNode>,
     dir: tempfile::TempDir,
-    child: Option<Child>,
     tls: Option<TlsFiles>,
+    cluster: bool,
+}
+
+struct RedisNode {
+    port: u16,
+    child: Option<Child>,
 }
 
 /// PEM files of a TLS server: its certificate chain, its key, and the CA it trusts.
@@ -70,45 +78,89 @@ pub struct TlsFiles {
     pub ca: PathBuf,
 }
 
+/// Masters of the cluster `ZENITH_TEST_REDIS_CLUSTER` swaps in for one server.
+const SUITE_CLUSTER_MASTERS: usize = 3;
+
 impl RedisServer {
     /// Starts Redis with append-only persistence on, so a restart keeps the data.
     pub fn start() -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let mut server = Self {
-            port: free_port(),
-            dir,
-            child: None,
-            tls: None,
-        };
-        server.spawn()?;
-        Ok(server)
+        if std::env::var_os("ZENITH_TEST_REDIS_CLUSTER").is_some_and(|value| value != "0") {
+            return Self::start_cluster(SUITE_CLUSTER_MASTERS, 0);
+        }
+        Self::launch(1, None, false)
     }
 
     /// Starts Redis speaking only TLS (`rediss://`, see `tls_url`) with the given files;
     /// clients need no certificate of their own.
     pub fn start_tls(files: TlsFiles) -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
+        Self::launch(1, Some(files), false)
+    }
+
+    /// Starts a Redis Cluster on loopback: `masters` primaries sharing the slots, each with
+    /// `replicas` replicas, a 2 s node timeout so a failover takes seconds.
+    pub fn start_cluster(masters: usize, replicas: usize) -> anyhow::Result<Self> {
+        let server = Self::launch(masters * (1 + replicas), None, true)?;
+        let mut create = Command::new(redis_cli_binary());
+        create.arg("--cluster").arg("create");
+        for node in &server.nodes {
+            create.arg(format!("127.0.0.1:{}", node.port));
+        }
+        let output = create
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .context("run redis-cli --cluster create (install redis-tools)")?;
+        if !output.status.success() {
+            bail!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        server.wait_for_cluster(masters)?;
+        Ok(server)
+    }
+
+    fn launch(nodes: usize, tls: Option<TlsFiles>, cluster: bool) -> anyhow::Result<Self> {
         let mut server = Self {
-            port: free_port(),
-            dir,
-            child: None,
-            tls: Some(files),
+            nodes: (0..nodes)
+                .map(|_| RedisNode {
+                    port: free_port(),
+                    child: None,
+                })
+                .collect(),
+            dir: tempfile::tempdir()?,
+            tls,
+            cluster,
         };
         server.spawn()?;
         Ok(server)
     }
 
     fn spawn(&mut self) -> anyhow::Result<()> {
-        let port = self.port.to_string();
+        for index in 0..self.nodes.len() {
+            self.spawn_node(index)?;
+        }
+        Ok(())
+    }
+
+    fn spawn_node(&mut self, index: usize) -> anyhow::Result<()> {
+        let port = self.nodes[index].port;
+        let dir = if self.cluster {
+            self.dir.path().join(port.to_string())
+        } else {
+            self.dir.path().to_owned()
+        };
+        std::fs::create_dir_all(&dir)?;
+        let port_arg = port.to_string();
         let mut command = Command::new(redis_server_binary());
         match &self.tls {
-            None => command.args(["--port", &port]),
+            None => command.args(["--port", &port_arg]),
             Some(tls) => command
                 .args([
                     "--port",
                     "0",
                     "--tls-port",
-                    &port,
+                    &port_arg,
                     "--tls-auth-clients",
                     "no",
                 ])
@@ -119,6 +171,16 @@ impl RedisServer {
                 .arg("--tls-ca-cert-file")
                 .arg(&tls.ca),
         };
+        if self.cluster {
+            command.args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+            ]);
+        }
         let child = command
             .args([
                 "--bind",
@@ -133,45 +195,186 @@ impl RedisServer {
                 "noeviction",
                 "--dir",
             ])
-            .arg(self.dir.path())
+            .arg(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .context("start redis-server (install it: apt-get install redis-server)")?;
-        self.child = Some(child);
-        wait_for_port(self.port, Duration::from_secs(10))
+        self.nodes[index].child = Some(child);
+        wait_for_port(port, Duration::from_secs(10))
+    }
+
+    /// Waits until every running node sees the cluster healthy with `masters` primaries.
+    fn wait_for_cluster(&self, masters: usize) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < Duration::from_secs(30) {
+            let healthy = self
+                .nodes
+                .iter()
+                .filter(|node| node.child.is_some())
+                .all(|node| {
+                    let views = redis_cli(node.port, &["CLUSTER", "INFO"])
+                        .and_then(|info| Ok((info, redis_cli(node.port, &["CLUSTER", "NODES"])?)));
+                    match views {
+                        // Gossip spreads roles after the slots: wait until this node sees
+                        // exactly `masters` live primaries.
+                        Ok((info, nodes)) => {
+                            let primaries = nodes
+                                .lines()
+                                .filter_map(ClusterNodeView::parse)
+                                .filter(|view| view.primary)
+                                .count();
+                            let ok = info.contains("cluster_state:ok")
+                                && info.contains(&format!("cluster_size:{masters}"))
+                                && primaries == masters;
+                            last = format!("{info}\n{nodes}");
+                            ok
+                        }
+                        Err(error) => {
+                            last = error.to_string();
+                            false
+                        }
+                    }
+                });
+            if healthy {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("redis cluster not healthy within 30 s: {last}")
+    }
+
+    /// Whether this is a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
+    }
+
+    /// The ports of the cluster's current primaries (the one server's port otherwise).
+    pub fn primary_ports(&self) -> anyhow::Result<Vec<u16>> {
+        if !self.cluster {
+            return Ok(vec![self.port()]);
+        }
+        Ok(self
+            .cluster_nodes()?
+            .into_iter()
+            .filter(|node| node.primary && node.connected)
+            .map(|node| node.port)
+            .collect())
+    }
+
+    fn cluster_nodes(&self) -> anyhow::Result<Vec<ClusterNodeView>> {
+        let node = self
+            .nodes
+            .iter()
+            .find(|node| node.child.is_some())
+            .context("no redis node running")?;
+        let text = redis_cli(node.port, &["CLUSTER", "NODES"])?;
+        Ok(text.lines().filter_map(ClusterNodeView::parse).collect())
+    }
+
+    /// Fails one primary over to its replica and waits until the cluster is healthy again.
+    /// `kill`: SIGKILL the primary, so the replica takes over on its own after the node
+    /// timeout and writes not yet replicated are lost (what Redis documents); otherwise a
+    /// coordinated `CLUSTER FAILOVER` that loses nothing. Returns the old primary's port.
+    pub fn fail_over(&mut self, kill: bool) -> anyhow::Result<u16> {
+        let nodes = self.cluster_nodes()?;
+        let (replica, primary) = nodes
+            .iter()
+            .filter(|node| !node.primary && node.connected)
+            .find_map(|replica| {
+                let primary = nodes
+                    .iter()
+                    .find(|node| Some(&node.id) == replica.primary_id.as_ref())?;
+                Some((replica.port, primary.port))
+            })
+            .context("no replica to fail over to")?;
+        let masters = nodes.iter().filter(|node| node.primary).count();
+        if kill {
+            let node = self
+                .nodes
+                .iter_mut()
+                .find(|node| node.port == primary)
+                .context("primary is not ours")?;
+            if let Some(mut child) = node.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        } else {
+            redis_cli(replica, &["CLUSTER", "FAILOVER"])?;
+        }
+        let started = Instant::now();
+        loop {
+            let role = redis_cli(replica, &["ROLE"]).unwrap_or_default();
+            if role.starts_with("master") {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("replica on {replica} did not take over within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.wait_for_cluster(masters)?;
+        Ok(primary)
+    }
+
+    /// Starts a node stopped by `fail_over(true)` again; it rejoins as a replica.
+    pub fn restart_node(&mut self, port: u16) -> anyhow::Result<()> {
+        let index = self
+            .nodes
+            .iter()
+            .position(|node| node.port == port)
+            .context("no such node")?;
+        self.spawn_node(index)
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.nodes[0].port
     }
 
+    /// The first node's URL; on a cluster, Zenith finds the other nodes from it.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis://127.0.0.1:{}", self.port())
     }
 
     /// `rediss://127.0.0.1:PORT`, for a server started with `start_tls`.
     pub fn tls_url(&self) -> String {
-        format!("rediss://127.0.0.1:{}", self.port)
+        format!("rediss://127.0.0.1:{}", self.port())
     }
 
     /// Stops Redis; data written so far stays on disk for `start_again`.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            stop_child(&mut child);
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
+                stop_child(&mut child);
+            }
         }
     }
 
-    /// Starts Redis again on the same port and data directory.
+    /// Starts Redis again on the same ports and data directories (a cluster re-forms from
+    /// each node's `nodes.conf`).
     pub fn start_again(&mut self) -> anyhow::Result<()> {
         self.stop();
-        self.spawn()
+        self.spawn()?;
+        if self.cluster {
+            let masters = self.cluster_nodes()?.iter().filter(|n| n.primary).count();
+            self.wait_for_cluster(masters)?;
+        }
+        Ok(())
     }
 
-    /// A connection for asserting on raw state.
+    /// A connection for asserting on raw state (the first node's, on a cluster).
     pub async fn connection(&self) -> anyhow::Result<redis::aio::MultiplexedConnection> {
         let client = redis::Client::open(self.url())?;
         Ok(client.get_multiplexed_async_connection().await?)
+    }
+
+    /// A connection that follows the cluster's redirects (a plain one on one server).
+    pub async fn cluster_connection(
+        &self,
+    ) -> anyhow::Result<redis::cluster_async::ClusterConnection> {
+        let client = redis::cluster::ClusterClient::new(vec![self.url()])?;
+        Ok(client.get_async_connection().await?)
     }
 }
 
@@ -179,6 +382,53 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// One line of `CLUSTER NODES`.
+struct ClusterNodeView {
+    id: String,
+    port: u16,
+    primary: bool,
+    connected: bool,
+    primary_id: Option<String>,
+}
+
+impl ClusterNodeView {
+    fn parse(line: &str) -> Option<Self> {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let port = fields.get(1)?.split(['@', ':']).nth(1)?.parse().ok()?;
+        let flags = fields.get(2)?;
+        Some(Self {
+            id: fields.first()?.to_string(),
+            port,
+            primary: flags.contains("master") && !flags.contains("fail"),
+            connected: fields.get(7) == Some(&"connected") && !flags.contains("fail"),
+            primary_id: fields
+                .get(3)
+                .filter(|id| **id != "-")
+                .map(|id| id.to_string()),
+        })
+    }
+}
+
+/// Runs one `redis-cli` command against a loopback port and returns its output.
+fn redis_cli(port: u16, args: &[&str]) -> anyhow::Result<String> {
+    let output = Command::new(redis_cli_binary())
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("run redis-cli (install redis-tools)")?;
+    if !output.status.success() {
+        bail!("redis-cli {args:?} on {port} failed");
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn redis_cli_binary() -> PathBuf {
+    std::env::var_os("ZENITH_TEST_REDIS_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("redis-cli"))
 }
 
 fn redis_server_binary() -> PathBuf {
