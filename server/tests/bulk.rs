@@ -651,7 +651,8 @@ async fn jobs_that_die_again_during_a_retry_all_are_retried_once_and_none_is_ski
     assert_eq!(op.status(), BulkOperationStatus::Succeeded, "{op:?}");
     assert_eq!(op.done, JOBS as i64, "every dead job retried once: {op:?}");
 
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // 3,000 Fail calls one by one: on a loaded CI machine that alone can take half a minute.
+    let deadline = Instant::now() + Duration::from_secs(120);
     while h.queue("reports").await.counts.unwrap().dead < JOBS as i64 {
         assert!(
             Instant::now() < deadline,
