@@ -9,6 +9,18 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 use zenith_sdk::{CancellationToken, Client, Job, JobSpec, JobState, Worker, proto::QueueCounts};
+use zenith_testkit::{ZenithServer, zenith_binary};
+
+/// `zenith serve` logging only errors: the faults make it warn on purpose, many times a second.
+pub fn quiet_server(redis_url: &str, extra_args: &[&str]) -> anyhow::Result<ZenithServer> {
+    ZenithServer::start_with_env(
+        &zenith_binary()?,
+        redis_url,
+        extra_args,
+        &[("RUST_LOG", "error")],
+        std::process::Stdio::inherit(),
+    )
+}
 
 /// A job that may be interrupted many times by the faults and still complete: many attempts,
 /// short backoff.
@@ -240,4 +252,11 @@ async fn produce(
         tokio::time::sleep(pace).await;
     }
     produced
+}
+
+/// Prints a test's figures so CI logs show them: straight to stderr, past libtest's capture of
+/// `println!`, which hides a passing test's output.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

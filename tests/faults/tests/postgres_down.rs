@@ -4,9 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use zenith_faults::{InProcessWorker, Producer, Runs, assert_all_completed, eventually};
+use zenith_faults::{
+    InProcessWorker, Producer, Runs, assert_all_completed, eventually, quiet_server, report,
+};
 use zenith_sdk::Client;
-use zenith_testkit::{PostgresServer, RedisServer, ZenithServer};
+use zenith_testkit::{PostgresServer, RedisServer};
 
 const QUEUE: &str = "archived";
 const OUTAGE: Duration = Duration::from_secs(30);
@@ -29,7 +31,7 @@ async fn the_archive_catches_up_after_postgres_was_down() -> anyhow::Result<()> 
     let mut postgres = PostgresServer::start()?;
     let database_url = postgres.create_database("zenith")?;
     let redis = RedisServer::start()?;
-    let server = ZenithServer::start(&redis.url(), &["--database-url", &database_url])?;
+    let server = quiet_server(&redis.url(), &["--database-url", &database_url])?;
     let client = Client::connect(server.url()).await?;
     let runs = Runs::default();
     let worker = InProcessWorker::start(client.clone(), QUEUE, 4, Duration::ZERO, runs.clone());
@@ -65,11 +67,11 @@ async fn the_archive_catches_up_after_postgres_was_down() -> anyhow::Result<()> 
     })
     .await;
     assert_eq!((rows, ids), (jobs, jobs), "archived rows and distinct ids");
-    println!(
+    report(&format!(
         "postgres down: {jobs} jobs, {accepted_while_down} enqueued and worked during the \
          {OUTAGE:?} outage, archive caught up {:?} after postgres came back",
         back.elapsed()
-    );
+    ));
     worker.stop().await?;
     Ok(())
 }

@@ -6,9 +6,11 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use zenith_faults::{InProcessWorker, Producer, Runs, assert_all_completed, counts, eventually};
+use zenith_faults::{
+    InProcessWorker, Producer, Runs, assert_all_completed, counts, eventually, quiet_server, report,
+};
 use zenith_sdk::Client;
-use zenith_testkit::{FaultProxy, RedisServer, ZenithServer};
+use zenith_testkit::{FaultProxy, RedisServer};
 
 const QUEUE: &str = "network";
 const LATENCY: Duration = Duration::from_millis(25);
@@ -28,7 +30,7 @@ async fn the_server_rides_out_latency_and_dropped_redis_connections() -> anyhow:
     let redis = RedisServer::start()?;
     let proxy = FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], redis.port()))).await?;
     let redis_url = format!("redis://127.0.0.1:{}", proxy.port());
-    let server = ZenithServer::start(&redis_url, &[])?;
+    let server = quiet_server(&redis_url, &[])?;
     let client = Client::connect(server.url()).await?;
     let runs = Runs::default();
     let workers: Vec<InProcessWorker> = (0..2)
@@ -80,14 +82,14 @@ async fn the_server_rides_out_latency_and_dropped_redis_connections() -> anyhow:
 
     let produced = producer.stop().await;
     assert_all_completed(&client, QUEUE, &produced.ids, Duration::from_secs(60)).await;
-    println!(
+    report(&format!(
         "redis network faults: {} jobs, a read through {LATENCY:?} latency took {slowed:?}, \
          {unavailable} reads and {} enqueues answered UNAVAILABLE while connections were \
          refused, 100 more jobs done {recovery:?} after, {} duplicate runs",
         produced.ids.len(),
         produced.unavailable,
         runs.duplicates()
-    );
+    ));
     for worker in workers {
         worker.stop().await?;
     }

@@ -5,9 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use zenith_faults::{InProcessWorker, Producer, Runs, assert_all_completed, counts, eventually};
+use zenith_faults::{
+    InProcessWorker, Producer, Runs, assert_all_completed, counts, eventually, quiet_server, report,
+};
 use zenith_sdk::Client;
-use zenith_testkit::{RedisServer, ZenithServer};
+use zenith_testkit::RedisServer;
 
 const QUEUE: &str = "restart";
 const OUTAGE: Duration = Duration::from_secs(4);
@@ -16,7 +18,7 @@ const OUTAGE: Duration = Duration::from_secs(4);
 async fn redis_restart_under_load_answers_unavailable_then_recovers_with_nothing_lost()
 -> anyhow::Result<()> {
     let mut redis = RedisServer::start()?;
-    let server = ZenithServer::start(&redis.url(), &[])?;
+    let server = quiet_server(&redis.url(), &[])?;
     let client = Client::connect(server.url()).await?;
     let runs = Runs::default();
     // Each run takes a moment, so some are mid-run (their acks lost) when Redis goes.
@@ -72,13 +74,13 @@ async fn redis_restart_under_load_answers_unavailable_then_recovers_with_nothing
     assert!(produced.unavailable > 0, "no enqueue saw the outage");
 
     assert_all_completed(&client, QUEUE, &produced.ids, Duration::from_secs(60)).await;
-    println!(
+    report(&format!(
         "redis restart: {} jobs, {} enqueues answered UNAVAILABLE during a {OUTAGE:?} outage, \
          enqueue recovered {recovery:?} after restart, {} duplicate runs",
         produced.ids.len(),
         produced.unavailable,
         runs.duplicates()
-    );
+    ));
     for worker in workers {
         worker.stop().await?;
     }

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use prost::Message;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use zenith_faults::report;
 use zenith_proto::v1::{LogLevel, LogRecord, TailLogsRequest, WatchQueuesRequest};
 use zenith_sdk::Client;
 use zenith_testkit::{RedisServer, ZenithServer, zenith_binary};
@@ -142,12 +143,12 @@ async fn stalled_stream_readers_neither_grow_memory_nor_block_others() -> anyhow
     .expect("the healthy tail saw the last line");
     let after = rss_mib(pid);
     let unbounded_mib = LINES * STALLED_TAILS / 1024;
-    println!(
+    report(&format!(
         "slow readers: {STALLED_TAILS} stalled tails and {STALLED_WATCHES} stalled watches; \
          server rss {before} MiB, {filled} MiB after {LINES} lines of 1 KiB, {after} MiB after \
          {LINES} more (buffering them all would add {unbounded_mib} MiB); the healthy tail got \
          {seen} lines"
-    );
+    ));
     assert!(
         after.saturating_sub(filled) < unbounded_mib as u64 / 4,
         "the second round grew the server from {filled} MiB to {after} MiB"
@@ -199,11 +200,11 @@ async fn slowloris_connections_do_not_keep_others_waiting() -> anyhow::Result<()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let trickling = trickle.await?;
-    println!(
+    report(&format!(
         "slowloris: {} trickling connections, {served} calls served meanwhile in {:?}",
         trickling.len(),
         started.elapsed()
-    );
+    ));
     assert!(served >= 10, "only {served} calls served");
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
-use zenith_faults::{assert_all_completed, counts, eventually, resilient_job};
+use zenith_faults::{assert_all_completed, counts, eventually, report, resilient_job};
 use zenith_proto::v1::JobEventKind;
 use zenith_sdk::{Client, JobState, from_proto_timestamp};
 use zenith_testkit::{RedisServer, ZenithServer, zenith_binary};
@@ -25,7 +25,7 @@ const LEASE: Duration = Duration::from_secs(2);
 const REDELIVERY_SLACK: Duration = Duration::from_secs(5);
 /// Pending is first in, first out by ready time, so a redelivered job waits behind the whole
 /// backlog; jobs are fed in as they drain to keep that wait short.
-const BACKLOG: i64 = 200;
+const BACKLOG: i64 = 100;
 const DEADLINE: Duration = Duration::from_secs(150);
 
 fn spawn_worker(zenith: &Path, server_url: &str, runs_file: &Path) -> Child {
@@ -50,7 +50,7 @@ struct Kill {
 
 /// Enqueues `ids` in batches, keeping the pending backlog near `BACKLOG`.
 async fn feed(client: Client, ids: Vec<String>, enqueued: Arc<AtomicI64>) -> anyhow::Result<()> {
-    for chunk in ids.chunks(100) {
+    for chunk in ids.chunks(50) {
         loop {
             match counts(&client, QUEUE).await {
                 Some(counts) if counts.pending >= BACKLOG => {}
@@ -195,13 +195,13 @@ async fn killed_workers_lose_nothing_and_their_jobs_come_back_within_the_lease()
     let duplicates: u32 = runs.values().map(|n| n - 1).sum();
     let in_flight_at_kills: usize = kills.iter().map(|kill| kill.in_flight.len()).sum();
     let in_flight_counts: Vec<usize> = kills.iter().map(|kill| kill.in_flight.len()).collect();
-    println!(
+    report(&format!(
         "worker kills: {JOBS} jobs, {} kills, in flight at each kill {in_flight_counts:?} \
          (total {in_flight_at_kills}), {redelivered} redeliveries, {acked_at_kill} acked at the \
          kill, {duplicates} duplicate runs, max redelivery delay {max_delay:?}, took {:?}",
         kills.len(),
         started.elapsed()
-    );
+    ));
     assert!(
         duplicates as usize <= in_flight_at_kills,
         "{duplicates} duplicate runs but only {in_flight_at_kills} jobs in flight at the kills"
