@@ -208,3 +208,55 @@ async fn slowloris_connections_do_not_keep_others_waiting() -> anyhow::Result<()
     assert!(served >= 10, "only {served} calls served");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_message_is_refused_from_its_length_before_its_body_arrives()
+-> anyhow::Result<()> {
+    let redis = RedisServer::start()?;
+    let server = ZenithServer::start(&redis.url(), &[])?;
+    let port = server.port();
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+    let (client, connection) = h2::client::handshake(tcp).await?;
+    tokio::spawn(connection);
+    let mut client = client.ready().await?;
+    let call = http::Request::post(format!(
+        "http://127.0.0.1:{port}/zenith.v1.QueueService/Enqueue"
+    ))
+    .header("content-type", "application/grpc")
+    .header("te", "trailers")
+    .body(())?;
+    let (response, mut send) = client.send_request(call, false)?;
+    // A gRPC message header announcing 1 GiB, and then nothing: the stream stays open.
+    let mut header = vec![0];
+    header.extend_from_slice(&(1_u32 << 30).to_be_bytes());
+    send.send_data(header.into(), false)?;
+
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        let response = response.await?;
+        if let Some(status) = response.headers().get("grpc-status") {
+            return Ok::<_, h2::Error>(status.to_str().unwrap_or_default().to_owned());
+        }
+        let mut body = response.into_body();
+        while body.data().await.transpose()?.is_some() {}
+        let trailers = body.trailers().await?.unwrap_or_default();
+        Ok(trailers
+            .get("grpc-status")
+            .and_then(|status| status.to_str().ok())
+            .unwrap_or_default()
+            .to_owned())
+    })
+    .await
+    .expect("an answer without waiting for the announced gigabyte")?;
+    assert_eq!(
+        answered,
+        (tonic::Code::OutOfRange as i32).to_string(),
+        "grpc-status"
+    );
+    // The server goes on serving.
+    let client = Client::connect(server.url()).await?;
+    client.list_queues().await?;
+    report(&format!(
+        "oversized: a message announcing 1 GiB got grpc-status {answered} before any body"
+    ));
+    Ok(())
+}
