@@ -1,6 +1,7 @@
-//! Shared pieces of the fault suite (`tests/*.rs`): job specs that survive many failed
-//! attempts, in-process workers that count every run, and the checks every fault ends with:
-//! each job completed, none lost, none left pending, active or dead.
+//! Shared pieces of the fault suite (`tests/*.rs`): a server that logs only errors, job specs
+//! that survive many failed attempts, a producer that retries across outages, in-process
+//! workers that count every run, the checks every fault ends with (each job completed, none
+//! lost, none left pending, active or dead), and figures printed for CI logs.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

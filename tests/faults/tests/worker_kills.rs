@@ -42,7 +42,19 @@ fn spawn_worker(zenith: &Path, server_url: &str, runs_file: &Path) -> Child {
         .expect("start zenith work")
 }
 
-/// One SIGKILL: when, whom, and the jobs (id, attempt) the victim held at that moment.
+/// The worker processes; killed when dropped, so a failing test leaves none behind.
+struct Workers(Vec<Child>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for worker in &mut self.0 {
+            let _ = worker.kill();
+            let _ = worker.wait();
+        }
+    }
+}
+
+/// One SIGKILL: when, and the jobs (id, attempt) the victim held at that moment.
 struct Kill {
     at: SystemTime,
     in_flight: Vec<(String, i32)>,
@@ -83,9 +95,11 @@ async fn killed_workers_lose_nothing_and_their_jobs_come_back_within_the_lease()
     let enqueued = Arc::new(AtomicI64::new(0));
     let feeder = tokio::spawn(feed(client.clone(), ids.clone(), enqueued.clone()));
 
-    let mut workers: Vec<Child> = (0..WORKERS)
-        .map(|_| spawn_worker(&zenith, &server.url(), &runs_file))
-        .collect();
+    let mut workers = Workers(
+        (0..WORKERS)
+            .map(|_| spawn_worker(&zenith, &server.url(), &runs_file))
+            .collect(),
+    );
     let mut kills: Vec<Kill> = Vec::new();
     loop {
         let pause = rand::rng().random_range(300..700);
@@ -99,10 +113,10 @@ async fn killed_workers_lose_nothing_and_their_jobs_come_back_within_the_lease()
             "{completed} of {JOBS} jobs completed within {DEADLINE:?}"
         );
         let victim = rand::rng().random_range(0..WORKERS);
-        let worker_id = format!("zenith-work-{}", workers[victim].id());
+        let worker_id = format!("zenith-work-{}", workers.0[victim].id());
         let at = SystemTime::now();
-        workers[victim].kill()?;
-        workers[victim].wait()?;
+        workers.0[victim].kill()?;
+        workers.0[victim].wait()?;
         // Dead now, so what it held stays active until its leases run out.
         let active = client
             .list_jobs(QUEUE, JobState::Active)
@@ -116,12 +130,9 @@ async fn killed_workers_lose_nothing_and_their_jobs_come_back_within_the_lease()
             .map(|job| (job.id, job.attempts))
             .collect();
         kills.push(Kill { at, in_flight });
-        workers[victim] = spawn_worker(&zenith, &server.url(), &runs_file);
+        workers.0[victim] = spawn_worker(&zenith, &server.url(), &runs_file);
     }
-    for worker in &mut workers {
-        worker.kill()?;
-        worker.wait()?;
-    }
+    drop(workers);
     feeder.await??;
     assert_eq!(enqueued.load(Ordering::Relaxed) as usize, JOBS);
     assert!(kills.len() >= 5, "only {} workers were killed", kills.len());
