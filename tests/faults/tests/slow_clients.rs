@@ -150,7 +150,7 @@ async fn stalled_stream_readers_neither_grow_memory_nor_block_others() -> anyhow
          {seen} lines"
     ));
     assert!(
-        after.saturating_sub(filled) < unbounded_mib as u64 / 4,
+        after.saturating_sub(filled) < unbounded_mib as u64 / 2,
         "the second round grew the server from {filled} MiB to {after} MiB"
     );
     // The stalled streams are still open and the server still answers.
