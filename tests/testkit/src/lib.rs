@@ -1,6 +1,6 @@
 //! Real processes for tests and benchmarks: Redis, PostgreSQL and Zenith servers on free
-//! loopback ports, each stopped when dropped, and HTTP and SMTP receivers for alerting tests.
-//! Nothing here is a mock.
+//! loopback ports, each stopped when dropped, HTTP and SMTP receivers for alerting tests, and
+//! a TCP fault proxy for network faults. Nothing here is a mock.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 pub mod otlp;
+pub mod proxy;
 pub mod receivers;
 pub use otlp::{OtlpReceiver, ReceivedSpan};
+pub use proxy::FaultProxy;
 pub use receivers::{HttpReceiver, ReceivedRequest, SmtpMessage, SmtpSink};
 
 /// A free TCP port on 127.0.0.1, as the OS hands it out.
