@@ -1,7 +1,7 @@
 //! Several replicas: three `zenith serve` processes on one Redis and one PostgreSQL database,
 //! clients spread across them, replicas SIGKILLed and restarted on new ports while work flows.
-//! Every background loop (promotion, reaping, cron, archive, retention, bulk operations) must
-//! stay exactly right whichever replica runs it and whichever dies.
+//! Every background loop (promotion, reaping, cron, alerts, archive, retention, bulk operations)
+//! must stay exactly right whichever replica runs it and whichever dies.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -13,11 +13,13 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
+use zenith_proto::v1::alert_service_client::AlertServiceClient;
 use zenith_proto::v1::archive_service_client::ArchiveServiceClient;
 use zenith_proto::v1::cron_service_client::CronServiceClient;
 use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_proto::v1::worker_service_client::WorkerServiceClient;
 use zenith_proto::v1::*;
+use zenith_testkit::receivers::HttpReceiver;
 use zenith_testkit::{PostgresServer, RedisServer, ZenithServer};
 
 const ZENITH: &str = env!("CARGO_BIN_EXE_zenith");
@@ -441,8 +443,50 @@ async fn fire_times(clients: &Clients, queue: &str, schedule: &str) -> Vec<i64> 
 async fn every_job_completes_once_while_replicas_are_killed_and_restarted() {
     const JOBS: usize = 3000;
     let started = Instant::now();
-    let cluster = Cluster::start("chaos", &[]).await;
+    let cluster = Cluster::start("chaos", &["--alert-evaluation-interval", "1s"]).await;
     let clients = cluster.clients();
+
+    // An alert on the cron jobs piling up: it fires once, whichever replica evaluates.
+    let receiver = HttpReceiver::start().await.unwrap();
+    let channel = ChannelSpec {
+        id: "hook".into(),
+        kind: Some(channel_spec::Kind::Webhook(WebhookChannel {
+            url: receiver.url("/hook"),
+            signing_secret: "chaos-secret".into(),
+        })),
+        ..Default::default()
+    };
+    clients
+        .call(
+            0,
+            rpc!(
+                AlertServiceClient,
+                create_channel,
+                CreateChannelRequest {
+                    spec: Some(channel)
+                }
+            ),
+        )
+        .await
+        .expect("create channel");
+    let rule = RuleSpec {
+        id: "ticks-backlog".into(),
+        queue: "ticks".into(),
+        condition: Some(rule_spec::Condition::Backlog(BacklogCondition { above: 0 })),
+        channels: vec!["hook".into()],
+        ..Default::default()
+    };
+    clients
+        .call(
+            1,
+            rpc!(
+                AlertServiceClient,
+                create_rule,
+                CreateRuleRequest { spec: Some(rule) }
+            ),
+        )
+        .await
+        .expect("create rule");
 
     let schedule = ScheduleSpec {
         id: "chaos-tick".into(),
@@ -567,6 +611,37 @@ async fn every_job_completes_once_while_replicas_are_killed_and_restarted() {
         .expect("list runs")
         .runs;
     assert_eq!(runs.len(), times.len(), "one run per fire time");
+
+    // One notification for the one transition; a delivery repeated after a kill keeps its key.
+    eventually("the alert notified", Duration::from_secs(30), || async {
+        !receiver.requests().is_empty()
+    })
+    .await;
+    let notifications = clients
+        .call(
+            2,
+            rpc!(
+                AlertServiceClient,
+                list_notifications,
+                ListNotificationsRequest {
+                    rule_id: "ticks-backlog".into(),
+                    ..Default::default()
+                }
+            ),
+        )
+        .await
+        .expect("list notifications")
+        .notifications;
+    assert_eq!(notifications.len(), 1, "{notifications:#?}");
+    assert_eq!(notifications[0].kind(), NotificationKind::Firing);
+    for request in receiver.requests() {
+        assert_eq!(request.json()["rule"]["id"], "ticks-backlog");
+        assert_eq!(request.json()["kind"], "firing");
+        assert_eq!(
+            request.header("idempotency-key"),
+            Some(notifications[0].id.as_str())
+        );
+    }
 
     // The queue's counts agree everywhere, and nothing is left in flight.
     let expected = QueueCounts {
