@@ -87,7 +87,8 @@ pub struct Report {
     pub machine: String,
     pub minutes: f64,
     pub sample_seconds: f64,
-    pub warmup_percent: f64,
+    /// Samples before this many seconds are left out of the trends.
+    pub warmup_s: f64,
     pub server_settings: Vec<String>,
     /// Trends over the samples after warm-up; absent when there were too few.
     pub server_rss_mib: Option<Trend>,
@@ -106,13 +107,12 @@ impl Report {
     pub fn new(
         minutes: f64,
         sample_seconds: f64,
-        warmup_percent: f64,
+        warmup_s: f64,
         server_settings: Vec<String>,
         samples: Vec<Sample>,
         totals: Totals,
     ) -> Self {
         let duration_s = minutes * 60.0;
-        let warmup_s = duration_s * warmup_percent / 100.0;
         let steady: Vec<Sample> = samples
             .iter()
             .filter(|s| s.at_s >= warmup_s)
@@ -162,7 +162,7 @@ impl Report {
             machine: machine(),
             minutes,
             sample_seconds,
-            warmup_percent,
+            warmup_s,
             server_settings,
             server_rss_mib,
             redis_keys,
@@ -186,8 +186,8 @@ impl Report {
     /// The human summary.
     pub fn summary(&self) -> String {
         let mut out = format!(
-            "soak: {:.1} min on {}\nafter warm-up ({}% ignored):\n",
-            self.minutes, self.machine, self.warmup_percent
+            "soak: {:.1} min on {}\nafter a warm-up of {:.0} s:\n",
+            self.minutes, self.machine, self.warmup_s
         );
         for (name, unit, trend) in [
             ("server rss", "MiB", &self.server_rss_mib),
