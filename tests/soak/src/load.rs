@@ -405,22 +405,25 @@ async fn work(
         };
         let mut acks = Vec::new();
         let mut cron_jobs = 0;
+        // Fails go out together: one after another, the last of a large batch could outlive
+        // its lease on a slow machine.
+        let mut fails = JoinSet::new();
         for reserved in reserved.jobs {
             let Some(job) = reserved.job else { continue };
             if job.queue == FLAKY_QUEUE {
-                let result = client
-                    .fail(FailRequest {
-                        queue: job.queue,
-                        job_id: job.id,
-                        lease_token: reserved.lease_token,
-                        error: "soak: simulated failure".into(),
-                        stack_trace: "at soak::work\nat soak::main".into(),
-                        retryable: None,
-                    })
-                    .await;
-                if counters.call("fail", result).is_some() {
-                    Counters::add(&counters.failed, 1);
-                }
+                let mut client = client.clone();
+                fails.spawn(async move {
+                    client
+                        .fail(FailRequest {
+                            queue: job.queue,
+                            job_id: job.id,
+                            lease_token: reserved.lease_token,
+                            error: "soak: simulated failure".into(),
+                            stack_trace: "at soak::work\nat soak::main".into(),
+                            retryable: None,
+                        })
+                        .await
+                });
                 continue;
             }
             cron_jobs += u64::from(job.queue == CRON_QUEUE);
@@ -430,6 +433,12 @@ async fn work(
                 lease_token: reserved.lease_token,
                 result: Vec::new(),
             });
+        }
+        while let Some(joined) = fails.join_next().await {
+            let result = joined.expect("a fail call panicked");
+            if counters.call("fail", result).is_some() {
+                Counters::add(&counters.failed, 1);
+            }
         }
         if acks.is_empty() {
             continue;
