@@ -29,11 +29,11 @@ pub const CRON_QUEUE: &str = "soak-cron";
 const CRON_SCHEDULES: usize = 3;
 /// Batch enqueue: this many jobs every `BATCH_EVERY` (one in ten goes to the flaky queue, one in
 /// ten is delayed a few seconds).
-const BATCH_SIZE: usize = 50;
+const BATCH_SIZE: usize = 30;
 const BATCH_EVERY: Duration = Duration::from_millis(500);
 /// Unary enqueue: this many callers, each one job every `UNARY_EVERY`.
 const UNARY_CALLERS: usize = 2;
-const UNARY_EVERY: Duration = Duration::from_millis(100);
+const UNARY_EVERY: Duration = Duration::from_millis(200);
 const WORKERS: usize = 4;
 const RESERVE_MAX_JOBS: i32 = 100;
 /// How often the dead jobs of the flaky queue are retried or deleted, alternately.

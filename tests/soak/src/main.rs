@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
+use tonic::transport::Channel;
+use zenith_proto::v1::GetQueueRequest;
+use zenith_proto::v1::queue_service_client::QueueServiceClient;
 use zenith_testkit::{HttpReceiver, PostgresServer, RedisServer, ZenithServer};
 
 use crate::load::Counters;
@@ -112,6 +115,7 @@ async fn run() -> anyhow::Result<Verdict> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = load::start(&server.url(), counters.clone(), stop.clone()).await?;
     let mut redis_conn = redis.connection().await?;
+    let mut queues = QueueServiceClient::new(load::channel(&server.url()).await?);
     let duration = Duration::from_secs_f64(args.minutes * 60.0);
     let every = Duration::from_secs_f64(args.sample_seconds);
     eprintln!(
@@ -125,14 +129,22 @@ async fn run() -> anyhow::Result<Verdict> {
     loop {
         let until_next = next.min(duration).saturating_sub(started.elapsed());
         tokio::time::sleep(until_next).await;
-        let sample = sample(pid, &mut redis_conn, started, counters.jobs_done()).await?;
+        let sample = sample(
+            pid,
+            &mut redis_conn,
+            &mut queues,
+            started,
+            counters.jobs_done(),
+        )
+        .await?;
         eprintln!(
-            "[{:>6.0} s] rss {:>6.1} MiB  redis keys {:>7}  redis memory {:>6.1} MiB  jobs done {:>9}  errors {}",
+            "[{:>6.0} s] rss {:>6.1} MiB  redis keys {:>7}  redis memory {:>6.1} MiB  jobs done {:>9}  backlog {:>6}  errors {}",
             sample.at_s,
             sample.server_rss_mib,
             sample.redis_keys,
             sample.redis_used_memory_mib,
             sample.jobs_done,
+            sample.backlog,
             counters.errors.load(Ordering::Relaxed),
         );
         samples.push(sample);
@@ -169,10 +181,11 @@ async fn run() -> anyhow::Result<Verdict> {
     Ok(report.verdict)
 }
 
-/// Reads the server's resident memory and Redis's key count and memory now.
+/// Reads the server's resident memory, Redis's key count and memory, and the pending jobs now.
 async fn sample(
     pid: u32,
     redis: &mut redis::aio::MultiplexedConnection,
+    queues: &mut QueueServiceClient<Channel>,
     started: Instant,
     jobs_done: u64,
 ) -> anyhow::Result<Sample> {
@@ -191,12 +204,25 @@ async fn sample(
         .find_map(|line| line.strip_prefix("used_memory:"))
         .and_then(|value| value.trim().parse().ok())
         .context("no used_memory in INFO memory")?;
+    let mut backlog = 0;
+    for name in load::GOOD_QUEUES.iter().chain([&load::CRON_QUEUE]) {
+        let queue = queues
+            .get_queue(GetQueueRequest {
+                name: name.to_string(),
+            })
+            .await
+            .with_context(|| format!("get queue {name}"))?
+            .into_inner()
+            .queue;
+        backlog += queue.and_then(|q| q.counts).map_or(0, |c| c.pending);
+    }
     Ok(Sample {
         at_s: started.elapsed().as_secs_f64(),
         server_rss_mib: rss_kib / 1024.0,
         redis_keys: keys,
         redis_used_memory_mib: used_memory / 1024.0 / 1024.0,
         jobs_done,
+        backlog: backlog as u64,
     })
 }
 

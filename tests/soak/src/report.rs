@@ -8,6 +8,8 @@ use crate::load::Totals;
 
 /// RSS or key count may grow by less than this share of their post-warm-up level per 10 minutes.
 pub const MAX_GROWTH_PERCENT_PER_10_MIN: f64 = 10.0;
+/// The backlog may grow by at most this many jobs per 10 minutes.
+pub const MAX_BACKLOG_GROWTH_PER_10_MIN: f64 = 500.0;
 /// At most this share of all calls may fail.
 pub const MAX_ERROR_PERCENT: f64 = 0.1;
 /// Fewer samples after warm-up than this cannot show a trend.
@@ -22,6 +24,9 @@ pub struct Sample {
     pub redis_keys: u64,
     pub redis_used_memory_mib: f64,
     pub jobs_done: u64,
+    /// Pending jobs of the queues that should drain: when this grows, the server is not keeping
+    /// up, and Redis grows with it for that reason rather than a leak.
+    pub backlog: u64,
 }
 
 /// How one figure moved after warm-up.
@@ -94,6 +99,7 @@ pub struct Report {
     pub server_rss_mib: Option<Trend>,
     pub redis_keys: Option<Trend>,
     pub redis_used_memory_mib: Option<Trend>,
+    pub backlog: Option<Trend>,
     /// Jobs acknowledged per second over the whole run.
     pub jobs_done_per_s: f64,
     pub totals: Totals,
@@ -121,6 +127,7 @@ impl Report {
         let server_rss_mib = Trend::of(&steady, |s| s.server_rss_mib);
         let redis_keys = Trend::of(&steady, |s| s.redis_keys as f64);
         let redis_used_memory_mib = Trend::of(&steady, |s| s.redis_used_memory_mib);
+        let backlog = Trend::of(&steady, |s| s.backlog as f64);
 
         let mut reasons = Vec::new();
         let mut too_short = false;
@@ -133,6 +140,15 @@ impl Report {
                 )),
                 Some(_) => {}
             }
+        }
+        if let Some(trend) = &backlog
+            && trend.slope_per_10_min > MAX_BACKLOG_GROWTH_PER_10_MIN
+        {
+            reasons.push(format!(
+                "the backlog grew {:.0} jobs per 10 min (limit {MAX_BACKLOG_GROWTH_PER_10_MIN}): \
+                 the server did not keep up with the load",
+                trend.slope_per_10_min
+            ));
         }
         let error_percent = if totals.calls > 0 {
             totals.errors as f64 / totals.calls as f64 * 100.0
@@ -167,6 +183,7 @@ impl Report {
             server_rss_mib,
             redis_keys,
             redis_used_memory_mib,
+            backlog,
             jobs_done_per_s: totals.acked as f64 / duration_s.max(1.0),
             totals,
             verdict,
@@ -193,6 +210,7 @@ impl Report {
             ("server rss", "MiB", &self.server_rss_mib),
             ("redis keys", "", &self.redis_keys),
             ("redis used_memory", "MiB", &self.redis_used_memory_mib),
+            ("backlog", "", &self.backlog),
         ] {
             match trend {
                 Some(t) => out.push_str(&format!(
