@@ -272,3 +272,85 @@ fn field(text: &str, key: &str, separator: char) -> Option<String> {
         (name.trim() == key).then(|| value.trim().to_owned())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(acked: u64, calls: u64, errors: u64) -> Totals {
+        Totals {
+            calls,
+            errors,
+            enqueued: acked,
+            duplicates: 0,
+            acked,
+            failed: 0,
+            cron_jobs_done: 0,
+            bulk_operations: 0,
+            dead_jobs_bulk_handled: 0,
+            beats: 0,
+            log_lines: 0,
+            webhook_requests: 0,
+        }
+    }
+
+    /// One sample every 10 s for `minutes`, RSS and keys from the given functions of time.
+    fn samples(minutes: f64, rss: impl Fn(f64) -> f64, keys: impl Fn(f64) -> f64) -> Vec<Sample> {
+        (1..=(minutes * 6.0) as usize)
+            .map(|n| {
+                let at_s = n as f64 * 10.0;
+                Sample {
+                    at_s,
+                    server_rss_mib: rss(at_s),
+                    redis_keys: keys(at_s) as u64,
+                    redis_used_memory_mib: 10.0,
+                    jobs_done: n as u64 * 100,
+                    backlog: 0,
+                }
+            })
+            .collect()
+    }
+
+    fn judge(minutes: f64, samples: Vec<Sample>, totals: Totals) -> Report {
+        Report::new(minutes, 10.0, 360.0, Vec::new(), samples, totals)
+    }
+
+    #[test]
+    fn flat_figures_with_a_sawtooth_are_stable() {
+        let run = samples(30.0, |_| 70.0, |t| 3000.0 + (t % 120.0) * 5.0);
+        let report = judge(30.0, run, totals(10_000, 5_000, 0));
+        assert!(report.verdict == Verdict::Stable, "{:?}", report.reasons);
+        let keys = report.redis_keys.unwrap();
+        assert!(keys.slope_percent_per_10_min.abs() < 1.0);
+        assert_eq!(report.server_rss_mib.unwrap().max, 70.0);
+    }
+
+    #[test]
+    fn steady_growth_of_rss_or_keys_is_unstable() {
+        // 1 MiB a minute on 70 MiB: about 14% per 10 minutes.
+        let run = samples(30.0, |t| 70.0 + t / 60.0, |_| 3000.0);
+        let report = judge(30.0, run, totals(10_000, 5_000, 0));
+        assert!(report.verdict == Verdict::Unstable);
+        assert!(report.reasons[0].starts_with("server rss grew"));
+        let slope = report.server_rss_mib.unwrap().slope_per_10_min;
+        assert!((slope - 10.0).abs() < 0.01, "slope {slope}");
+
+        let run = samples(30.0, |_| 70.0, |t| 3000.0 + t);
+        let report = judge(30.0, run, totals(10_000, 5_000, 0));
+        assert!(report.verdict == Verdict::Unstable);
+        assert!(report.reasons[0].starts_with("redis keys grew"));
+    }
+
+    #[test]
+    fn errors_past_the_limit_are_unstable_and_a_short_run_judges_nothing() {
+        let run = samples(30.0, |_| 70.0, |_| 3000.0);
+        let report = judge(30.0, run, totals(10_000, 1_000, 2));
+        assert!(report.verdict == Verdict::Unstable);
+        assert!(report.reasons[0].contains("2 of 1000 calls failed"));
+
+        // Every sample falls inside the warm-up.
+        let run = samples(1.0, |t| 60.0 + t, |t| t * 100.0);
+        let report = judge(1.0, run, totals(100, 100, 0));
+        assert!(report.verdict == Verdict::Inconclusive);
+    }
+}
