@@ -31,14 +31,18 @@ pub enum RedisConn {
 /// Where Redis is, and how to open connections to it.
 #[derive(Clone)]
 pub enum RedisClient {
-    Single(redis::Client),
-    /// `shared` answers within the response timeout; `blocking` has none, for `XREAD BLOCK`;
-    /// `seed` is the first node given, for questions about one node (`INFO`, `CONFIG GET`).
-    Cluster {
-        shared: ClusterClient,
-        blocking: ClusterClient,
-        seed: redis::Client,
-    },
+    Single(Box<redis::Client>),
+    Cluster(Box<ClusterClients>),
+}
+
+#[derive(Clone)]
+pub struct ClusterClients {
+    /// Answers within the response timeout.
+    shared: ClusterClient,
+    /// No response timeout, for `XREAD BLOCK`.
+    blocking: ClusterClient,
+    /// The first node given, for questions about one node (`INFO`, `CONFIG GET`).
+    seed: redis::Client,
 }
 
 /// Why `--redis-url` could not be used.
@@ -88,7 +92,7 @@ impl RedisClient {
                     "several urls given but redis is not in cluster mode".into(),
                 ));
             }
-            return Ok(Self::Single(single));
+            return Ok(Self::Single(Box::new(single)));
         }
         let builder = |timeout: Option<Duration>| {
             let mut builder = ClusterClientBuilder::new(seeds.clone())
@@ -111,15 +115,15 @@ impl RedisClient {
             }
             builder.build()
         };
-        Ok(Self::Cluster {
+        Ok(Self::Cluster(Box::new(ClusterClients {
             shared: builder(Some(RESPONSE_TIMEOUT))?,
             blocking: builder(None)?,
             seed: single,
-        })
+        })))
     }
 
     pub fn is_cluster(&self) -> bool {
-        matches!(self, Self::Cluster { .. })
+        matches!(self, Self::Cluster(_))
     }
 
     /// A connection to share between tasks, with a response timeout and reconnection.
@@ -131,12 +135,13 @@ impl RedisClient {
                     .set_response_timeout(Some(RESPONSE_TIMEOUT))
                     .set_number_of_retries(2)
                     .set_max_delay(Duration::from_millis(500));
-                let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
+                let manager =
+                    ConnectionManager::new_with_config(client.as_ref().clone(), config).await?;
                 Ok(RedisConn::Single(manager))
             }
-            Self::Cluster { shared, .. } => {
-                Ok(RedisConn::Cluster(shared.get_async_connection().await?))
-            }
+            Self::Cluster(clients) => Ok(RedisConn::Cluster(
+                clients.shared.get_async_connection().await?,
+            )),
         }
     }
 
@@ -145,7 +150,7 @@ impl RedisClient {
     pub async fn seed(&self) -> RedisResult<RedisConn> {
         match self {
             Self::Single(_) => self.shared().await,
-            Self::Cluster { seed, .. } => Self::Single(seed.clone()).shared().await,
+            Self::Cluster(clients) => Self::Single(Box::new(clients.seed.clone())).shared().await,
         }
     }
 
@@ -158,12 +163,13 @@ impl RedisClient {
                     .set_connection_timeout(Some(CONNECTION_TIMEOUT))
                     .set_number_of_retries(2)
                     .set_max_delay(Duration::from_millis(500));
-                let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
+                let manager =
+                    ConnectionManager::new_with_config(client.as_ref().clone(), config).await?;
                 Ok(RedisConn::Single(manager))
             }
-            Self::Cluster { blocking, .. } => {
-                Ok(RedisConn::Cluster(blocking.get_async_connection().await?))
-            }
+            Self::Cluster(clients) => Ok(RedisConn::Cluster(
+                clients.blocking.get_async_connection().await?,
+            )),
         }
     }
 }
