@@ -1,5 +1,5 @@
 //! `zenith-bench`: measures raw Redis and Zenith side by side on one Redis in one run, and
-//! reports each Zenith figure as a ratio of its raw baseline.
+//! reports each Zenith figure as a ratio of its raw baseline; with `--peers`, BullMQ's too.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -9,12 +9,14 @@ use clap::Parser;
 use zenith_testkit::{RedisServer, ZenithServer};
 
 use crate::drive::Latency;
+use crate::peers::BullMq;
 use crate::report::{Metric, Report, Target};
-use crate::zenith::Zenith;
+use crate::zenith::{BATCH_CALLERS, BATCH_SIZE, UNARY_CALLERS, Zenith};
 
 mod archive;
 mod bulk;
 mod drive;
+mod peers;
 mod pulse;
 mod raw;
 mod report;
@@ -40,6 +42,10 @@ struct Args {
     /// Only these parts, comma-separated [default: all].
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Part>,
+    /// Also run BullMQ (installed from npm into tests/bench/peers) on the same Redis and report
+    /// Zenith's queue figures against it; needs Node.js and npm.
+    #[arg(long)]
+    peers: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -148,12 +154,22 @@ async fn run() -> anyhow::Result<()> {
         }
     };
     let runs = |part: Part| args.only.is_empty() || args.only.contains(&part);
+    anyhow::ensure!(
+        !args.peers || runs(Part::Queue),
+        "--peers compares the queue part, which --only leaves out"
+    );
 
     let redis = RedisServer::start().context("start redis")?;
     let redis_url = redis.url();
+    let peers = if args.peers {
+        Some(phase("installing bullmq", BullMq::install(&redis_url, PAYLOAD)).await?)
+    } else {
+        None
+    };
     let mut metrics = Vec::new();
     if runs(Part::Queue) {
-        metrics.extend(queue_metrics(&binary, &redis_url, &scale, args.quick).await?);
+        metrics
+            .extend(queue_metrics(&binary, &redis_url, &scale, args.quick, peers.as_ref()).await?);
     }
     if runs(Part::Archive) {
         raw::flush_all(&redis_url).await?;
@@ -176,12 +192,14 @@ async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Queues and jobs: raw Redis baselines, then the same work through a server.
+/// Queues and jobs: raw Redis baselines, then the same work through a server, each enqueue and
+/// reserve phase followed by BullMQ's counterpart when `peers` is given.
 async fn queue_metrics(
     binary: &Path,
     redis_url: &str,
     scale: &Scale,
     quick: bool,
+    peers: Option<&BullMq>,
 ) -> anyhow::Result<Vec<Metric>> {
     let lpush = Metric::new(
         "redis_lpush_pipelined_per_s",
@@ -224,43 +242,98 @@ async fn queue_metrics(
     .against(&zcard)
     .target(Target::RatioAtMost(3.0));
 
+    // Each BullMQ phase runs right after the Zenith phase it is compared to, on the same
+    // Redis flushed in between, with as many jobs as Zenith handled in its measured time.
+    let mut peer_metrics = Vec::new();
     raw::flush_all(redis_url).await?;
+    let batch_rate = phase(
+        "measuring enqueue_batch_jobs_per_s",
+        zenith.enqueue_batch(scale),
+    )
+    .await?;
     let batch = Metric::new(
         "enqueue_batch_jobs_per_s",
-        phase(
-            "measuring enqueue_batch_jobs_per_s",
-            zenith.enqueue_batch_per_s(scale),
-        )
-        .await?,
+        batch_rate.per_second(),
         "jobs/s",
     )
     .against(&lpush)
     .target(Target::RatioAtLeast(0.10));
+    if let Some(bullmq) = peers {
+        raw::flush_all(redis_url).await?;
+        let add_bulk = Metric::new(
+            "bullmq_add_bulk_jobs_per_s",
+            phase(
+                "measuring bullmq_add_bulk_jobs_per_s",
+                bullmq.add_bulk(batch_rate.items, BATCH_CALLERS, BATCH_SIZE, scale.warmup),
+            )
+            .await?
+            .per_second(),
+            "jobs/s",
+        );
+        let versus = batch
+            .also_against(&add_bulk)
+            .target(Target::RatioAtLeast(2.0));
+        peer_metrics.extend([add_bulk, versus]);
+    }
 
     raw::flush_all(redis_url).await?;
+    let unary_rate = phase(
+        "measuring enqueue_unary_jobs_per_s",
+        zenith.enqueue_unary(scale),
+    )
+    .await?;
     let unary = Metric::new(
         "enqueue_unary_jobs_per_s",
-        phase(
-            "measuring enqueue_unary_jobs_per_s",
-            zenith.enqueue_unary_per_s(scale),
-        )
-        .await?,
+        unary_rate.per_second(),
         "jobs/s",
     )
     .against(&lpush);
+    if let Some(bullmq) = peers {
+        raw::flush_all(redis_url).await?;
+        let add = Metric::new(
+            "bullmq_add_jobs_per_s",
+            phase(
+                "measuring bullmq_add_jobs_per_s",
+                bullmq.add(unary_rate.items, UNARY_CALLERS, scale.warmup),
+            )
+            .await?
+            .per_second(),
+            "jobs/s",
+        );
+        let versus = unary.also_against(&add);
+        peer_metrics.extend([add, versus]);
+    }
 
     raw::flush_all(redis_url).await?;
+    let reserve_rate = phase(
+        "measuring reserve_ack_jobs_per_s",
+        zenith.reserve_ack(scale, batch.value()),
+    )
+    .await?;
     let reserve = Metric::new(
         "reserve_ack_jobs_per_s",
-        phase(
-            "measuring reserve_ack_jobs_per_s",
-            zenith.reserve_ack_per_s(scale, batch.value()),
-        )
-        .await?,
+        reserve_rate.per_second(),
         "jobs/s",
     )
     .against(&lpush)
     .target(Target::RatioAtLeast(0.05));
+    if let Some(bullmq) = peers {
+        raw::flush_all(redis_url).await?;
+        let worker = Metric::new(
+            "bullmq_worker_jobs_per_s",
+            phase(
+                "measuring bullmq_worker_jobs_per_s",
+                bullmq.worker(reserve_rate.items),
+            )
+            .await?
+            .per_second(),
+            "jobs/s",
+        );
+        let versus = reserve
+            .also_against(&worker)
+            .target(Target::RatioAtLeast(2.0));
+        peer_metrics.extend([worker, versus]);
+    }
 
     raw::flush_all(redis_url).await?;
     let retry_floor = Metric::new(
@@ -298,7 +371,7 @@ async fn queue_metrics(
         .target(Target::ValueAtMost(150.0));
     drop(server);
 
-    Ok(vec![
+    let mut metrics = vec![
         lpush,
         zcard,
         batch,
@@ -310,5 +383,7 @@ async fn queue_metrics(
         slowlog,
         count_filter,
         rss,
-    ])
+    ];
+    metrics.extend(peer_metrics);
+    Ok(metrics)
 }

@@ -71,6 +71,11 @@ impl Metric {
         self
     }
 
+    /// The same figure again against a second baseline: one row per comparison.
+    pub fn also_against(&self, baseline: &Metric) -> Self {
+        Self::new(self.name, self.value, self.unit).against(baseline)
+    }
+
     pub fn target(mut self, target: Target) -> Self {
         self.target = Some(target);
         self

@@ -15,11 +15,11 @@ use zenith_proto::v1::{
 };
 
 use crate::Scale;
-use crate::drive::{Latency, Step, drive, latency};
+use crate::drive::{Latency, Rate, Step, drive, latency};
 
-const BATCH_CALLERS: usize = 8;
-const BATCH_SIZE: usize = 500;
-const UNARY_CALLERS: usize = 64;
+pub const BATCH_CALLERS: usize = 8;
+pub const BATCH_SIZE: usize = 500;
+pub const UNARY_CALLERS: usize = 64;
 const RESERVERS: usize = 8;
 const RESERVE_MAX_JOBS: i32 = 100;
 const LISTED_QUEUES: usize = 1_000;
@@ -113,8 +113,9 @@ impl Zenith {
         }
     }
 
-    /// Jobs per second through BatchEnqueue, 500 jobs a call from 8 concurrent callers.
-    pub async fn enqueue_batch_per_s(&self, scale: &Scale) -> anyhow::Result<f64> {
+    /// Jobs through BatchEnqueue, 500 jobs a call from 8 concurrent callers, over the
+    /// measured time.
+    pub async fn enqueue_batch(&self, scale: &Scale) -> anyhow::Result<Rate> {
         let mut workers = Vec::with_capacity(BATCH_CALLERS);
         for _ in 0..BATCH_CALLERS {
             workers.push(BatchWorker {
@@ -125,11 +126,11 @@ impl Zenith {
         }
         let (workers, _) = drive(workers, scale.warmup).await?;
         let (_, rate) = drive(workers, scale.measure).await?;
-        Ok(rate.per_second())
+        Ok(rate)
     }
 
-    /// Jobs per second through unary Enqueue from 64 concurrent callers.
-    pub async fn enqueue_unary_per_s(&self, scale: &Scale) -> anyhow::Result<f64> {
+    /// Jobs through unary Enqueue from 64 concurrent callers, over the measured time.
+    pub async fn enqueue_unary(&self, scale: &Scale) -> anyhow::Result<Rate> {
         let mut workers = Vec::with_capacity(UNARY_CALLERS);
         for _ in 0..UNARY_CALLERS {
             workers.push(UnaryWorker {
@@ -141,15 +142,15 @@ impl Zenith {
         }
         let (workers, _) = drive(workers, scale.warmup).await?;
         let (_, rate) = drive(workers, scale.measure).await?;
-        Ok(rate.per_second())
+        Ok(rate)
     }
 
-    /// Jobs per second through Reserve (100 at a time) then one Ack for the whole batch, from 8
+    /// Jobs through Reserve (100 at a time) then one Ack for the whole batch, from 8
     /// concurrent reservers on one queue. `enqueue_rate` sizes the backlog: reserve plus ack is
     /// two steps a job against enqueue's one, so what enqueue does over warm-up and measurement
     /// should outlast both; if not, the measurement ends early when the queue is empty, which
     /// still counts honestly.
-    pub async fn reserve_ack_per_s(&self, scale: &Scale, enqueue_rate: f64) -> anyhow::Result<f64> {
+    pub async fn reserve_ack(&self, scale: &Scale, enqueue_rate: f64) -> anyhow::Result<Rate> {
         const QUEUE: &str = "bench-reserve-ack";
         let window = (scale.warmup + scale.measure).as_secs_f64();
         let backlog = (enqueue_rate * window).clamp(5_000.0, 2_000_000.0) as usize;
@@ -176,7 +177,7 @@ impl Zenith {
             rate.items > 0,
             "the backlog of {filled} jobs ran out during warm-up"
         );
-        Ok(rate.per_second())
+        Ok(rate)
     }
 
     /// Enqueues `count` jobs into `queue` and completes every one of them (reserve, ack):
