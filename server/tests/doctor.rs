@@ -165,6 +165,28 @@ async fn a_healthy_deployment_passes_every_check() {
 }
 
 #[tokio::test]
+async fn a_redis_cluster_passes_and_is_named() {
+    let cluster = RedisServer::start_cluster(3, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = migrated_sqlite(dir.path()).await;
+    // Two seed nodes, as a production config would give them.
+    let seeds = format!(
+        "{},redis://127.0.0.1:{}",
+        cluster.url(),
+        cluster.primary_ports().unwrap()[1]
+    );
+    let run = doctor_on(dir.path(), &seeds, &database);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    assert_eq!(run.status("redis-role"), "ok", "{}", run.stdout);
+    assert!(
+        run.line("redis-role").contains("redis cluster"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.status("redis-eviction"), "ok", "{}", run.stdout);
+}
+
+#[tokio::test]
 async fn an_evicting_redis_fails_and_the_fix_names_noeviction() {
     let deployment = Deployment::start().await;
     config_set(&deployment.redis, "maxmemory-policy", "allkeys-lru").await;
