@@ -129,16 +129,7 @@ impl RedisClient {
     /// A connection to share between tasks, with a response timeout and reconnection.
     pub async fn shared(&self) -> RedisResult<RedisConn> {
         match self {
-            Self::Single(client) => {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(CONNECTION_TIMEOUT))
-                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
-                    .set_number_of_retries(2)
-                    .set_max_delay(Duration::from_millis(500));
-                let manager =
-                    ConnectionManager::new_with_config(client.as_ref().clone(), config).await?;
-                Ok(RedisConn::Single(manager))
-            }
+            Self::Single(client) => manager(client, Some(RESPONSE_TIMEOUT)).await,
             Self::Cluster(clients) => Ok(RedisConn::Cluster(
                 clients.shared.get_async_connection().await?,
             )),
@@ -150,7 +141,7 @@ impl RedisClient {
     pub async fn seed(&self) -> RedisResult<RedisConn> {
         match self {
             Self::Single(_) => self.shared().await,
-            Self::Cluster(clients) => Self::Single(Box::new(clients.seed.clone())).shared().await,
+            Self::Cluster(clients) => manager(&clients.seed, Some(RESPONSE_TIMEOUT)).await,
         }
     }
 
@@ -158,20 +149,27 @@ impl RedisClient {
     /// `XREAD BLOCK` (which would stall a shared one); callers bound each read.
     pub async fn blocking(&self) -> RedisResult<RedisConn> {
         match self {
-            Self::Single(client) => {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(CONNECTION_TIMEOUT))
-                    .set_number_of_retries(2)
-                    .set_max_delay(Duration::from_millis(500));
-                let manager =
-                    ConnectionManager::new_with_config(client.as_ref().clone(), config).await?;
-                Ok(RedisConn::Single(manager))
-            }
+            Self::Single(client) => manager(client, None).await,
             Self::Cluster(clients) => Ok(RedisConn::Cluster(
                 clients.blocking.get_async_connection().await?,
             )),
         }
     }
+}
+
+/// A reconnecting connection to one server; `None` waits for answers however long they take
+/// (redis-rs would otherwise give up after 500 ms).
+async fn manager(
+    client: &redis::Client,
+    response_timeout: Option<Duration>,
+) -> RedisResult<RedisConn> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECTION_TIMEOUT))
+        .set_response_timeout(response_timeout)
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_millis(500));
+    let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
+    Ok(RedisConn::Single(manager))
 }
 
 fn single_client(

@@ -142,13 +142,13 @@ fn main() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let scale = Scale::new(args.quick);
-    let target_dir = server::target_dir()?;
+    let target_dir = zenith_testkit::release::target_dir()?;
     let binary = match args.server_binary {
         // The server starts in a directory of its own, so a relative path would miss.
         Some(binary) => std::path::absolute(binary)?,
         None => {
             phase("building the release server", async {
-                server::build_release(&target_dir)
+                zenith_testkit::release::build_release(&target_dir)
             })
             .await?
         }

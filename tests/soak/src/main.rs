@@ -3,13 +3,13 @@
 //! PostgreSQL for minutes, samples the server's RSS and Redis's key count, and says whether
 //! they stayed flat after warm-up. Exits 1 when they did not.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use clap::Parser;
 use tonic::transport::Channel;
 use zenith_proto::v1::GetQueueRequest;
@@ -92,11 +92,11 @@ async fn run() -> anyhow::Result<Verdict> {
         (0.0..100.0).contains(&args.warmup_percent),
         "--warmup-percent must be from 0 to below 100"
     );
-    let target_dir = target_dir()?;
+    let target_dir = zenith_testkit::release::target_dir()?;
     let binary = match args.server_binary {
         // The server starts in a directory of its own, so a relative path would miss.
         Some(binary) => std::path::absolute(binary)?,
-        None => build_release(&target_dir)?,
+        None => zenith_testkit::release::build_release(&target_dir)?,
     };
 
     let redis = RedisServer::start().context("start redis")?;
@@ -224,49 +224,4 @@ async fn sample(
         jobs_done,
         backlog: backlog as u64,
     })
-}
-
-/// The workspace's target directory: CARGO_TARGET_DIR when set, otherwise the directory above
-/// the profile directory this executable was built into (target/release/zenith-soak).
-fn target_dir() -> anyhow::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Ok(std::path::absolute(dir)?);
-    }
-    let exe = std::env::current_exe().context("locate the soak executable")?;
-    exe.ancestors()
-        .nth(2)
-        .map(Path::to_path_buf)
-        .context("soak executable has no target directory above it")
-}
-
-/// Builds the release `zenith` binary into `target_dir` and returns its path, so the soak
-/// always runs the server of the current checkout.
-fn build_release(target_dir: &Path) -> anyhow::Result<PathBuf> {
-    eprintln!("soak: building the release server");
-    // `cargo run` sets CARGO to the cargo that built us; plain `cargo` is the fallback.
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "zenith-server",
-            "--bin",
-            "zenith",
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(target_dir)
-        .status()
-        .context("run cargo build for the server")?;
-    if !status.success() {
-        bail!("building the release server failed ({status})");
-    }
-    let binary = target_dir.join("release").join("zenith");
-    if !binary.is_file() {
-        bail!("built server not found at {}", binary.display());
-    }
-    Ok(binary)
 }

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 pub mod otlp;
 pub mod proxy;
 pub mod receivers;
+pub mod release;
 pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use proxy::FaultProxy;
 pub use receivers::{HttpReceiver, ReceivedRequest, SmtpMessage, SmtpSink};
