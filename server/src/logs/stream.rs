@@ -1,10 +1,10 @@
 //! The Redis stream `<prefix>:logs` (PULSE.md, "Logs"): writing lines, reading entries through
 //! the archiver's consumer group or by range, and trimming what is archived and old.
 
-use crate::redis_conn::RedisConn;
 use redis::Value;
 
 use crate::queue::{QueueError, Result};
+use crate::redis_conn::RedisConn;
 
 /// The consumer group every replica's archiver shares.
 pub const ARCHIVER_GROUP: &str = "log-archiver";

@@ -10,6 +10,7 @@ use zenith_proto::v1::{BeatPayload, BeatTransport};
 
 use super::view::NodeRecord;
 use super::{Pulse, PulseError, Recorded, Result, SharedPulse, beat, local_ms};
+use crate::redis_conn::RedisConn;
 
 /// New beats are seen within this (PULSE.md promises a second).
 const ROUND: Duration = Duration::from_millis(300);
@@ -104,7 +105,7 @@ impl Pulse {
     /// a node whose rank moved while beats came in, and a node may have been added since.
     async fn still_missing(
         &self,
-        conn: &mut crate::redis_conn::RedisConn,
+        conn: &mut RedisConn,
         missing: Vec<String>,
     ) -> Result<Vec<String>> {
         let mut gone = Vec::new();
@@ -126,10 +127,7 @@ impl Pulse {
     }
 
     /// Every registry entry, in bounded chunks.
-    async fn read_registry(
-        &self,
-        conn: &mut crate::redis_conn::RedisConn,
-    ) -> Result<Vec<(String, f64)>> {
+    async fn read_registry(&self, conn: &mut RedisConn) -> Result<Vec<(String, f64)>> {
         let mut registry = Vec::new();
         loop {
             let start = registry.len();
@@ -150,7 +148,7 @@ impl Pulse {
 
     async fn read_changed(
         &self,
-        conn: &mut crate::redis_conn::RedisConn,
+        conn: &mut RedisConn,
         chunk: &[(String, f64)],
     ) -> Result<Vec<Changed>> {
         let mut pipe = redis::pipe();
@@ -193,7 +191,7 @@ impl Pulse {
     /// before a restart) as they are, new Redis-native beats recorded here first.
     async fn take_changed(
         &self,
-        conn: &mut crate::redis_conn::RedisConn,
+        conn: &mut RedisConn,
         state: &mut LoopState,
         changed: Vec<Changed>,
     ) -> Result<()> {
@@ -327,12 +325,7 @@ impl Pulse {
 
     /// Removes a node from the registry if it did not beat again since `score`, then its
     /// bookkeeping. True when removed.
-    async fn forget(
-        &self,
-        conn: &mut crate::redis_conn::RedisConn,
-        node_id: &str,
-        score: f64,
-    ) -> Result<bool> {
+    async fn forget(&self, conn: &mut RedisConn, node_id: &str, score: f64) -> Result<bool> {
         let mut forget = self.scripts.forget.call(&self.keys.nodes());
         forget.arg(node_id).arg(score);
         let mut pipe = redis::pipe();
@@ -350,11 +343,7 @@ impl Pulse {
         Ok(removed == 1)
     }
 
-    async fn forget_expired(
-        &self,
-        conn: &mut crate::redis_conn::RedisConn,
-        state: &mut LoopState,
-    ) -> Result<()> {
+    async fn forget_expired(&self, conn: &mut RedisConn, state: &mut LoopState) -> Result<()> {
         let now = self.now_ms();
         let retention_ms = self.config.lost_node_retention.as_millis() as i64;
         let expired = self.view().expired(now, retention_ms);

@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::redis_conn::{RedisClient, RedisConn, RedisUrlError};
 use prost::Message;
 use prost_types::Timestamp;
 use redis::Value;
@@ -30,6 +29,7 @@ pub use bulk::{BulkRequest, action_accepts, run_bulk_operations};
 pub use consumers::{FORGET_CONSUMERS_EVERY, FORGET_CONSUMERS_IDLE, forget_idle_consumers};
 
 use crate::filter::Filter;
+use crate::redis_conn::{RedisClient, RedisConn, RedisUrlError};
 
 pub use error::{QueueError, Result};
 pub use events::{ARCHIVER_GROUP, EventBacklog, EventEntry, EventGroup, JobSource};
