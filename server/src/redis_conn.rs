@@ -82,10 +82,19 @@ impl RedisClient {
                     .set_response_timeout(Some(RESPONSE_TIMEOUT)),
             )
             .await?;
-        let info: String = redis::cmd("INFO")
+        let info: String = match redis::cmd("INFO")
             .arg("cluster")
             .query_async(&mut probe)
-            .await?;
+            .await
+        {
+            Ok(info) => info,
+            // An ACL user may be denied INFO; Zenith never needed it on a single server.
+            Err(error) if error.code() == Some("NOPERM") => {
+                tracing::info!(%error, "redis denies INFO; taking it for a single server");
+                String::new()
+            }
+            Err(error) => return Err(error.into()),
+        };
         if !info.lines().any(|line| line.trim() == "cluster_enabled:1") {
             if seeds.len() > 1 {
                 return Err(RedisUrlError::Invalid(

@@ -1,6 +1,6 @@
 //! The server port's transport: TLS and mTLS, grpc-web over HTTP/1.1 through TLS, TLS to Redis
-//! and PostgreSQL, message size and stream limits, the unary request timeout, and CORS. Real
-//! processes throughout; certificates are made fresh for each run.
+//! and PostgreSQL, a Redis user with fewer rights, message size and stream limits, the unary
+//! request timeout, and CORS. Real processes throughout; certificates are made fresh for each run.
 
 mod common;
 
@@ -373,6 +373,46 @@ async fn redis_over_tls_with_a_private_ca() {
         .job
         .unwrap();
     assert_eq!(job.queue, "secure");
+}
+
+/// Zenith asks `INFO cluster` at start to tell a cluster from a single server; an ACL user may
+/// be denied it (and `CONFIG`), and Zenith must serve all the same.
+#[tokio::test]
+async fn a_redis_user_denied_info_and_config_still_serves() {
+    let redis = RedisServer::start().unwrap();
+    let mut admin = redis.connection().await.unwrap();
+    redis::cmd("ACL")
+        .arg(&[
+            "SETUSER", "zenith", "on", ">secret", "~*", "&*", "+@all", "-info", "-config",
+        ])
+        .query_async::<()>(&mut admin)
+        .await
+        .unwrap();
+    let url = format!("redis://zenith:secret@127.0.0.1:{}", redis.port());
+    let server =
+        ZenithServer::start_with(zenith(), &url, &[]).expect("start zenith as a user denied INFO");
+    let mut queues = QueueServiceClient::new(plaintext_channel(&server).await);
+    let id = queues
+        .enqueue(EnqueueRequest {
+            job: Some(common::spec("limited", "send")),
+        })
+        .await
+        .expect("enqueue as a user denied INFO")
+        .into_inner()
+        .job
+        .unwrap()
+        .id;
+    let job = queues
+        .get_job(GetJobRequest {
+            id,
+            ..Default::default()
+        })
+        .await
+        .expect("get job")
+        .into_inner()
+        .job
+        .unwrap();
+    assert_eq!(job.queue, "limited");
 }
 
 #[tokio::test]
