@@ -151,7 +151,7 @@ impl Cluster {
         }
 
         // Every service decodes messages up to --max-message-bytes; larger ones are refused
-        // (OUT_OF_RANGE) from their length prefix, before they are read into memory.
+        // (RESOURCE_EXHAUSTED) from their length prefix, before they are read into memory.
         let max_message = config.max_message_bytes;
         let routes = Routes::new(
             QueueServiceServer::new(QueueApi::new(

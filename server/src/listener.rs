@@ -333,6 +333,45 @@ fn parse_grpc_timeout(value: &[u8]) -> Option<Duration> {
     })
 }
 
+/// tonic refuses a request message over `--max-message-bytes` with OUT_OF_RANGE; Zenith answers
+/// every size limit with RESOURCE_EXHAUSTED (reason TOO_LARGE), as gRPC's own servers do.
+pub async fn oversized_as_resource_exhausted(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let Some(status) = tonic::Status::from_header_map(response.headers()) else {
+        return response;
+    };
+    if status.code() != tonic::Code::OutOfRange
+        || !status
+            .message()
+            .contains("decoded message length too large")
+    {
+        return response;
+    }
+    // "… found N bytes, the limit is: M bytes"
+    let numbers: Vec<&str> = status
+        .message()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|part| !part.is_empty())
+        .collect();
+    let [found, limit] = numbers[..] else {
+        return response;
+    };
+    let refused = tonic::Status::from(crate::queue::QueueError::TooLarge {
+        field: "request".into(),
+        message: format!(
+            "message of {found} bytes exceeds the limit of {limit} bytes (--max-message-bytes)"
+        ),
+    });
+    let headers = response.headers_mut();
+    for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        headers.remove(name);
+    }
+    if refused.add_header(headers).is_err() {
+        tracing::warn!(code = ?refused.code(), "could not rewrite an oversized request's status");
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,6 +155,9 @@ async fn serve_clusters(
     };
     // grpc-web translation wraps only the gRPC routes: it refuses other HTTP/1.1 requests.
     let grpc = cluster::route_services(grpc.into_axum_router(), ClusterRouter::new(cluster_routes))
+        .layer(axum::middleware::from_fn(
+            listener::oversized_as_resource_exhausted,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Deadlines::new(config.request_timeout),
             listener::enforce_deadline,

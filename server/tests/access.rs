@@ -515,6 +515,29 @@ async fn scoped_keys_stay_within_their_queues() {
         .await
         .unwrap_err();
     assert_eq!(batch.code(), Code::PermissionDenied);
+
+    // The scope check reads the message, up to the message limit and no further.
+    let oversized = queues(&secured)
+        .enqueue(with_key(
+            EnqueueRequest {
+                job: Some(JobSpec {
+                    queue: "billing".into(),
+                    r#type: "t".into(),
+                    payload: vec![b'x'; 6 << 20],
+                    ..Default::default()
+                }),
+            },
+            Some(&token),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(oversized.code(), Code::ResourceExhausted, "{oversized:?}");
+    assert!(
+        oversized
+            .message()
+            .contains("exceeds the limit of 4194304 bytes"),
+        "{oversized:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -477,8 +477,13 @@ async fn oversized_messages_are_refused_without_buffering_them() {
     let before = rss_kib(pid);
     for _ in 0..20 {
         let status = queues.enqueue(enqueue(6 << 20)).await.unwrap_err();
-        assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
-        assert!(status.message().contains("too large"), "{status:?}");
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert!(
+            status
+                .message()
+                .contains("exceeds the limit of 4194304 bytes"),
+            "{status:?}"
+        );
     }
     let grown_mib = rss_kib(pid).saturating_sub(before) / 1024;
     println!("rss before {} MiB, grown by {grown_mib} MiB", before / 1024);
@@ -519,7 +524,7 @@ async fn max_message_bytes_raises_the_limit() {
         .enqueue(EnqueueRequest { job: Some(job) })
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
 }
 
 #[tokio::test]

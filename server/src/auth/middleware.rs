@@ -30,6 +30,7 @@ use super::keys::{Keyring, Token};
 use super::store::AuditRecord;
 use super::{Access, Principal, QueueScope, Rule, rule_for};
 use crate::metrics;
+use crate::queue::QueueError;
 
 const MAX_SUMMARY_BYTES: usize = 2048;
 const BULK_OPERATION_RPC: &str = "/zenith.v1.QueueService/StartBulkOperation";
@@ -164,11 +165,18 @@ async fn authorize_call(State(auth): State<Auth>, request: Request, next: Next) 
         let limit = auth.max_request_bytes + 5;
         let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(bytes) => bytes,
-            Err(_) => {
-                let error = AuthError::invalid(
-                    "request",
-                    format!("unreadable or larger than {} bytes", auth.max_request_bytes),
-                );
+            Err(error) => {
+                let error = if is_length_limit(&error) {
+                    AuthError::Queue(QueueError::TooLarge {
+                        field: "request".into(),
+                        message: format!(
+                            "message exceeds the limit of {} bytes (--max-message-bytes)",
+                            auth.max_request_bytes
+                        ),
+                    })
+                } else {
+                    AuthError::invalid("request", format!("unreadable: {error}"))
+                };
                 return deny(&auth, &call, error).await;
             }
         };
@@ -592,6 +600,18 @@ fn grpc_status(headers: &HeaderMap, trailers: Option<&HeaderMap>) -> (&'static s
         Some(status) => (code_name(status.code()), status.message().to_owned()),
         None => ("UNKNOWN", "no grpc-status in the answer".into()),
     }
+}
+
+/// Whether reading a body stopped at its length limit, rather than failing.
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// A call's final status: in the headers of a trailers-only answer, else in the trailers.

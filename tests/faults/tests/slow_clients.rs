@@ -249,7 +249,7 @@ async fn an_oversized_message_is_refused_from_its_length_before_its_body_arrives
     .expect("an answer without waiting for the announced gigabyte")?;
     assert_eq!(
         answered,
-        (tonic::Code::OutOfRange as i32).to_string(),
+        (tonic::Code::ResourceExhausted as i32).to_string(),
         "grpc-status"
     );
     // The server goes on serving.
