@@ -16,6 +16,9 @@ use crate::archive::Result;
 const JOB_CHUNK: usize = 1_000;
 /// An event row takes 6 parameters.
 const EVENT_CHUNK: usize = 2_000;
+// The multi-row INSERTs are not kept prepared (`persistent(false)`): each row count is a new
+// statement of up to a megabyte, and sqlx caches 100 per connection, which grew the server by
+// hundreds of MiB while the archiver caught up.
 
 pub struct SqliteArchive {
     pool: SqlitePool,
@@ -76,7 +79,11 @@ impl ArchiveStore for SqliteArchive {
                  WHERE excluded.version > archived_jobs.version RETURNING seq, id",
             );
             // Only inserted and replaced rows come back: their words are (re)indexed.
-            let written: Vec<(i64, String)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+            let written: Vec<(i64, String)> = insert
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?;
             if written.is_empty() {
                 continue;
             }
@@ -88,7 +95,7 @@ impl ArchiveStore for SqliteArchive {
             index.push_values(&written, |mut values, (seq, id)| {
                 values.push_bind(*seq).push_bind(texts[id.as_str()]);
             });
-            index.build().execute(&mut *tx).await?;
+            index.build().persistent(false).execute(&mut *tx).await?;
         }
         for chunk in batch.events.chunks(EVENT_CHUNK) {
             let mut insert = QueryBuilder::<Sqlite>::new(
@@ -104,7 +111,7 @@ impl ArchiveStore for SqliteArchive {
                     .push_bind(prost::Message::encode_to_vec(&record.event));
             });
             insert.push(" ON CONFLICT (queue, entry, job_id) DO NOTHING");
-            insert.build().execute(&mut *tx).await?;
+            insert.build().persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -308,7 +315,7 @@ impl ArchiveStore for SqliteArchive {
                     .push_bind(encode_fields(&rollup.fields));
             });
             insert.push(" ON CONFLICT (queue, hour_ms) DO UPDATE SET fields = excluded.fields");
-            insert.build().execute(&mut *tx).await?;
+            insert.build().persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -10,7 +10,8 @@ use crate::archive::Result;
 use crate::archive::store::limit_param;
 use crate::archive::store::sqlite::match_expression;
 
-/// Rows per statement: SQLite allows 32,766 parameters; a row takes 11.
+/// Rows per statement: SQLite allows 32,766 parameters; a row takes 11. The INSERTs are not
+/// kept prepared: each row count is a new, large statement (see the archive's store).
 const CHUNK: usize = 1_000;
 
 pub struct SqliteLogs {
@@ -46,7 +47,11 @@ impl LogStore for SqliteLogs {
             });
             insert.push(" ON CONFLICT (id) DO NOTHING RETURNING seq, id");
             // Only inserted rows come back: their words are indexed.
-            let written: Vec<(i64, String)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+            let written: Vec<(i64, String)> = insert
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?;
             if written.is_empty() {
                 continue;
             }
@@ -58,7 +63,7 @@ impl LogStore for SqliteLogs {
             index.push_values(&written, |mut values, (seq, id)| {
                 values.push_bind(*seq).push_bind(texts[id.as_str()]);
             });
-            index.build().execute(&mut *tx).await?;
+            index.build().persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
