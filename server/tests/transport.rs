@@ -340,6 +340,31 @@ async fn grpc_web_over_http1_through_tls() {
     assert_eq!(healthz.status(), 200);
 }
 
+/// Enqueues a job into `queue` and reads it back: both ways through Redis.
+async fn enqueue_and_read_back(server: &ZenithServer, queue: &str) -> Job {
+    let mut queues = QueueServiceClient::new(plaintext_channel(server).await);
+    let id = queues
+        .enqueue(EnqueueRequest {
+            job: Some(common::spec(queue, "send")),
+        })
+        .await
+        .expect("enqueue")
+        .into_inner()
+        .job
+        .unwrap()
+        .id;
+    queues
+        .get_job(GetJobRequest {
+            id,
+            ..Default::default()
+        })
+        .await
+        .expect("get job")
+        .into_inner()
+        .job
+        .unwrap()
+}
+
 #[tokio::test]
 async fn redis_over_tls_with_a_private_ca() {
     let pki = Pki::new();
@@ -350,29 +375,10 @@ async fn redis_over_tls_with_a_private_ca() {
         &["--redis-ca-cert", &pki.arg("ca.pem")],
     )
     .expect("start zenith against rediss://");
-    let channel = plaintext_channel(&server).await;
-    let mut queues = QueueServiceClient::new(channel);
-    let id = queues
-        .enqueue(EnqueueRequest {
-            job: Some(common::spec("secure", "send")),
-        })
-        .await
-        .expect("enqueue through a TLS redis")
-        .into_inner()
-        .job
-        .unwrap()
-        .id;
-    let job = queues
-        .get_job(GetJobRequest {
-            id,
-            ..Default::default()
-        })
-        .await
-        .expect("get job")
-        .into_inner()
-        .job
-        .unwrap();
-    assert_eq!(job.queue, "secure");
+    assert_eq!(
+        enqueue_and_read_back(&server, "secure").await.queue,
+        "secure"
+    );
 }
 
 /// Zenith asks `INFO cluster` at start to tell a cluster from a single server; an ACL user may
@@ -391,28 +397,10 @@ async fn a_redis_user_denied_info_and_config_still_serves() {
     let url = format!("redis://zenith:secret@127.0.0.1:{}", redis.port());
     let server =
         ZenithServer::start_with(zenith(), &url, &[]).expect("start zenith as a user denied INFO");
-    let mut queues = QueueServiceClient::new(plaintext_channel(&server).await);
-    let id = queues
-        .enqueue(EnqueueRequest {
-            job: Some(common::spec("limited", "send")),
-        })
-        .await
-        .expect("enqueue as a user denied INFO")
-        .into_inner()
-        .job
-        .unwrap()
-        .id;
-    let job = queues
-        .get_job(GetJobRequest {
-            id,
-            ..Default::default()
-        })
-        .await
-        .expect("get job")
-        .into_inner()
-        .job
-        .unwrap();
-    assert_eq!(job.queue, "limited");
+    assert_eq!(
+        enqueue_and_read_back(&server, "limited").await.queue,
+        "limited"
+    );
 }
 
 #[tokio::test]
