@@ -73,6 +73,16 @@ func TestErrorsKeepTheGRPCCode(t *testing.T) {
 	if zenith.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "INVALID_ARGUMENT") {
 		t.Fatalf("want INVALID_ARGUMENT, got %v", err)
 	}
+	// A client that allows more than the server's 1 MiB payload limit: the server refuses, the
+	// same way every time, so the error is not transient.
+	generous := newClient(t, zenith.WithMaxPayloadBytes(4<<20))
+	_, err = generous.Enqueue(ctx, "emails", "t", zenith.WithPayload(make([]byte, 2<<20), "application/octet-stream"))
+	if !errors.As(err, &zerr) || zerr.Code() != codes.ResourceExhausted || zerr.Reason() != "TOO_LARGE" {
+		t.Fatalf("want RESOURCE_EXHAUSTED TOO_LARGE, got %v", err)
+	}
+	if zenith.IsTransient(err) {
+		t.Fatal("a size limit is not transient")
+	}
 }
 
 func TestBatchEnqueue(t *testing.T) {

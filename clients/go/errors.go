@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -30,12 +31,25 @@ func (e *Error) Code() codes.Code { return e.Status.Code() }
 // GRPCStatus lets status.FromError and status.Code see through an *Error.
 func (e *Error) GRPCStatus() *status.Status { return e.Status }
 
+// Reason is the google.rpc.ErrorInfo reason the server gave, such as "LEASE_STALE" or
+// "TOO_LARGE", or "" when it gave none.
+func (e *Error) Reason() string {
+	for _, detail := range e.Status.Details() {
+		if info, ok := detail.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
+
 // Transient reports whether retrying later may succeed (the server or its stores were
-// unreachable or busy).
+// unreachable or busy). A size limit (ResourceExhausted, reason "TOO_LARGE") answers the same
+// every time, so it is not transient.
 func (e *Error) Transient() bool {
 	switch e.Status.Code() {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted,
-		codes.Unknown, codes.Canceled:
+	case codes.ResourceExhausted:
+		return e.Reason() != "TOO_LARGE"
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.Unknown, codes.Canceled:
 		return true
 	}
 	return false

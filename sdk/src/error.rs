@@ -1,6 +1,7 @@
 //! The one error type of the SDK.
 
 use tonic::Code;
+use tonic_types::StatusExt;
 
 /// Anything that can go wrong talking to a Zenith server.
 ///
@@ -65,19 +66,27 @@ impl Error {
         self.status().map(|status| status.code())
     }
 
-    /// True for errors worth retrying later: the server or its stores were unreachable.
+    /// The `google.rpc.ErrorInfo` reason the server gave, e.g. `LEASE_STALE` or `TOO_LARGE`.
+    pub fn reason(&self) -> Option<String> {
+        self.status()?
+            .get_details_error_info()
+            .map(|info| info.reason)
+    }
+
+    /// True for errors worth retrying later: the server or its stores were unreachable or busy.
+    /// A size limit (RESOURCE_EXHAUSTED, reason `TOO_LARGE`) answers the same every time.
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Connect { .. } => true,
-            Self::Status(status) => matches!(
-                status.code(),
+            Self::Status(status) => match status.code() {
+                Code::ResourceExhausted => self.reason().as_deref() != Some("TOO_LARGE"),
                 Code::Unavailable
-                    | Code::DeadlineExceeded
-                    | Code::ResourceExhausted
-                    | Code::Aborted
-                    | Code::Unknown
-                    | Code::Cancelled
-            ),
+                | Code::DeadlineExceeded
+                | Code::Aborted
+                | Code::Unknown
+                | Code::Cancelled => true,
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -100,6 +109,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     #[test]
@@ -109,5 +120,19 @@ mod tests {
         assert_eq!(error.to_string(), "failed precondition: stale lease token");
         assert!(!error.is_transient());
         assert!(Error::from(tonic::Status::unavailable("redis down")).is_transient());
+    }
+
+    #[test]
+    fn a_size_limit_is_not_transient_but_a_rate_limit_is() {
+        let refused = |reason: &str| {
+            Error::from(tonic::Status::with_error_details(
+                Code::ResourceExhausted,
+                "refused",
+                tonic_types::ErrorDetails::with_error_info(reason, "zenith.dev", HashMap::new()),
+            ))
+        };
+        assert_eq!(refused("TOO_LARGE").reason().as_deref(), Some("TOO_LARGE"));
+        assert!(!refused("TOO_LARGE").is_transient());
+        assert!(refused("RATE_LIMITED").is_transient());
     }
 }

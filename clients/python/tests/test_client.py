@@ -68,6 +68,16 @@ def test_payload_over_limit_is_refused_before_sending(server, queue: str) -> Non
             default.enqueue(queue, "t", payload=b"x" * (1024 * 1024 + 1))
 
 
+def test_payload_over_the_server_limit_is_not_transient(server, queue: str) -> None:  # type: ignore[no-untyped-def]
+    # A client allowing more than the server's 1 MiB: the server refuses, the same way every time.
+    with zenith.Client(server.url, max_payload_bytes=4 * 1024 * 1024) as generous:
+        with pytest.raises(zenith.ZenithError) as caught:
+            generous.enqueue(queue, "t", payload=b"x" * (2 * 1024 * 1024))
+    assert caught.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert caught.value.reason == "TOO_LARGE"
+    assert not caught.value.is_transient
+
+
 def test_async_client(server, queue: str) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> None:
         async with zenith.AsyncClient(server.url) as client:

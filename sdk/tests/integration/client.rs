@@ -69,6 +69,21 @@ async fn server_errors_keep_their_code() -> anyhow::Result<()> {
         .await
         .unwrap_err();
     assert_eq!(invalid.code(), Some(Code::InvalidArgument), "{invalid}");
+    // Over the server's 1 MiB payload limit: refused the same way every time, so not retried.
+    let oversized = harness
+        .client
+        .enqueue("emails", "t")
+        .payload(vec![b'x'; 2 << 20])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        oversized.code(),
+        Some(Code::ResourceExhausted),
+        "{oversized}"
+    );
+    assert_eq!(oversized.reason().as_deref(), Some("TOO_LARGE"));
+    assert!(!oversized.is_transient(), "{oversized}");
     Ok(())
 }
 

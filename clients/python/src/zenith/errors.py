@@ -55,8 +55,12 @@ class ZenithError(Exception):
 
     @property
     def is_transient(self) -> bool:
-        """Whether trying the same call again later makes sense (server down, overloaded)."""
-        return self.code in TRANSIENT_CODES
+        """Whether trying the same call again later makes sense (server down, overloaded).
+
+        A size limit (``RESOURCE_EXHAUSTED`` with reason ``TOO_LARGE``) answers the same every
+        time, so it is not transient.
+        """
+        return self.code in TRANSIENT_CODES and self.reason != "TOO_LARGE"
 
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> "ZenithError":
