@@ -124,6 +124,17 @@ final class ClientTest extends ServerTestCase
         } catch (RpcException $error) {
             self::assertSame(Status::NOT_FOUND, $error->getCode());
         }
+        // A client allowing more than the server's 1 MiB: the server refuses, the same way every
+        // time, so the failure is not transient.
+        $generous = new Client(TestServer::get()->url, ['max_payload_bytes' => 4 << 20]);
+        try {
+            $generous->enqueue($queue, 't', Payload::bytes(str_repeat('x', 2 << 20)));
+            self::fail('expected RESOURCE_EXHAUSTED');
+        } catch (RpcException $error) {
+            self::assertSame(Status::RESOURCE_EXHAUSTED, $error->getCode());
+            self::assertSame('TOO_LARGE', $error->getReason());
+            self::assertFalse($error->isTransient());
+        }
         // Refused before any connection: a client of a dead port says the same, not UNAVAILABLE.
         $offline = new Client('http://127.0.0.1:' . TestServer::freePort(), ['max_payload_bytes' => 10]);
         $this->expectException(PayloadTooLargeException::class);
