@@ -6,8 +6,15 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/web/dist");
-    // Cargo scans a directory named here for changes, so a new console build re-embeds.
-    println!("cargo:rerun-if-changed={}", dist.display());
+    // Cargo scans a directory named here for changes, so a new console build re-embeds. A missing
+    // path counts as changed on every build, so until the console is built its source directory
+    // is watched instead: the build creates dist there.
+    let watched = if dist.is_dir() {
+        dist.clone()
+    } else {
+        dist.parent().expect("dist has a parent").to_path_buf()
+    };
+    println!("cargo:rerun-if-changed={}", watched.display());
     let mut files = Vec::new();
     if dist.is_dir() {
         collect(&dist, &mut files);
