@@ -85,7 +85,7 @@ impl Scale {
                 latency_warmup: 10,
                 latency_samples: 100,
                 fill_limit: Duration::from_secs(10),
-                bulk_jobs: 100_000,
+                bulk_jobs: 20_000,
                 archived_jobs: 20_000,
                 archive_e2e_jobs: 20_000,
                 search_queries: 100,
@@ -352,7 +352,7 @@ async fn queue_metrics(
     )
     .await?;
     let (retry_name, count_name) = if quick {
-        ("bulk_retry_100k_jobs_per_s", "count_filter_100k_ms")
+        ("bulk_retry_20k_jobs_per_s", "count_filter_20k_ms")
     } else {
         ("bulk_retry_1m_jobs_per_s", "count_filter_1m_ms")
     };
