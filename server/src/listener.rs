@@ -1,6 +1,7 @@
 //! The server port: an accept loop that speaks HTTP/1.1 and HTTP/2 on one port, optionally over
 //! TLS (with client certificates for mTLS), with a cap on concurrent HTTP/2 streams, graceful
-//! shutdown, and the server-side deadline of unary RPCs.
+//! shutdown, the server-side deadline of unary RPCs, and RESOURCE_EXHAUSTED for oversized
+//! messages.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -30,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use crate::config::ServeConfig;
+use crate::queue::QueueError;
 
 /// A client that has not finished the TLS handshake by then is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -356,7 +358,7 @@ pub async fn oversized_as_resource_exhausted(request: Request, next: Next) -> Re
     let [found, limit] = numbers[..] else {
         return response;
     };
-    let refused = tonic::Status::from(crate::queue::QueueError::TooLarge {
+    let refused = tonic::Status::from(QueueError::TooLarge {
         field: "request".into(),
         message: format!(
             "message of {found} bytes exceeds the limit of {limit} bytes (--max-message-bytes)"
